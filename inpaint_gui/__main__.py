@@ -1,0 +1,3 @@
+from inpaint_gui.app import main
+
+raise SystemExit(main())
