@@ -1,0 +1,50 @@
+"""Compositing and the checks every engine applies to its inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+class InputError(ValueError):
+    """An image or mask that cannot be inpainted, with a message fit for the user."""
+
+
+def check_image_and_mask(image: NDArray[np.uint8], mask: NDArray[np.bool_]) -> None:
+    """Raise InputError unless image is uint8 (H, W, 3) RGB and mask is bool (H, W) of the same size."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        raise InputError(f"image must be a uint8 numpy array, got {_describe(image)}")
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise InputError(f"image must have shape (H, W, 3) RGB, got {image.shape}")
+    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
+        raise InputError(f"mask must be a bool numpy array, got {_describe(mask)}")
+    if mask.ndim != 2:
+        raise InputError(f"mask must have shape (H, W), got {mask.shape}")
+    if mask.shape != image.shape[:2]:
+        ih, iw = image.shape[:2]
+        mh, mw = mask.shape
+        raise InputError(f"mask size {mw}x{mh} differs from image size {iw}x{ih}")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise InputError("image is empty")
+
+
+def composite(
+    prediction: NDArray[np.uint8], image: NDArray[np.uint8], mask: NDArray[np.bool_]
+) -> NDArray[np.uint8]:
+    """Masked pixels from prediction, all others bit-identical from image."""
+    return np.where(mask[..., None], prediction, image)
+
+
+def mask_bbox(mask: NDArray[np.bool_]) -> tuple[int, int, int, int] | None:
+    """(top, left, bottom, right) of the True pixels, exclusive end; None for an empty mask."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
+def _describe(x: object) -> str:
+    if isinstance(x, np.ndarray):
+        return f"array of {x.dtype} with shape {x.shape}"
+    return type(x).__name__

@@ -1,0 +1,154 @@
+"""The engine interface: one template method does checks, cropping, scaling and compositing."""
+
+from __future__ import annotations
+
+import abc
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from inpaint_gui.core.compose import InputError, check_image_and_mask
+from inpaint_gui.core.metrics import seam_score
+from inpaint_gui.core.region import Region, cut, paste, plan_region
+
+log = logging.getLogger(__name__)
+
+MAX_SEED = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One proposed fill. `inpaint(image, mask, n=1, seed=c.seed)` reproduces it."""
+
+    image: NDArray[np.uint8]  # (H, W, 3) RGB, same size as the input
+    seed: int
+    score: float  # higher = blends better with its surroundings
+    seconds: float  # time spent on this candidate, its share of batched work included
+
+
+class Cancelled(Exception):
+    """Raised by Engine.inpaint when should_cancel() returned True."""
+
+
+CandidateCallback = Callable[[Candidate, int, int], None]  # (candidate, index, total)
+
+
+class Engine(abc.ABC):
+    """Base class of all inpainting engines.
+
+    Subclasses implement `_fill`; `inpaint` does everything else once: input
+    checks, the working region, padding to `size_multiple`, compositing, scoring,
+    progress and cancellation.
+    """
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    size_multiple: ClassVar[int] = 1
+    deterministic: ClassVar[bool] = True
+    pluralistic: ClassVar[bool] = False  # False: every seed gives the same fill, so n is 1
+
+    #: Longest side of the working region, None = native resolution.
+    max_side: int | None = None
+    #: Context kept around the hole, as a multiple of the hole's size.
+    context: float = 1.0
+
+    def inpaint(
+        self,
+        image: NDArray[np.uint8],
+        mask: NDArray[np.bool_],
+        n: int = 6,
+        seed: int = 0,
+        *,
+        should_cancel: Callable[[], bool] | None = None,
+        on_candidate: CandidateCallback | None = None,
+    ) -> list[Candidate]:
+        """Propose fills for the True pixels of mask.
+
+        image: uint8 (H, W, 3) RGB. mask: bool (H, W), True = fill.
+        Returns n candidates (1 for engines that are not pluralistic) whose seeds
+        are seed, seed + 1, ...; pixels outside the mask equal the input's.
+        should_cancel is polled between candidates; when it returns True,
+        Cancelled is raised. on_candidate(candidate, index, total) is called as
+        each one finishes.
+        """
+        check_image_and_mask(image, mask)
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise InputError(f"n must be a positive integer, got {n!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise InputError(f"seed must be an integer, got {seed!r}")
+        count = int(n) if self.pluralistic else 1
+        if not 0 <= seed <= MAX_SEED - count:
+            raise InputError(f"seed must be between 0 and {MAX_SEED - count}, got {seed}")
+        seeds = [int(seed) + i for i in range(count)]
+        if not mask.any():
+            return self._unchanged(image, seeds, on_candidate)
+
+        start = time.perf_counter()
+        region = plan_region(
+            mask, max_side=self.max_side, multiple=self.size_multiple, margin=self.context
+        )
+        work_image, work_mask = cut(region, image, mask)
+        self._check_cancel(should_cancel)
+        out: list[Candidate] = []
+        fills = self._fill(work_image, work_mask, seeds)
+        try:
+            for index, prediction in enumerate(fills):
+                candidate = self._finish(region, prediction, image, mask, seeds[index], start)
+                start = time.perf_counter()
+                out.append(candidate)
+                if on_candidate is not None:
+                    on_candidate(candidate, index, count)
+                if index + 1 < count:
+                    self._check_cancel(should_cancel)
+        finally:
+            if hasattr(fills, "close"):
+                fills.close()
+        if len(out) != count:
+            raise RuntimeError(f"engine {self.name!r} returned {len(out)} fills for {count} seeds")
+        return out
+
+    @abc.abstractmethod
+    def _fill(
+        self, image: NDArray[np.uint8], mask: NDArray[np.bool_], seeds: Sequence[int]
+    ) -> Iterator[NDArray[np.uint8]]:
+        """Yield one uint8 (h, w, 3) RGB prediction per seed, in order.
+
+        image and mask are already cropped, scaled and padded to `size_multiple`;
+        pixels outside the mask are replaced afterwards, so they may be anything.
+        """
+
+    def _finish(
+        self,
+        region: Region,
+        prediction: NDArray[np.uint8],
+        image: NDArray[np.uint8],
+        mask: NDArray[np.bool_],
+        seed: int,
+        start: float,
+    ) -> Candidate:
+        filled = paste(region, prediction, image, mask)
+        sl = (slice(region.top, region.bottom), slice(region.left, region.right))
+        score = seam_score(filled[sl], mask[sl])
+        return Candidate(filled, seed, score, time.perf_counter() - start)
+
+    @staticmethod
+    def _unchanged(
+        image: NDArray[np.uint8], seeds: list[int], on_candidate: CandidateCallback | None
+    ) -> list[Candidate]:
+        out = []
+        for index, s in enumerate(seeds):
+            candidate = Candidate(image.copy(), s, 0.0, 0.0)
+            out.append(candidate)
+            if on_candidate is not None:
+                on_candidate(candidate, index, len(seeds))
+        return out
+
+    @staticmethod
+    def _check_cancel(should_cancel: Callable[[], bool] | None) -> None:
+        if should_cancel is not None and should_cancel():
+            raise Cancelled()

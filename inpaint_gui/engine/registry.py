@@ -1,0 +1,81 @@
+"""Engine names -> builders. Builders import torch lazily so classical engines start instantly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from inpaint_gui.engine.base import Engine
+
+Builder = Callable[..., Engine]
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    name: str
+    label: str
+    needs_checkpoint: bool
+    available: bool
+    reason: str  # why it is not available; "" when it is
+
+
+def _telea(checkpoint: str | Path | None, device: str) -> Engine:
+    from inpaint_gui.engine.classical import TeleaEngine
+
+    _no_checkpoint("telea", checkpoint, device)
+    return TeleaEngine()
+
+
+def _navier_stokes(checkpoint: str | Path | None, device: str) -> Engine:
+    from inpaint_gui.engine.classical import NavierStokesEngine
+
+    _no_checkpoint("navier-stokes", checkpoint, device)
+    return NavierStokesEngine()
+
+
+def _pluralistic(checkpoint: str | Path | None, device: str) -> Engine:
+    from inpaint_gui.engine.pluralistic import PluralisticEngine
+
+    return PluralisticEngine.from_checkpoint(checkpoint, device=device)
+
+
+_BUILDERS: dict[str, tuple[str, bool, Builder]] = {
+    "pluralistic": ("Pluralistic (several fills)", True, _pluralistic),
+    "telea": ("Telea (fast marching)", False, _telea),
+    "navier-stokes": ("Navier-Stokes", False, _navier_stokes),
+}
+
+
+def available_engines() -> list[str]:
+    """Registered engine names, the default first."""
+    return list(_BUILDERS)
+
+
+def load_engine(
+    name: str = "pluralistic", checkpoint: str | Path | None = None, device: str = "auto"
+) -> Engine:
+    """Build an engine by name. checkpoint=None uses the default shipped checkpoint."""
+    if name not in _BUILDERS:
+        raise ValueError(f"unknown engine {name!r}; valid engines: {', '.join(_BUILDERS)}")
+    return _BUILDERS[name][2](checkpoint, device)
+
+
+def describe_engines() -> list[EngineInfo]:
+    """Every engine with whether it can be loaded now, for menus: cheap, imports no torch."""
+    from inpaint_gui.engine.checkpoint import default_checkpoint, missing_checkpoint_message
+
+    out = []
+    for name, (label, needs, _) in _BUILDERS.items():
+        ok, reason = True, ""
+        if needs and default_checkpoint() is None:
+            ok, reason = False, missing_checkpoint_message()
+        out.append(EngineInfo(name, label, needs, ok, reason))
+    return out
+
+
+def _no_checkpoint(name: str, checkpoint: str | Path | None, device: str) -> None:
+    if checkpoint is not None:
+        raise ValueError(f"engine {name!r} uses no checkpoint, but {checkpoint} was given")
+    if device not in ("auto", "cpu"):
+        raise ValueError(f"engine {name!r} runs on the CPU only, but device {device!r} was asked for")

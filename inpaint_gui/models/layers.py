@@ -1,0 +1,97 @@
+"""Building blocks shared by the generator and the discriminators."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import spectral_norm
+
+
+def conv(cin: int, cout: int, k: int = 3, stride: int = 1, sn: bool = False) -> nn.Conv2d:
+    layer = nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2)
+    return spectral_norm(layer) if sn else layer
+
+
+def act() -> nn.Module:
+    return nn.LeakyReLU(0.2, inplace=False)
+
+
+class ResBlock(nn.Module):
+    """Pre-activation residual block; `down` halves the resolution."""
+
+    def __init__(self, cin: int, cout: int, down: bool = False, sn: bool = False) -> None:
+        super().__init__()
+        self.down = down
+        self.conv1 = conv(cin, cout, 3, stride=2 if down else 1, sn=sn)
+        self.conv2 = conv(cout, cout, 3, sn=sn)
+        self.skip = conv(cin, cout, 1, sn=sn) if cin != cout else None
+        self.act = act()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv2(self.act(self.conv1(self.act(x))))
+        s = F.avg_pool2d(x, 2) if self.down else x
+        if self.skip is not None:
+            s = self.skip(s)
+        return s + y
+
+
+class Up(nn.Module):
+    """Nearest-neighbour upsampling then a 3x3 convolution (no checkerboard artefacts)."""
+
+    def __init__(self, cin: int, cout: int, sn: bool = False) -> None:
+        super().__init__()
+        self.conv = conv(cin, cout, 3, sn=sn)
+        self.act = act()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(F.interpolate(self.act(x), scale_factor=2.0, mode="nearest"))
+
+
+class ShortLongAttention(nn.Module):
+    """Short+long term attention of Zheng et al. 2019.
+
+    One attention map is computed from the decoder features. Applied to the
+    decoder's own values it relates distant generated regions (short term);
+    applied to the encoder features of the visible image it copies visible
+    context into the hole (long term). Visible positions keep their own
+    encoder features in the long-term branch.
+    """
+
+    def __init__(self, channels: int, enc_channels: int, sn: bool = False) -> None:
+        super().__init__()
+        key = max(channels // 8, 4)
+        self.query = conv(channels, key, 1, sn=sn)
+        self.key = conv(channels, key, 1, sn=sn)
+        self.value = conv(channels, channels, 1, sn=sn)
+        self.enc_value = conv(enc_channels, channels, 1, sn=sn)
+        self.gamma = nn.Parameter(torch.zeros(1))
+        self.fuse = conv(2 * channels, channels, 1, sn=sn)
+
+    def forward(
+        self, x: torch.Tensor, enc: torch.Tensor, hole: torch.Tensor
+    ) -> torch.Tensor:
+        # x: [N, C, H, W] decoder; enc: [N or 1, Ce, H, W] encoder of the visible image;
+        # hole: [N or 1, 1, H, W], 1 where any pixel of the cell is to be filled.
+        n, c, h, w = x.shape
+        q = self.query(x).flatten(2).transpose(1, 2).unsqueeze(1)  # [N, 1, HW, k]
+        k = self.key(x).flatten(2).transpose(1, 2).unsqueeze(1)  # [N, 1, HW, k]
+        e = self.enc_value(enc)  # [N or 1, C, H, W]
+        v = torch.cat([self.value(x), e.expand(n, -1, -1, -1)], dim=1)  # [N, 2C, H, W]
+        v = v.flatten(2).transpose(1, 2).unsqueeze(1)  # [N, 1, HW, 2C]
+        out = F.scaled_dot_product_attention(q, k, v)  # [N, 1, HW, 2C]
+        out = out.squeeze(1).transpose(1, 2).reshape(n, 2 * c, h, w)
+        short, context = out[:, :c], out[:, c:]
+        short = x + self.gamma * short
+        long = hole * context + (1 - hole) * e
+        return self.fuse(torch.cat([short, long], dim=1))
+
+
+def fold_spectral_norm(module: nn.Module) -> nn.Module:
+    """Replace spectral-norm parametrisations by the plain weights they compute (in place)."""
+    for m in module.modules():
+        if parametrize.is_parametrized(m):
+            for name in list(m.parametrizations.keys()):
+                parametrize.remove_parametrizations(m, name, leave_parametrized=True)
+    return module

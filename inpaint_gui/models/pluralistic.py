@@ -1,0 +1,156 @@
+"""The dual-path CVAE generator of "Pluralistic Image Completion" (Zheng, Cham, Cai, CVPR 2019).
+
+Images are float32 in [-1, 1], [N, 3, H, W]; masks are float32 [N, 1, H, W]
+with 1 = hole. The latent z is a spatial Gaussian at the coarsest level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from inpaint_gui.models.config import PluralisticConfig
+from inpaint_gui.models.layers import ResBlock, ShortLongAttention, Up, act, conv
+
+MIN_STD = 1e-4
+
+
+@dataclass
+class Encoded:
+    """What the generator needs of the visible image, computed once per image."""
+
+    features: list[torch.Tensor]  # level i: [N, channels[i], H/2**i, W/2**i]
+    context: torch.Tensor  # [N, channels[-1], h, w], input to the decoder beside z
+    prior_mu: torch.Tensor  # [N, z, h, w]
+    prior_std: torch.Tensor  # [N, z, h, w]
+
+
+class Encoder(nn.Module):
+    """Shared by both paths: one residual downsampling block per level."""
+
+    def __init__(self, cfg: PluralisticConfig) -> None:
+        super().__init__()
+        ch, sn = cfg.channels, cfg.spectral_norm
+        self.stem = conv(4, ch[0], 3, sn=sn)
+        self.blocks = nn.ModuleList(
+            ResBlock(ch[i - 1], ch[i], down=True, sn=sn) for i in range(1, len(ch))
+        )
+
+    def forward(self, image: torch.Tensor, visible: torch.Tensor) -> list[torch.Tensor]:
+        x = self.stem(torch.cat([image * visible, visible], dim=1))
+        feats = [x]
+        for block in self.blocks:
+            x = block(x)
+            feats.append(x)
+        return feats
+
+
+class GaussianHead(nn.Module):
+    """Residual blocks, then a convolution giving a per-location mean and std."""
+
+    def __init__(self, channels: int, z_channels: int, blocks: int, sn: bool) -> None:
+        super().__init__()
+        self.blocks = nn.Sequential(*(ResBlock(channels, channels, sn=sn) for _ in range(blocks)))
+        self.act = act()
+        self.out = conv(channels, 2 * z_channels, 3, sn=sn)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        h = self.blocks(x)
+        mu, raw = self.out(self.act(h)).chunk(2, dim=1)
+        return h, mu, F.softplus(raw) + MIN_STD
+
+
+class Decoder(nn.Module):
+    """From z and the visible image's context to images at several scales."""
+
+    def __init__(self, cfg: PluralisticConfig) -> None:
+        super().__init__()
+        ch, sn, top = cfg.channels, cfg.spectral_norm, cfg.levels
+        self.attention_level = cfg.attention_level
+        self.output_levels = cfg.output_levels
+        self.inp = conv(cfg.z_channels + ch[top], ch[top], 1, sn=sn)
+        self.bottom = nn.Sequential(*(ResBlock(ch[top], ch[top], sn=sn) for _ in range(cfg.decoder_blocks)))
+        self.ups = nn.ModuleList()
+        self.blocks = nn.ModuleList()
+        for level in range(top - 1, -1, -1):
+            self.ups.append(Up(ch[level + 1], ch[level], sn=sn))
+            # Full resolution gets no residual block: it would cost more than all coarser levels.
+            self.blocks.append(ResBlock(ch[level], ch[level], sn=sn) if level > 0 else nn.Identity())
+        self.attention = ShortLongAttention(ch[cfg.attention_level], ch[cfg.attention_level], sn=sn)
+        self.to_rgb = nn.ModuleDict(
+            {str(level): nn.Sequential(act(), conv(ch[level], 3, 3, sn=sn)) for level in range(cfg.output_levels)}
+        )
+
+    def forward(
+        self,
+        z: torch.Tensor,
+        enc: Encoded,
+        mask: torch.Tensor,
+        all_levels: bool = False,
+    ) -> list[torch.Tensor]:
+        """Images from coarse to fine; only the full-resolution one unless all_levels."""
+        n = z.shape[0]
+        context = enc.context.expand(n, -1, -1, -1)
+        x = self.bottom(self.inp(torch.cat([z, context], dim=1)))
+        top = len(self.ups)
+        outputs = []
+        for i, (up, block) in enumerate(zip(self.ups, self.blocks)):
+            level = top - 1 - i
+            x = block(up(x))
+            if level == self.attention_level:
+                hole = F.adaptive_max_pool2d(mask, x.shape[-2:])
+                x = self.attention(x, enc.features[level], hole)
+            if level == 0 or (all_levels and level < self.output_levels):
+                outputs.append(torch.tanh(self.to_rgb[str(level)](x)))
+        return outputs
+
+
+class PluralisticGenerator(nn.Module):
+    """Encoder, conditional prior p(z|I_m), posterior q(z|I_c) and decoder."""
+
+    def __init__(self, cfg: PluralisticConfig) -> None:
+        super().__init__()
+        self.config = cfg
+        ch, sn = cfg.channels, cfg.spectral_norm
+        self.encoder = Encoder(cfg)
+        self.prior = GaussianHead(ch[-1], cfg.z_channels, cfg.prior_blocks, sn)
+        self.posterior = GaussianHead(ch[-1], cfg.z_channels, cfg.posterior_blocks, sn)
+        self.decoder = Decoder(cfg)
+
+    def encode(self, image: torch.Tensor, mask: torch.Tensor) -> Encoded:
+        """Generative path: features and conditional prior from the visible pixels."""
+        self._check(image, mask)
+        feats = self.encoder(image, 1 - mask)
+        context, mu, std = self.prior(feats[-1])
+        return Encoded(feats, context, mu, std)
+
+    def infer_posterior(self, image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reconstructive path: q(z | I_c) from the hole content alone (training only)."""
+        self._check(image, mask)
+        feats = self.encoder(image, mask)
+        _, mu, std = self.posterior(feats[-1])
+        return mu, std
+
+    def decode(
+        self, z: torch.Tensor, enc: Encoded, mask: torch.Tensor, all_levels: bool = False
+    ) -> list[torch.Tensor]:
+        return self.decoder(z, enc, mask, all_levels)
+
+    def sample(
+        self, enc: Encoded, noise: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
+        """Full-resolution images for noise [N, z, h, w] drawn from N(0, 1): z = mu + std * noise."""
+        z = enc.prior_mu + enc.prior_std * noise
+        return self.decode(z, enc, mask)[-1]
+
+    def _check(self, image: torch.Tensor, mask: torch.Tensor) -> None:
+        s = self.config.stride
+        if image.ndim != 4 or image.shape[1] != 3:
+            raise ValueError(f"image must be [N, 3, H, W], got {tuple(image.shape)}")
+        if mask.shape != (image.shape[0], 1, *image.shape[2:]):
+            raise ValueError(f"mask must be [N, 1, H, W] matching the image, got {tuple(mask.shape)}")
+        if image.shape[2] % s or image.shape[3] % s:
+            raise ValueError(f"height and width must be multiples of {s}, got {tuple(image.shape[2:])}")
