@@ -63,9 +63,9 @@ def plan_region(
     if max_side is not None and max(h, w) <= max_side:
         top, left, bottom, right = 0, 0, h, w
     else:
-        t, l, b, r = box
-        m = max(min_margin, int(round(margin * max(b - t, r - l))))
-        top, left, bottom, right = max(0, t - m), max(0, l - m), min(h, b + m), min(w, r + m)
+        t, lft, b, r = box
+        m = max(min_margin, int(round(margin * max(b - t, r - lft))))
+        top, left, bottom, right = max(0, t - m), max(0, lft - m), min(h, b + m), min(w, r + m)
     ch, cw = bottom - top, right - left
     scale = 1.0
     if max_side is not None and max(ch, cw) > max_side:

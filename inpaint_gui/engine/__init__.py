@@ -1,8 +1,8 @@
 """Inference: the engine interface, the registry and checkpoints.
 
-    from inpaint_gui.engine import load_engine
-    engine = load_engine("pluralistic", checkpoint=None, device="auto")
-    candidates = engine.inpaint(image, mask, n=6, seed=0)
+from inpaint_gui.engine import load_engine
+engine = load_engine("pluralistic", checkpoint=None, device="auto")
+candidates = engine.inpaint(image, mask, n=6, seed=0)
 """
 
 from inpaint_gui.engine.base import Cancelled, Candidate, Engine

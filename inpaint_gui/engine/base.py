@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,12 +24,17 @@ MAX_SEED = 2**63 - 1
 
 @dataclass(frozen=True)
 class Candidate:
-    """One proposed fill. `inpaint(image, mask, n=1, seed=c.seed)` reproduces it."""
+    """One proposed fill.
+
+    `inpaint(image, mask, n=1, seed=c.seed, near=c.near, spread=c.spread)` reproduces it.
+    """
 
     image: NDArray[np.uint8]  # (H, W, 3) RGB, same size as the input
     seed: int
     score: float  # higher = blends better with its surroundings
     seconds: float  # time spent on this candidate, its share of batched work included
+    near: int | None = None  # seed of the candidate this is a variation of, if any
+    spread: float = 0.0  # how far from `near` it was sampled (0..1)
 
 
 class Cancelled(Exception):
@@ -66,6 +72,8 @@ class Engine(abc.ABC):
         *,
         should_cancel: Callable[[], bool] | None = None,
         on_candidate: CandidateCallback | None = None,
+        near: int | None = None,
+        spread: float = 0.25,
     ) -> list[Candidate]:
         """Propose fills for the True pixels of mask.
 
@@ -74,7 +82,8 @@ class Engine(abc.ABC):
         are seed, seed + 1, ...; pixels outside the mask equal the input's.
         should_cancel is polled between candidates; when it returns True,
         Cancelled is raised. on_candidate(candidate, index, total) is called as
-        each one finishes.
+        each one finishes. near=SEED samples variations of the candidate with
+        that seed instead: spread 0 gives it back, 1 is as different as a new seed.
         """
         check_image_and_mask(image, mask)
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -85,20 +94,28 @@ class Engine(abc.ABC):
         if not 0 <= seed <= MAX_SEED - count:
             raise InputError(f"seed must be between 0 and {MAX_SEED - count}, got {seed}")
         seeds = [int(seed) + i for i in range(count)]
+        if near is not None:
+            if isinstance(near, bool) or not isinstance(near, (int, np.integer)):
+                raise InputError(f"near must be a seed (integer), got {near!r}")
+            if not 0.0 <= spread <= 1.0:
+                raise InputError(f"spread must be between 0 and 1, got {spread}")
+            near, spread = int(near), float(spread)
+        else:
+            spread = 0.0
         if not mask.any():
-            return self._unchanged(image, seeds, on_candidate)
+            return self._unchanged(image, seeds, near, spread, on_candidate)
 
         start = time.perf_counter()
-        region = plan_region(
-            mask, max_side=self.max_side, multiple=self.size_multiple, margin=self.context
-        )
+        region = plan_region(mask, max_side=self.max_side, multiple=self.size_multiple, margin=self.context)
         work_image, work_mask = cut(region, image, mask)
         self._check_cancel(should_cancel)
         out: list[Candidate] = []
-        fills = self._fill(work_image, work_mask, seeds)
+        fills = self._fill(work_image, work_mask, seeds, near, spread)
         try:
             for index, prediction in enumerate(fills):
                 candidate = self._finish(region, prediction, image, mask, seeds[index], start)
+                if near is not None:
+                    candidate = dataclasses.replace(candidate, near=near, spread=spread)
                 start = time.perf_counter()
                 out.append(candidate)
                 if on_candidate is not None:
@@ -114,9 +131,16 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def _fill(
-        self, image: NDArray[np.uint8], mask: NDArray[np.bool_], seeds: Sequence[int]
+        self,
+        image: NDArray[np.uint8],
+        mask: NDArray[np.bool_],
+        seeds: Sequence[int],
+        near: int | None,
+        spread: float,
     ) -> Iterator[NDArray[np.uint8]]:
         """Yield one uint8 (h, w, 3) RGB prediction per seed, in order.
+
+        With near set, each prediction is a variation of the one for seed `near`.
 
         image and mask are already cropped, scaled and padded to `size_multiple`;
         pixels outside the mask are replaced afterwards, so they may be anything.
@@ -138,11 +162,15 @@ class Engine(abc.ABC):
 
     @staticmethod
     def _unchanged(
-        image: NDArray[np.uint8], seeds: list[int], on_candidate: CandidateCallback | None
+        image: NDArray[np.uint8],
+        seeds: list[int],
+        near: int | None,
+        spread: float,
+        on_candidate: CandidateCallback | None,
     ) -> list[Candidate]:
         out = []
         for index, s in enumerate(seeds):
-            candidate = Candidate(image.copy(), s, 0.0, 0.0)
+            candidate = Candidate(image.copy(), s, 0.0, 0.0, near, spread)
             out.append(candidate)
             if on_candidate is not None:
                 on_candidate(candidate, index, len(seeds))

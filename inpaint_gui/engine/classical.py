@@ -18,7 +18,12 @@ class _OpenCVEngine(Engine):
     context = 0.0  # diffusion only looks a few pixels past the hole
 
     def _fill(
-        self, image: NDArray[np.uint8], mask: NDArray[np.bool_], seeds: Sequence[int]
+        self,
+        image: NDArray[np.uint8],
+        mask: NDArray[np.bool_],
+        seeds: Sequence[int],
+        near: int | None,
+        spread: float,
     ) -> Iterator[NDArray[np.uint8]]:
         result = cv2.inpaint(image, mask.astype(np.uint8), self.radius, self._flag)
         for _ in seeds:

@@ -69,9 +69,7 @@ class ShortLongAttention(nn.Module):
         self.gamma = nn.Parameter(torch.zeros(1))
         self.fuse = conv(2 * channels, channels, 1, sn=sn)
 
-    def forward(
-        self, x: torch.Tensor, enc: torch.Tensor, hole: torch.Tensor
-    ) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, enc: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
         # x: [N, C, H, W] decoder; enc: [N or 1, Ce, H, W] encoder of the visible image;
         # hole: [N or 1, 1, H, W], 1 where any pixel of the cell is to be filled.
         n, c, h, w = x.shape

@@ -35,9 +35,7 @@ class Encoder(nn.Module):
         super().__init__()
         ch, sn = cfg.channels, cfg.spectral_norm
         self.stem = conv(4, ch[0], 3, sn=sn)
-        self.blocks = nn.ModuleList(
-            ResBlock(ch[i - 1], ch[i], down=True, sn=sn) for i in range(1, len(ch))
-        )
+        self.blocks = nn.ModuleList(ResBlock(ch[i - 1], ch[i], down=True, sn=sn) for i in range(1, len(ch)))
 
     def forward(self, image: torch.Tensor, visible: torch.Tensor) -> list[torch.Tensor]:
         x = self.stem(torch.cat([image * visible, visible], dim=1))
@@ -81,7 +79,10 @@ class Decoder(nn.Module):
             self.blocks.append(ResBlock(ch[level], ch[level], sn=sn) if level > 0 else nn.Identity())
         self.attention = ShortLongAttention(ch[cfg.attention_level], ch[cfg.attention_level], sn=sn)
         self.to_rgb = nn.ModuleDict(
-            {str(level): nn.Sequential(act(), conv(ch[level], 3, 3, sn=sn)) for level in range(cfg.output_levels)}
+            {
+                str(level): nn.Sequential(act(), conv(ch[level], 3, 3, sn=sn))
+                for level in range(cfg.output_levels)
+            }
         )
 
     def forward(
@@ -97,7 +98,7 @@ class Decoder(nn.Module):
         x = self.bottom(self.inp(torch.cat([z, context], dim=1)))
         top = len(self.ups)
         outputs = []
-        for i, (up, block) in enumerate(zip(self.ups, self.blocks)):
+        for i, (up, block) in enumerate(zip(self.ups, self.blocks, strict=True)):
             level = top - 1 - i
             x = block(up(x))
             if level == self.attention_level:
@@ -139,9 +140,7 @@ class PluralisticGenerator(nn.Module):
     ) -> list[torch.Tensor]:
         return self.decoder(z, enc, mask, all_levels)
 
-    def sample(
-        self, enc: Encoded, noise: torch.Tensor, mask: torch.Tensor
-    ) -> torch.Tensor:
+    def sample(self, enc: Encoded, noise: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Full-resolution images for noise [N, z, h, w] drawn from N(0, 1): z = mu + std * noise."""
         z = enc.prior_mu + enc.prior_std * noise
         return self.decode(z, enc, mask)[-1]
