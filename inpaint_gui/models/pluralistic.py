@@ -112,13 +112,16 @@ class Decoder(nn.Module):
 class PluralisticGenerator(nn.Module):
     """Encoder, conditional prior p(z|I_m), posterior q(z|I_c) and decoder."""
 
-    def __init__(self, cfg: PluralisticConfig) -> None:
+    def __init__(self, cfg: PluralisticConfig, with_posterior: bool = True) -> None:
         super().__init__()
         self.config = cfg
         ch, sn = cfg.channels, cfg.spectral_norm
         self.encoder = Encoder(cfg)
         self.prior = GaussianHead(ch[-1], cfg.z_channels, cfg.prior_blocks, sn)
-        self.posterior = GaussianHead(ch[-1], cfg.z_channels, cfg.posterior_blocks, sn)
+        # Only training needs the posterior; release checkpoints leave it out.
+        self.posterior = (
+            GaussianHead(ch[-1], cfg.z_channels, cfg.posterior_blocks, sn) if with_posterior else None
+        )
         self.decoder = Decoder(cfg)
 
     def encode(self, image: torch.Tensor, mask: torch.Tensor) -> Encoded:
@@ -130,6 +133,8 @@ class PluralisticGenerator(nn.Module):
 
     def infer_posterior(self, image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Reconstructive path: q(z | I_c) from the hole content alone (training only)."""
+        if self.posterior is None:
+            raise RuntimeError("this generator was built without its posterior head (inference only)")
         self._check(image, mask)
         feats = self.encoder(image, mask)
         _, mu, std = self.posterior(feats[-1])
