@@ -1,0 +1,169 @@
+"""Release checkpoints: inference weights and a metadata block in one safetensors file.
+
+safetensors stores raw tensors and a JSON header, so loading never runs pickled code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+RELEASE_FORMAT = "inpaint-gui-release"
+FORMAT_VERSION = "1"
+SCENES_NAME = "pluralistic_scenes.safetensors"
+FACES_NAME = "pluralistic_faces.safetensors"
+CHECKPOINT_DIR_ENV = "INPAINT_CHECKPOINT_DIR"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    """What a release checkpoint says about itself."""
+
+    engine: str
+    model_config: dict[str, Any]
+    resolution: int  # training crop size in pixels
+    dataset: str
+    steps: int
+    evaluation: dict[str, Any] = field(default_factory=dict)
+    notes: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ReleaseInfo:
+        d = json.loads(text)
+        if not isinstance(d, dict):
+            raise ValueError("metadata is not a JSON object")
+        return cls(**d)
+
+
+def checkpoint_dir() -> Path:
+    """Where shipped checkpoints live: $INPAINT_CHECKPOINT_DIR, else the project's checkpoints/."""
+    env = os.environ.get(CHECKPOINT_DIR_ENV)
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "checkpoints"
+
+
+def default_checkpoint() -> Path | None:
+    """The default (natural scenes) checkpoint, or None when it is not installed."""
+    path = checkpoint_dir() / SCENES_NAME
+    return path if path.is_file() else None
+
+
+def missing_checkpoint_message() -> str:
+    return (
+        f"no pluralistic checkpoint found ({checkpoint_dir() / SCENES_NAME} is missing): "
+        "train one with `inpaint train` and `inpaint export`, or pass --checkpoint PATH"
+    )
+
+
+def list_checkpoints(folder: Path | None = None) -> list[tuple[Path, ReleaseInfo]]:
+    """Readable release checkpoints in folder (default: checkpoint_dir()), sorted by name."""
+    folder = checkpoint_dir() if folder is None else folder
+    out = []
+    for path in sorted(folder.glob("*.safetensors")):
+        try:
+            out.append((path, read_release_info(path)))
+        except CheckpointError:
+            continue
+    return out
+
+
+def save_release(
+    path: str | Path, state_dict: dict[str, torch.Tensor], info: ReleaseInfo, half: bool = True
+) -> None:
+    """Write weights (float16 when half) and info atomically: a temp file, then os.replace."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    tensors = {}
+    for key, value in state_dict.items():
+        t = value.detach().to("cpu")
+        if half and t.is_floating_point():
+            t = t.half()
+        tensors[key] = t.contiguous().clone()
+    meta = {"format": RELEASE_FORMAT, "format_version": FORMAT_VERSION, "info": info.to_json()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=meta)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_release_info(path: str | Path) -> ReleaseInfo:
+    """The metadata block alone, without reading the weights."""
+    from safetensors import safe_open
+
+    path = _existing(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except Exception as exc:
+        raise CheckpointError(f"{path}: not a readable safetensors file ({_short(exc)})") from None
+    return _parse_meta(path, meta)
+
+
+def load_release(
+    path: str | Path, device: str | torch.device = "cpu"
+) -> tuple[dict[str, torch.Tensor], ReleaseInfo]:
+    """Weights as float32 tensors on device, and the checkpoint's info."""
+    from safetensors.torch import load_file
+
+    info = read_release_info(path)
+    path = Path(path)
+    try:
+        tensors = load_file(str(path), device="cpu")
+    except Exception as exc:
+        raise CheckpointError(f"{path}: truncated or corrupt weights ({_short(exc)})") from None
+    out = {}
+    for key, t in tensors.items():
+        if t.is_floating_point():
+            t = t.float()
+            if not torch.isfinite(t).all():
+                raise CheckpointError(f"{path}: tensor {key!r} holds NaN or infinite values")
+        out[key] = t.to(device)
+    return out, info
+
+
+def _existing(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"{path}: checkpoint file not found")
+    if not path.is_file():
+        raise CheckpointError(f"{path}: not a file")
+    return path
+
+
+def _parse_meta(path: Path, meta: dict[str, str]) -> ReleaseInfo:
+    if meta.get("format") != RELEASE_FORMAT:
+        raise CheckpointError(f"{path}: not an inpaint-gui release checkpoint (no '{RELEASE_FORMAT}' header)")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format version {meta.get('format_version')!r} is not supported "
+            f"(this program reads version {FORMAT_VERSION})"
+        )
+    try:
+        return ReleaseInfo.from_json(meta["info"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: unreadable metadata block ({_short(exc)})") from None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__

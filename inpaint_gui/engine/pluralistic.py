@@ -1,0 +1,164 @@
+"""The pluralistic engine: one encoder pass per image, candidates decoded in batches."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from inpaint_gui.engine.base import Engine
+from inpaint_gui.engine.checkpoint import (
+    CheckpointError,
+    ReleaseInfo,
+    default_checkpoint,
+    load_release,
+    missing_checkpoint_message,
+    save_release,
+)
+from inpaint_gui.engine.device import choose_device
+from inpaint_gui.engine.tensors import image_to_tensor, mask_to_tensor, tensor_to_images
+from inpaint_gui.models import PluralisticConfig, PluralisticGenerator
+
+log = logging.getLogger(__name__)
+
+#: A small architecture for tests and demos of the plumbing; it proposes noise until trained.
+TINY_CONFIG = PluralisticConfig(
+    channels=(8, 8, 16, 16),
+    z_channels=4,
+    prior_blocks=1,
+    posterior_blocks=1,
+    attention_level=1,
+    output_levels=2,
+)
+
+
+class PluralisticEngine(Engine):
+    """Pluralistic Image Completion (Zheng, Cham, Cai, CVPR 2019).
+
+    Every candidate decodes its own draw z = mu + std * eps from the conditional
+    prior p(z | visible pixels); eps comes from a torch.Generator seeded with the
+    candidate's seed, on the CPU, so a seed means the same draw on every device.
+    """
+
+    name = "pluralistic"
+    label = "Pluralistic (several fills)"
+    pluralistic = True
+
+    def __init__(
+        self,
+        generator: PluralisticGenerator,
+        info: ReleaseInfo,
+        device: torch.device,
+        path: Path | None = None,
+        max_side: int | None = None,
+        batch_size: int = 8,
+    ) -> None:
+        self.generator = generator.eval().to(device)
+        self.info = info
+        self.device = device
+        self.path = path
+        self.size_multiple = generator.config.stride  # type: ignore[misc]
+        self.max_side = max_side if max_side is not None else 2 * info.resolution
+        #: Candidates decoded per forward pass; 1 streams them one by one.
+        self.batch_size = batch_size
+
+    @classmethod
+    def from_checkpoint(
+        cls, checkpoint: str | Path | None = None, device: str = "auto", **kwargs
+    ) -> PluralisticEngine:
+        """Load a release checkpoint; None = the default shipped one."""
+        if checkpoint is None:
+            checkpoint = default_checkpoint()
+            if checkpoint is None:
+                raise CheckpointError(missing_checkpoint_message())
+        path = Path(checkpoint)
+        dev = choose_device(device)
+        state, info = load_release(path)
+        if info.engine != cls.name:
+            raise CheckpointError(f"{path}: checkpoint is for engine {info.engine!r}, not {cls.name!r}")
+        generator = build_generator(path, info, state)
+        log.info("loaded %s (%s, %d steps) on %s", path.name, info.dataset, info.steps, dev)
+        return cls(generator, info, dev, path=path, **kwargs)
+
+    def _fill(
+        self,
+        image: NDArray[np.uint8],
+        mask: NDArray[np.bool_],
+        seeds: Sequence[int],
+        near: int | None,
+        spread: float,
+    ) -> Iterator[NDArray[np.uint8]]:
+        with torch.inference_mode():
+            x = image_to_tensor(image, self.device)  # [1, 3, H, W]
+            m = mask_to_tensor(mask, self.device)  # [1, 1, H, W]
+            enc = self.generator.encode(x, m)
+            shape = tuple(enc.prior_mu.shape[1:])  # (z, h, w)
+            for start in range(0, len(seeds), self.batch_size):
+                batch = seeds[start : start + self.batch_size]
+                noise = torch.stack([latent_noise(s, shape, near, spread) for s in batch])
+                out = self.generator.sample(enc, noise.to(self.device), m)  # [b, 3, H, W]
+                yield from tensor_to_images(out)
+
+
+def latent_noise(
+    seed: int, shape: tuple[int, ...], near: int | None = None, spread: float = 0.0
+) -> torch.Tensor:
+    """Standard normal noise for one candidate; with near, a blend that keeps unit variance."""
+    eps = torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+    if near is None:
+        return eps
+    base = torch.randn(shape, generator=torch.Generator().manual_seed(near))
+    return math.sqrt(1.0 - spread * spread) * base + spread * eps
+
+
+def build_generator(path: Path, info: ReleaseInfo, state: dict[str, torch.Tensor]) -> PluralisticGenerator:
+    """An inference generator from a release checkpoint's config and weights."""
+    try:
+        config = PluralisticConfig.from_dict({**info.model_config, "spectral_norm": False})
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: bad architecture settings in metadata ({exc})") from None
+    generator = PluralisticGenerator(config, with_posterior=False)
+    expected = generator.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(state) if expected[k].shape != state[k].shape)
+    if missing or unexpected or wrong:
+        parts = []
+        for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)):
+            if keys:
+                more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
+                parts.append(f"{label}: {', '.join(keys[:3])}{more}")
+        raise CheckpointError(
+            f"{path}: weights do not match the architecture in its metadata ({'; '.join(parts)})"
+        )
+    generator.load_state_dict(state)
+    return generator
+
+
+def inference_state_dict(generator: PluralisticGenerator) -> dict[str, torch.Tensor]:
+    """Weights a release needs: spectral norm already folded, posterior head left out."""
+    return {k: v for k, v in generator.state_dict().items() if not k.startswith("posterior.")}
+
+
+def save_random_release(
+    path: str | Path, config: PluralisticConfig = TINY_CONFIG, seed: int = 0, resolution: int = 64
+) -> Path:
+    """A randomly initialised release checkpoint, written by the real saver (tests, plumbing demos)."""
+    torch.manual_seed(seed)
+    generator = PluralisticGenerator(
+        PluralisticConfig.from_dict({**config.to_dict(), "spectral_norm": False})
+    )
+    info = ReleaseInfo(
+        engine=PluralisticEngine.name,
+        model_config=generator.config.to_dict(),
+        resolution=resolution,
+        dataset="none (random initialisation)",
+        steps=0,
+    )
+    save_release(path, inference_state_dict(generator), info)
+    return Path(path)

@@ -1,0 +1,24 @@
+"""The one place where numpy images and masks become model tensors and back."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+
+def image_to_tensor(image: NDArray[np.uint8], device: torch.device | str = "cpu") -> torch.Tensor:
+    """uint8 (H, W, 3) RGB -> float32 [1, 3, H, W] in [-1, 1]."""
+    t = torch.from_numpy(np.ascontiguousarray(image)).to(device)
+    return t.permute(2, 0, 1).unsqueeze(0).float().div_(127.5).sub_(1.0)
+
+
+def mask_to_tensor(mask: NDArray[np.bool_], device: torch.device | str = "cpu") -> torch.Tensor:
+    """bool (H, W), True = fill -> float32 [1, 1, H, W], 1 = hole."""
+    return torch.from_numpy(np.ascontiguousarray(mask)).to(device)[None, None].float()
+
+
+def tensor_to_images(t: torch.Tensor) -> NDArray[np.uint8]:
+    """float [N, 3, H, W] in [-1, 1] -> uint8 (N, H, W, 3) RGB."""
+    t = t.detach().float().add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
+    return t.permute(0, 2, 3, 1).contiguous().cpu().numpy()
