@@ -72,12 +72,12 @@ class PluralisticEngine(Engine):
         cls, checkpoint: str | Path | None = None, device: str = "auto", **kwargs
     ) -> PluralisticEngine:
         """Load a release checkpoint; None = the default shipped one."""
+        dev = choose_device(device)
         if checkpoint is None:
             checkpoint = default_checkpoint()
             if checkpoint is None:
                 raise CheckpointError(missing_checkpoint_message())
         path = Path(checkpoint)
-        dev = choose_device(device)
         state, info = load_release(path)
         if info.engine != cls.name:
             raise CheckpointError(f"{path}: checkpoint is for engine {info.engine!r}, not {cls.name!r}")

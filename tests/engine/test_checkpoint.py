@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from inpaint_gui.engine import load_engine
+from inpaint_gui.engine.checkpoint import CheckpointError, ReleaseInfo, read_release_info, save_release
+from inpaint_gui.engine.pluralistic import TINY_CONFIG, save_random_release
+
+
+def test_round_trip_keeps_metadata(tmp_path):
+    path = save_random_release(tmp_path / "a.safetensors", resolution=128)
+    info = read_release_info(path)
+    assert info.engine == "pluralistic"
+    assert info.resolution == 128
+    assert info.model_config == TINY_CONFIG.to_dict()
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_release_leaves_out_the_posterior(tiny_checkpoint):
+    from safetensors import safe_open
+
+    with safe_open(str(tiny_checkpoint), framework="pt") as f:
+        keys = list(f.keys())
+        dtypes = {f.get_tensor(k).dtype for k in keys}
+    assert keys and not any(k.startswith("posterior.") for k in keys)
+    assert dtypes == {torch.float16}
+
+
+def _load(path: Path) -> None:
+    load_engine("pluralistic", checkpoint=path, device="cpu")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(CheckpointError, match="not found"):
+        _load(tmp_path / "nope.safetensors")
+
+
+def test_truncated_file(tmp_path, tiny_checkpoint):
+    data = tiny_checkpoint.read_bytes()
+    bad = tmp_path / "cut.safetensors"
+    bad.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match=r"cut\.safetensors: "):
+        _load(bad)
+
+
+def test_garbage_file(tmp_path):
+    bad = tmp_path / "junk.safetensors"
+    bad.write_bytes(np.random.default_rng(0).bytes(5000))
+    with pytest.raises(CheckpointError, match="junk.safetensors"):
+        _load(bad)
+
+
+class _Boom:
+    def __reduce__(self):
+        return (Path.touch, (Path("/tmp/inpaint_pickle_ran"),))
+
+
+def test_pickle_is_never_executed(tmp_path):
+    """A pickled torch file is refused without running its code."""
+    marker = Path("/tmp/inpaint_pickle_ran")
+    marker.unlink(missing_ok=True)
+    bad = tmp_path / "evil.safetensors"
+    bad.write_bytes(pickle.dumps({"weights": _Boom()}))
+    with pytest.raises(CheckpointError):
+        _load(bad)
+    assert not marker.exists()
+
+
+def test_foreign_safetensors_file(tmp_path):
+    from safetensors.torch import save_file
+
+    path = tmp_path / "other.safetensors"
+    save_file({"w": torch.zeros(3)}, str(path))
+    with pytest.raises(CheckpointError, match="not an inpaint-gui release checkpoint"):
+        _load(path)
+
+
+def _release_with(tmp_path: Path, state: dict[str, torch.Tensor], config: dict | None = None) -> Path:
+    info = ReleaseInfo("pluralistic", config or TINY_CONFIG.to_dict(), 64, "test", 0)
+    path = tmp_path / "x.safetensors"
+    save_release(path, state, info)
+    return path
+
+
+def test_mismatched_weights(tmp_path, tiny_checkpoint):
+    from safetensors.torch import load_file
+
+    state = load_file(str(tiny_checkpoint))
+    state.pop(sorted(state)[0])
+    with pytest.raises(CheckpointError, match="missing"):
+        _load(_release_with(tmp_path, state))
+
+
+def test_mismatched_architecture(tmp_path, tiny_checkpoint):
+    from safetensors.torch import load_file
+
+    state = load_file(str(tiny_checkpoint))
+    config = {**TINY_CONFIG.to_dict(), "channels": [8, 8, 16, 32]}
+    with pytest.raises(CheckpointError, match="wrong shape"):
+        _load(_release_with(tmp_path, state, config))
+
+
+def test_bad_architecture_settings(tmp_path, tiny_checkpoint):
+    from safetensors.torch import load_file
+
+    state = load_file(str(tiny_checkpoint))
+    with pytest.raises(CheckpointError, match="bad architecture settings"):
+        _load(_release_with(tmp_path, state, {**TINY_CONFIG.to_dict(), "widths": 3}))
+
+
+def test_nan_weights(tmp_path, tiny_checkpoint):
+    from safetensors.torch import load_file
+
+    state = load_file(str(tiny_checkpoint))
+    key = sorted(state)[0]
+    state[key] = torch.full_like(state[key], float("nan"))
+    with pytest.raises(CheckpointError, match="NaN"):
+        _load(_release_with(tmp_path, state))
+
+
+def test_no_default_checkpoint_says_how_to_get_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("INPAINT_CHECKPOINT_DIR", str(tmp_path))
+    with pytest.raises(CheckpointError, match="inpaint train"):
+        load_engine("pluralistic")
+    assert load_engine("telea").name == "telea"
