@@ -10,9 +10,10 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:  # torch is imported lazily: menus list checkpoints before torch has loaded
+    import torch
 
 RELEASE_FORMAT = "inpaint-gui-release"
 FORMAT_VERSION = "1"
@@ -123,6 +124,7 @@ def load_release(
     path: str | Path, device: str | torch.device = "cpu"
 ) -> tuple[dict[str, torch.Tensor], ReleaseInfo]:
     """Weights as float32 tensors on device, and the checkpoint's info."""
+    import torch
     from safetensors.torch import load_file
 
     info = read_release_info(path)
