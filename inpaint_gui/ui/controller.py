@@ -1,0 +1,246 @@
+"""The GUI-thread side of background generation.
+
+GenerationController owns one long-lived QThread with a GenerationWorker moved
+into it. Requests cross to the worker by queued signals, stamped with increasing
+ids; results come back as queued signals and only those of the latest request
+are passed on. Cancellation is a threading.Event per request that the engine
+polls between candidates (a busy worker runs no slots, so a slot could not stop it).
+
+    controller = GenerationController(parent)
+    controller.candidate_ready.connect(gallery_add)
+    controller.start()
+    controller.load_engine("telea", None, "auto")
+    rid = controller.generate(image, mask, n=6, seed=1234)
+    ...
+    controller.shutdown()   # cancel, quit, wait: before the app exits
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+
+from inpaint_gui.ui.worker import GenerationRequest, GenerationWorker
+
+log = logging.getLogger(__name__)
+
+
+class GenerationController(QObject):
+    """Runs engine requests on a worker thread and forwards results of the current request.
+
+    Signals of a request that a newer generate() superseded are dropped, its
+    terminal signal included. After cancel(), the current request ends with
+    request_cancelled once the worker has stopped, even if the engine managed
+    to finish; candidates arriving after cancel() are dropped.
+    """
+
+    candidate_ready = Signal(int, object, int, int)  # request_id, Candidate, index, total
+    request_finished = Signal(int)  # request_id: all candidates delivered
+    request_failed = Signal(int, str)  # request_id, readable message
+    request_cancelled = Signal(int)
+    engine_ready = Signal(str)  # engine name, after background load
+    engine_failed = Signal(str, str)  # engine name, message
+    busy_changed = Signal(bool)
+
+    # Queued into the worker thread.
+    _generate_requested = Signal(object)
+    _load_requested = Signal(str, object, str)
+    _release_requested = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        self._worker: GenerationWorker | None = None
+        self._next_id = 1
+        self._current: GenerationRequest | None = None  # the latest request, until it ends
+        self._cancelled_id = 0  # current request cancel() was called on
+        self._busy = False
+        self._engine_name = ""
+        self._shut_down = False
+
+    # ---- lifecycle -------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the worker thread (once); requests made before start() wait in the queue."""
+        if self._thread is not None:
+            return
+        if self._shut_down:
+            raise RuntimeError("GenerationController was shut down; make a new one")
+        thread = QThread()
+        thread.setObjectName("inpaint-generation")
+        worker = GenerationWorker()
+        worker.moveToThread(thread)
+        self._generate_requested.connect(worker.generate)
+        self._load_requested.connect(worker.load_engine)
+        self._release_requested.connect(worker.release)
+        worker.candidate_ready.connect(self._on_worker_candidate_ready)
+        worker.request_finished.connect(self._on_worker_request_finished)
+        worker.request_failed.connect(self._on_worker_request_failed)
+        worker.request_cancelled.connect(self._on_worker_request_cancelled)
+        worker.engine_ready.connect(self._on_worker_engine_ready)
+        worker.engine_failed.connect(self._on_worker_engine_failed)
+        thread.finished.connect(worker.deleteLater)
+        self._thread, self._worker = thread, worker
+        app = QCoreApplication.instance()
+        if app is not None:
+            # A QThread destroyed while running aborts the process: stop it before the app goes.
+            app.aboutToQuit.connect(self.shutdown)
+        thread.start()
+
+    def shutdown(self) -> None:
+        """Cancel the current request, stop the thread and wait for it. Safe to call twice."""
+        self._shut_down = True
+        self.cancel()
+        thread = self._thread
+        if thread is None:
+            return
+        if thread.isRunning():
+            self._release_requested.emit()
+            thread.quit()
+            # Blocks until the engine reaches its next cancel check (at most one candidate).
+            thread.wait()
+        self._thread = None
+        self._worker = None
+        self._current = None
+        self._set_busy(False)
+        log.debug("generation thread stopped")
+
+    def worker_thread(self) -> QThread | None:
+        """The worker thread (None before start()/after shutdown()); for tests and diagnostics."""
+        return self._thread
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    @property
+    def engine_name(self) -> str:
+        """Name of the last engine that loaded successfully ("" before any)."""
+        return self._engine_name
+
+    @property
+    def current_request(self) -> int | None:
+        """Id of the request whose results are being forwarded, None when idle."""
+        return None if self._current is None else self._current.request_id
+
+    # ---- requests --------------------------------------------------------
+
+    def load_engine(self, name: str, checkpoint: str | None, device: str) -> None:
+        """Load an engine in the background; engine_ready or engine_failed follows.
+
+        Requests made afterwards use it; a request already running finishes first.
+        """
+        if self._shut_down:
+            return
+        self._load_requested.emit(name, checkpoint, device)
+
+    def generate(
+        self,
+        image: NDArray[np.uint8],
+        mask: NDArray[np.bool_],
+        n: int,
+        seed: int,
+        near: int | None = None,
+        spread: float = 0.25,
+    ) -> int:
+        """Queue a request and return its id; it supersedes any older one.
+
+        image and mask are copied, so the caller may keep editing them. Bad input
+        is reported by request_failed (the engine checks it), never raised.
+        """
+        if self._current is not None:
+            # Superseded: the engine stops at its next check and the results are dropped.
+            self._current.cancel_event.set()
+        rid = self._next_id
+        self._next_id += 1
+        request = GenerationRequest(
+            request_id=rid,
+            image=np.array(image, copy=True) if isinstance(image, np.ndarray) else image,
+            mask=np.array(mask, copy=True) if isinstance(mask, np.ndarray) else mask,
+            n=n,
+            seed=seed,
+            near=near,
+            spread=spread,
+        )
+        self._current = request
+        self._cancelled_id = 0
+        if self._shut_down:
+            # Keep the promise that every id ends with one terminal signal.
+            self._current = None
+            self.request_failed.emit(rid, "Generation has been shut down")
+            return rid
+        self._set_busy(True)
+        self._generate_requested.emit(request)
+        return rid
+
+    def cancel(self) -> None:
+        """Ask the current request to stop; request_cancelled follows when the worker has stopped."""
+        if self._current is None:
+            return
+        self._current.cancel_event.set()
+        self._cancelled_id = self._current.request_id
+
+    # ---- worker results (GUI thread) -------------------------------------
+
+    def _is_current(self, rid: int) -> bool:
+        return self._current is not None and self._current.request_id == rid
+
+    def _end(self) -> None:
+        self._current = None
+        self._cancelled_id = 0
+        self._set_busy(False)
+
+    @Slot(int, object, int, int)
+    def _on_worker_candidate_ready(self, rid: int, candidate: object, index: int, total: int) -> None:
+        if not self._is_current(rid) or self._cancelled_id == rid:
+            log.debug("dropping candidate %d of stale request %d", index, rid)
+            return
+        self.candidate_ready.emit(rid, candidate, index, total)
+
+    @Slot(int)
+    def _on_worker_request_finished(self, rid: int) -> None:
+        if not self._is_current(rid):
+            return
+        cancelled = self._cancelled_id == rid
+        self._end()
+        if cancelled:
+            self.request_cancelled.emit(rid)
+        else:
+            self.request_finished.emit(rid)
+
+    @Slot(int, str)
+    def _on_worker_request_failed(self, rid: int, message: str) -> None:
+        if not self._is_current(rid):
+            log.debug("dropping failure of stale request %d: %s", rid, message)
+            return
+        cancelled = self._cancelled_id == rid
+        self._end()
+        if cancelled:
+            self.request_cancelled.emit(rid)
+        else:
+            self.request_failed.emit(rid, message)
+
+    @Slot(int)
+    def _on_worker_request_cancelled(self, rid: int) -> None:
+        if not self._is_current(rid):
+            return
+        self._end()
+        self.request_cancelled.emit(rid)
+
+    @Slot(str)
+    def _on_worker_engine_ready(self, name: str) -> None:
+        self._engine_name = name
+        self.engine_ready.emit(name)
+
+    @Slot(str, str)
+    def _on_worker_engine_failed(self, name: str, message: str) -> None:
+        self.engine_failed.emit(name, message)
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)
+

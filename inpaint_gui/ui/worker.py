@@ -1,0 +1,138 @@
+"""The inference worker: a QObject that lives in the generation thread and owns the engine.
+
+Nothing here touches a widget or a QPixmap. The engine, and torch with it, is
+imported inside the slots, so importing this module stays cheap; the slots run
+in the worker thread, so that is where torch gets imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import QObject, Signal, Slot
+
+if TYPE_CHECKING:
+    from inpaint_gui.engine import Candidate, Engine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GenerationRequest:
+    """Everything the worker needs for one request; crosses the thread boundary by a queued signal."""
+
+    request_id: int
+    image: NDArray[np.uint8]  # (H, W, 3) RGB, owned by the request (a copy)
+    mask: NDArray[np.bool_]  # (H, W), True = fill, owned by the request (a copy)
+    n: int
+    seed: int
+    near: int | None = None
+    spread: float = 0.25
+    # Set from the GUI thread to stop this request between candidates.
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+
+
+def readable_error(exc: BaseException) -> str:
+    """A one-line message for the user: the text of expected errors, the type too for unexpected ones."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    # ValueError covers InputError and the registry's "unknown engine ..." messages.
+    if isinstance(exc, (ValueError, FileNotFoundError, PermissionError)) and text:
+        return text
+    if isinstance(exc, MemoryError):
+        return "Out of memory: try fewer candidates or a smaller image"
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name
+
+
+class GenerationWorker(QObject):
+    """Loads an engine and runs requests, one at a time, in the thread it was moved to."""
+
+    engine_ready = Signal(str)
+    engine_failed = Signal(str, str)
+    candidate_ready = Signal(int, object, int, int)  # request_id, Candidate, index, total
+    request_finished = Signal(int)
+    request_failed = Signal(int, str)
+    request_cancelled = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._engine: Engine | None = None
+        self._engine_name = ""
+        self._engine_error = ""
+
+    @Slot(str, object, str)
+    def load_engine(self, name: str, checkpoint: Any, device: str) -> None:
+        """Build the named engine, replacing the current one; report by engine_ready / engine_failed."""
+        start = time.perf_counter()
+        try:
+            from inpaint_gui.engine import load_engine
+
+            engine = load_engine(name, checkpoint, device)
+        except Exception as exc:
+            log.exception("loading engine %r failed", name)
+            self._engine, self._engine_name = None, name
+            self._engine_error = readable_error(exc)
+            self.engine_failed.emit(name, self._engine_error)
+            return
+        self._engine, self._engine_name, self._engine_error = engine, name, ""
+        log.info("engine %r ready in %.2f s", name, time.perf_counter() - start)
+        self.engine_ready.emit(name)
+
+    @Slot(object)
+    def generate(self, request: GenerationRequest) -> None:
+        """Run one request, streaming candidates; always ends with exactly one terminal signal."""
+        rid = request.request_id
+        if request.cancel_event.is_set():
+            # Superseded or cancelled while waiting in the queue: do no work at all.
+            self.request_cancelled.emit(rid)
+            return
+        if self._engine is None:
+            if self._engine_error:
+                msg = f"Engine {self._engine_name!r} could not be loaded: {self._engine_error}"
+            else:
+                msg = "No engine is loaded yet"
+            self.request_failed.emit(rid, msg)
+            return
+
+        from inpaint_gui.engine import Cancelled
+
+        def on_candidate(candidate: Candidate, index: int, total: int) -> None:
+            self.candidate_ready.emit(rid, candidate, index, total)
+
+        start = time.perf_counter()
+        try:
+            self._engine.inpaint(
+                request.image,
+                request.mask,
+                n=request.n,
+                seed=request.seed,
+                should_cancel=request.cancel_event.is_set,
+                on_candidate=on_candidate,
+                near=request.near,
+                spread=request.spread,
+            )
+        except Cancelled:
+            log.info("request %d cancelled after %.2f s", rid, time.perf_counter() - start)
+            self.request_cancelled.emit(rid)
+            return
+        except Exception as exc:
+            log.exception("request %d failed", rid)
+            self.request_failed.emit(rid, readable_error(exc))
+            return
+        finally:
+            # The request's arrays are copies owned by it; drop them now, not whenever the
+            # queued signal's argument is collected.
+            request.image = request.mask = None  # type: ignore[assignment]
+        log.info("request %d done in %.2f s", rid, time.perf_counter() - start)
+        self.request_finished.emit(rid)
+
+    @Slot()
+    def release(self) -> None:
+        """Drop the engine (and its model memory); called in the worker thread before it stops."""
+        self._engine = None

@@ -1,0 +1,260 @@
+"""GenerationController: the real worker thread, real and fake engines, cancel, supersede, shutdown."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from inpaint_gui.engine import Candidate, Engine, registry
+from inpaint_gui.ui.controller import GenerationController
+
+TIMEOUT_MS = 10_000
+
+
+class FakeEngine(Engine):
+    """A pluralistic stand-in: each seed gives a flat colour; optionally gated or slow.
+
+    gate: a semaphore the test releases once per candidate it lets through.
+    delay: seconds each candidate takes (for shutdown, where nothing can release a gate).
+    """
+
+    name = "test-fake"
+    label = "Fake (tests only)"
+    pluralistic = True
+
+    def __init__(self, gated: bool = False, delay: float = 0.0, error: str | None = None) -> None:
+        self.gate = threading.Semaphore(0) if gated else None
+        self.delay = delay
+        self.error = error
+        self.produced = 0
+        self.calls: list[tuple[int | None, float]] = []
+
+    def _fill(
+        self,
+        image: NDArray[np.uint8],
+        mask: NDArray[np.bool_],
+        seeds: Sequence[int],
+        near: int | None,
+        spread: float,
+    ) -> Iterator[NDArray[np.uint8]]:
+        self.calls.append((near, spread))
+        for seed in seeds:
+            if self.error:
+                raise RuntimeError(self.error)
+            if self.gate is not None and not self.gate.acquire(timeout=10):
+                raise RuntimeError("test gate was never opened")
+            if self.delay:
+                time.sleep(self.delay)
+            self.produced += 1
+            yield np.full(image.shape, seed % 256, np.uint8)
+
+
+@pytest.fixture
+def register(monkeypatch: pytest.MonkeyPatch):
+    """register(engine) makes load_engine("test-fake") return that instance, for this test only."""
+
+    def _register(engine: Engine) -> Engine:
+        monkeypatch.setitem(registry._BUILDERS, "test-fake", ("Fake", False, lambda ckpt, dev: engine))
+        return engine
+
+    return _register
+
+
+@pytest.fixture
+def controller(qtbot) -> Iterator[GenerationController]:
+    c = GenerationController()
+    c.start()
+    thread = c.worker_thread()
+    yield c
+    c.shutdown()
+    assert thread is not None and thread.isFinished(), "a test left the generation thread running"
+
+
+@pytest.fixture
+def image() -> NDArray[np.uint8]:
+    rng = np.random.default_rng(1)
+    return rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+
+
+@pytest.fixture
+def mask() -> NDArray[np.bool_]:
+    m = np.zeros((48, 64), bool)
+    m[10:30, 20:44] = True
+    return m
+
+
+def _load(qtbot, controller: GenerationController, name: str = "test-fake") -> None:
+    with qtbot.waitSignal(controller.engine_ready, timeout=TIMEOUT_MS) as blocker:
+        controller.load_engine(name, None, "auto")
+    assert blocker.args == [name]
+
+
+class Recorder:
+    """Collects every forwarded signal of a controller, in order."""
+
+    def __init__(self, c: GenerationController) -> None:
+        self.events: list[tuple] = []
+        c.candidate_ready.connect(lambda rid, cand, i, n: self.events.append(("candidate", rid, cand, i, n)))
+        c.request_finished.connect(lambda rid: self.events.append(("finished", rid)))
+        c.request_failed.connect(lambda rid, msg: self.events.append(("failed", rid, msg)))
+        c.request_cancelled.connect(lambda rid: self.events.append(("cancelled", rid)))
+        c.busy_changed.connect(lambda busy: self.events.append(("busy", busy)))
+
+    def candidates(self, rid: int | None = None) -> list[Candidate]:
+        return [e[2] for e in self.events if e[0] == "candidate" and (rid is None or e[1] == rid)]
+
+
+def test_controller_modules_do_not_import_torch() -> None:
+    code = (
+        "import sys; import inpaint_gui.ui.controller, inpaint_gui.ui.worker, inpaint_gui.engine; "
+        "bad = [m for m in ('torch', 'inpaint_gui.engine.pluralistic') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_streams_n_candidates_in_order(qtbot, controller, register, image, mask) -> None:
+    register(FakeEngine())
+    _load(qtbot, controller)
+    rec = Recorder(controller)
+    with qtbot.waitSignal(controller.request_finished, timeout=TIMEOUT_MS):
+        rid = controller.generate(image, mask, n=6, seed=100)
+    assert [e[0] for e in rec.events] == ["busy"] + ["candidate"] * 6 + ["busy", "finished"]
+    cands = rec.candidates(rid)
+    assert [e[3] for e in rec.events if e[0] == "candidate"] == list(range(6))
+    assert all(e[4] == 6 for e in rec.events if e[0] == "candidate")
+    assert [c.seed for c in cands] == list(range(100, 106))
+    assert not controller.busy and controller.current_request is None
+
+
+def test_telea_through_real_thread_changes_only_masked_pixels(qtbot, controller, image, mask) -> None:
+    _load(qtbot, controller, "telea")
+    rec = Recorder(controller)
+    original = image.copy()
+    with qtbot.waitSignal(controller.request_finished, timeout=TIMEOUT_MS):
+        controller.generate(image, mask, n=6, seed=0)
+        image[:] = 0  # the caller keeps editing: the request must have its own copy
+    (cand,) = rec.candidates()  # telea is not pluralistic: one candidate
+    assert np.array_equal(cand.image[~mask], original[~mask])
+    assert not np.array_equal(cand.image[mask], original[mask])
+
+
+def test_real_pluralistic_engine_streams_n(qtbot, controller, image, mask, tmp_path) -> None:
+    from inpaint_gui.engine.pluralistic import save_random_release
+
+    ckpt = save_random_release(tmp_path / "tiny.safetensors")
+    rec = Recorder(controller)
+    with qtbot.waitSignal(controller.engine_ready, timeout=60_000):
+        controller.load_engine("pluralistic", str(ckpt), "cpu")
+    with qtbot.waitSignal(controller.request_finished, timeout=60_000):
+        rid = controller.generate(image, mask, n=3, seed=7)
+    cands = rec.candidates(rid)
+    assert [c.seed for c in cands] == [7, 8, 9]
+    for c in cands:
+        assert np.array_equal(c.image[~mask], image[~mask])
+
+
+def test_near_and_spread_reach_the_engine(qtbot, controller, register, image, mask) -> None:
+    engine = register(FakeEngine())
+    _load(qtbot, controller)
+    rec = Recorder(controller)
+    with qtbot.waitSignal(controller.request_finished, timeout=TIMEOUT_MS):
+        controller.generate(image, mask, n=2, seed=5, near=42, spread=0.6)
+    assert engine.calls == [(42, 0.6)]
+    assert all(c.near == 42 and c.spread == pytest.approx(0.6) for c in rec.candidates())
+
+
+def test_cancel_stops_the_engine(qtbot, controller, register, image, mask) -> None:
+    engine = register(FakeEngine(gated=True))
+    _load(qtbot, controller)
+    rec = Recorder(controller)
+    with qtbot.waitSignal(controller.candidate_ready, timeout=TIMEOUT_MS):
+        rid = controller.generate(image, mask, n=6, seed=0)
+        engine.gate.release()
+    controller.cancel()
+    with qtbot.waitSignal(controller.request_cancelled, timeout=TIMEOUT_MS) as blocker:
+        engine.gate.release(5)
+    assert blocker.args == [rid]
+    # The candidate in progress when cancel() came may finish, but it is not forwarded.
+    assert engine.produced < 6
+    assert len(rec.candidates()) == 1
+    assert not any(e[0] in ("finished", "failed") for e in rec.events)
+    assert not controller.busy
+
+
+def test_newer_request_supersedes_and_stale_results_are_dropped(
+    qtbot, controller, register, image, mask
+) -> None:
+    engine = register(FakeEngine(gated=True))
+    _load(qtbot, controller)
+    rec = Recorder(controller)
+    with qtbot.waitSignal(controller.candidate_ready, timeout=TIMEOUT_MS):
+        old = controller.generate(image, mask, n=6, seed=0)
+        engine.gate.release()
+    mark = len(rec.events)
+    with qtbot.waitSignal(controller.request_finished, timeout=TIMEOUT_MS) as blocker:
+        new = controller.generate(image, mask, n=3, seed=1000)
+        engine.gate.release(10)  # lets the old request make its next candidate too
+    assert new > old and blocker.args == [new]
+    after = rec.events[mark:]
+    assert all(e[1] == new for e in after if e[0] != "busy"), after
+    assert [c.seed for c in rec.candidates(new)] == [1000, 1001, 1002]
+    # Old request: stopped early, and nothing of it was forwarded after the new one.
+    assert engine.produced < 6 + 3
+    assert not any(e[0] in ("cancelled", "finished", "failed") and e[1] == old for e in rec.events)
+    # busy stayed on across the hand-over.
+    assert [e for e in rec.events if e[0] == "busy"] == [("busy", True), ("busy", False)]
+
+
+def test_engine_error_arrives_as_request_failed(qtbot, controller, register, image, mask) -> None:
+    register(FakeEngine(error="model exploded"))
+    _load(qtbot, controller)
+    with qtbot.waitSignal(controller.request_failed, timeout=TIMEOUT_MS) as blocker:
+        rid = controller.generate(image, mask, n=2, seed=0)
+    assert blocker.args[0] == rid
+    assert "model exploded" in blocker.args[1]
+    assert not controller.busy
+    # The thread survives a failed request.
+    with qtbot.waitSignal(controller.request_failed, timeout=TIMEOUT_MS) as blocker:
+        controller.generate(image, mask[:10], n=2, seed=0)
+    assert "differs from image size" in blocker.args[1]
+
+
+def test_unknown_engine_and_no_engine_are_readable(qtbot, controller, image, mask) -> None:
+    with qtbot.waitSignal(controller.request_failed, timeout=TIMEOUT_MS) as blocker:
+        controller.generate(image, mask, n=1, seed=0)
+    assert blocker.args[1] == "No engine is loaded yet"
+    with qtbot.waitSignal(controller.engine_failed, timeout=TIMEOUT_MS) as blocker:
+        controller.load_engine("no-such-engine", None, "auto")
+    assert blocker.args[0] == "no-such-engine"
+    assert "unknown engine" in blocker.args[1] and "telea" in blocker.args[1]
+    with qtbot.waitSignal(controller.request_failed, timeout=TIMEOUT_MS) as blocker:
+        controller.generate(image, mask, n=1, seed=0)
+    assert "could not be loaded" in blocker.args[1]
+
+
+def test_shutdown_while_running_leaves_no_thread(qtbot, register, image, mask) -> None:
+    engine = register(FakeEngine(delay=0.05))
+    c = GenerationController()
+    c.start()
+    _load(qtbot, c)
+    with qtbot.waitSignal(c.candidate_ready, timeout=TIMEOUT_MS):
+        c.generate(image, mask, n=200, seed=0)
+    thread = c.worker_thread()
+    c.shutdown()
+    assert thread.isFinished() and not thread.isRunning()
+    assert engine.produced < 200
+    assert c.worker_thread() is None and not c.busy
+    c.shutdown()  # twice is harmless
+    with qtbot.waitSignal(c.request_failed, timeout=TIMEOUT_MS):
+        c.generate(image, mask, n=1, seed=0)
