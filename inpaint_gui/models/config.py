@@ -22,7 +22,7 @@ class PluralisticConfig:
     posterior_blocks: int = 1  # residual blocks inferring q(z | hole content)
     decoder_blocks: int = 1  # residual blocks at the latent level of the decoder
     attention_level: int = 3  # level of the short+long term attention layer
-    output_levels: int = 4  # multi-scale outputs at levels 0 .. output_levels-1 (training)
+    output_levels: int = 4  # training outputs: full size plus levels 1 .. output_levels-1
     spectral_norm: bool = False  # only for training; release weights have it folded in
 
     def __post_init__(self) -> None:

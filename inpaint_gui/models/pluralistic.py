@@ -73,17 +73,22 @@ class Decoder(nn.Module):
         self.bottom = nn.Sequential(*(ResBlock(ch[top], ch[top], sn=sn) for _ in range(cfg.decoder_blocks)))
         self.ups = nn.ModuleList()
         self.blocks = nn.ModuleList()
-        for level in range(top - 1, -1, -1):
+        # Levels top-1 .. 1. Full resolution has no features of its own: the final image is a
+        # sub-pixel convolution of level 1 (four pixels per position), several times cheaper
+        # than a convolution over full-resolution features, which would cost more than all
+        # coarser levels together.
+        for level in range(top - 1, 0, -1):
             self.ups.append(Up(ch[level + 1], ch[level], sn=sn))
-            # Full resolution gets no residual block: it would cost more than all coarser levels.
-            self.blocks.append(ResBlock(ch[level], ch[level], sn=sn) if level > 0 else nn.Identity())
+            self.blocks.append(ResBlock(ch[level], ch[level], sn=sn))
         self.attention = ShortLongAttention(ch[cfg.attention_level], ch[cfg.attention_level], sn=sn)
+        # Extra outputs at levels 1 .. output_levels-1, for the multi-scale losses in training.
         self.to_rgb = nn.ModuleDict(
             {
                 str(level): nn.Sequential(act(), conv(ch[level], 3, 3, sn=sn))
-                for level in range(cfg.output_levels)
+                for level in range(1, cfg.output_levels)
             }
         )
+        self.to_full = nn.Sequential(act(), conv(ch[1], 3 * 4, 3, sn=sn), nn.PixelShuffle(2))
 
     def forward(
         self,
@@ -99,13 +104,14 @@ class Decoder(nn.Module):
         top = len(self.ups)
         outputs = []
         for i, (up, block) in enumerate(zip(self.ups, self.blocks, strict=True)):
-            level = top - 1 - i
+            level = top - i
             x = block(up(x))
             if level == self.attention_level:
                 hole = F.adaptive_max_pool2d(mask, x.shape[-2:])
                 x = self.attention(x, enc.features[level], hole)
-            if level == 0 or (all_levels and level < self.output_levels):
+            if all_levels and str(level) in self.to_rgb:
                 outputs.append(torch.tanh(self.to_rgb[str(level)](x)))
+        outputs.append(torch.tanh(self.to_full(x)))
         return outputs
 
 

@@ -1,0 +1,68 @@
+"""Inference speed and memory of the pluralistic engine.
+
+    python bench/inference.py [--size 256] [-n 6] [--threads 2] [--checkpoint PATH]
+
+Without --checkpoint it times a randomly initialised network of the default
+(paper-sized) architecture: speed does not depend on the weights' values.
+Prints the median of --repeats timed runs after one warm-up, and the peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from inpaint_gui.engine import load_engine
+from inpaint_gui.engine.pluralistic import save_random_release
+from inpaint_gui.models import PluralisticConfig
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("-n", type=int, default=6)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--checkpoint", type=Path)
+    p.add_argument("--hole", type=float, default=0.25, help="fraction of the image to fill")
+    args = p.parse_args()
+
+    torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        ckpt = args.checkpoint or save_random_release(
+            Path(tmp) / "bench.safetensors", config=PluralisticConfig(), resolution=args.size
+        )
+        engine = load_engine("pluralistic", checkpoint=ckpt, device="cpu")
+    params = sum(t.numel() for t in engine.generator.parameters())
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (args.size, args.size, 3), dtype=np.uint8)
+    mask = np.zeros((args.size, args.size), bool)
+    side = int(args.size * args.hole**0.5)
+    start = (args.size - side) // 2
+    mask[start : start + side, start : start + side] = True
+
+    engine.inpaint(image, mask, n=args.n, seed=0)  # warm-up
+    times = []
+    for i in range(args.repeats):
+        t = time.perf_counter()
+        engine.inpaint(image, mask, n=args.n, seed=i)
+        times.append(time.perf_counter() - t)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"{args.n} candidates at {args.size}x{args.size}, {args.threads} threads, "
+        f"{params / 1e6:.2f}M inference parameters, torch {torch.__version__}"
+    )
+    print(f"median {statistics.median(times):.3f} s  (min {min(times):.3f}, max {max(times):.3f})")
+    print(f"peak RSS {peak_mb:.0f} MB (whole process, torch included)")
+
+
+if __name__ == "__main__":
+    main()
