@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 # Half the range: the largest standard deviation 8-bit values can have.
 _MAX_STD = 127.5
+#: Overlays draw at least this spread at full heat, so near-identical candidates stay dim.
+MIN_FULL_HEAT = 0.15
 
 
 def spread_map(
@@ -109,4 +111,28 @@ def heatmap_rgba(
     out = np.empty(level.shape + (4,), np.uint8)
     out[..., :3] = rgb
     out[..., 3] = (alpha + 0.5).astype(np.uint8)
+    return out
+
+
+def uncertainty_overlay(
+    images: Sequence[NDArray[np.uint8]],
+    mask: NDArray[np.bool_] | None = None,
+    opacity: float = 0.7,
+) -> NDArray[np.uint8]:
+    """Full-size uint8 (H, W, 4) RGBA heat overlay of where the candidates disagree.
+
+    Only the mask's bounding box is computed and coloured (the rest is
+    transparent), so a small hole in a 6000x4000 photo costs little. Colours are
+    relative to the largest spread, but never brighter than MIN_FULL_HEAT allows.
+    """
+    spread = spread_map(images, mask)
+    h, w = spread.shape
+    out = np.zeros((h, w, 4), np.uint8)
+    box = mask_bbox(mask) if mask is not None else (0, 0, h, w)
+    if box is None:
+        return out
+    top, left, bottom, right = box
+    crop = spread[top:bottom, left:right]
+    vmax = max(float(crop.max()), MIN_FULL_HEAT)
+    out[top:bottom, left:right] = heatmap_rgba(crop, opacity, vmax)
     return out

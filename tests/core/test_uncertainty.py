@@ -73,3 +73,19 @@ def test_heatmaps() -> None:
     assert np.all(heatmap_rgba(np.zeros((3, 3), np.float32))[..., 3] == 0)
     with pytest.raises(InputError):
         heatmap_rgba(spread, opacity=2.0)
+
+
+def test_overlay_is_full_size_and_transparent_outside_the_mask() -> None:
+    from inpaint_gui.core.uncertainty import uncertainty_overlay
+
+    a, b = _image(0), _image(0)
+    b[4:8, 4:8] = 90
+    mask = np.zeros((20, 30), bool)
+    mask[2:10, 2:12] = True
+    over = uncertainty_overlay([a, b], mask, opacity=0.5)
+    assert over.shape == (20, 30, 4)
+    assert np.all(over[4:8, 4:8, 3] > 0)
+    alpha = over[..., 3].copy()
+    alpha[4:8, 4:8] = 0
+    assert np.all(alpha == 0)
+    assert np.all(uncertainty_overlay([a, a], mask)[..., 3] == 0)
