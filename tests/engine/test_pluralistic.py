@@ -43,7 +43,7 @@ def test_batch_size_does_not_change_results(engine, photo, hole):
     try:
         one_by_one = engine.inpaint(photo, hole, n=3, seed=5)
     finally:
-        engine.batch_size = 8
+        engine.batch_size = 2
     batched = engine.inpaint(photo, hole, n=3, seed=5)
     for x, y in zip(one_by_one, batched, strict=True):
         assert np.array_equal(x.image, y.image)
@@ -123,7 +123,7 @@ def test_progress_callback_and_cancel(engine, photo, hole):
             )
         assert streamed == [0, 1]
     finally:
-        engine.batch_size = 8
+        engine.batch_size = 2
 
 
 @pytest.mark.parametrize(
