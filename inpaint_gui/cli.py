@@ -1,0 +1,386 @@
+"""The `inpaint` command line: `inpaint fill` here; train, pack, export and eval come from training.
+
+inpaint fill IMAGE MASK -o OUTDIR [-n 6] [--seed 0] [--engine NAME] [--checkpoint PATH]
+inpaint fill --manifest pairs.csv -o OUTDIR [...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import json
+import logging
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from inpaint_gui.core.image_io import (
+    DEFAULT_MAX_PIXELS,
+    ImageError,
+    atomic_write,
+    load_image,
+    load_mask,
+    parse_max_pixels,
+    raise_pillow_limit,
+    save_image,
+)
+from inpaint_gui.engine import Engine, available_engines, load_engine
+
+log = logging.getLogger(__name__)
+
+PROG = "inpaint"
+MAX_PIXELS_ENV = "INPAINT_MAX_PIXELS"
+MANIFEST_COLUMNS = ("image", "mask", "stem")
+RESULTS_NAME = "candidates.json"
+_TRAINING_COMMANDS = "inpaint_gui.training.commands"
+#: Errors of one fill (bad file, bad input for the engine, out of memory) that leave the others fine.
+_JOB_ERRORS = (ValueError, OSError, RuntimeError)
+
+
+class UsageError(Exception):
+    """The command line or manifest is wrong as a whole: reported in one line, exit code 2."""
+
+
+@dataclass(frozen=True)
+class FillJob:
+    """One image + mask pair and the folder its candidates go to."""
+
+    image: Path
+    mask: Path
+    outdir: Path
+    where: str = ""  # "pairs.csv:3" for a manifest row, for messages
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `inpaint`; returns the exit code (0 fine, 1 some work failed, 2 usage error)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse has printed its message (or the help)
+        return e.code if isinstance(e.code, int) else 2
+    _configure_logging(getattr(args, "verbose", 0))
+    try:
+        return args.func(args)
+    except UsageError as e:
+        _error(str(e))
+        return 2
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    verbosity = argparse.ArgumentParser(add_help=False)
+    verbosity.add_argument(
+        "-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more log output (-vv: debug)"
+    )
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Pluralistic image inpainting from the command line.", parents=[verbosity]
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_fill(commands, verbosity)
+    _register_training(commands)
+    return parser
+
+
+def _add_fill(commands: argparse._SubParsersAction, verbosity: argparse.ArgumentParser) -> None:
+    fill = commands.add_parser(
+        "fill",
+        parents=[verbosity],
+        help="propose fills for the masked part of an image (or of many)",
+        description="Write OUTDIR/candidate_00.png ... and OUTDIR/candidates.json (seed, score, "
+        "seconds per candidate). With --manifest, one OUTDIR/<stem>/ per row.",
+        epilog=f"Masks: white/non-zero pixels are filled. Images over {DEFAULT_MAX_PIXELS:,} pixels "
+        f"are refused; set {MAX_PIXELS_ENV} to change the limit.",
+    )
+    fill.add_argument("image", nargs="?", type=Path, help="image file")
+    fill.add_argument("mask", nargs="?", type=Path, help="mask file, same size as the image")
+    fill.add_argument(
+        "--manifest",
+        type=Path,
+        metavar="CSV",
+        help="CSV with columns image,mask and optionally stem; paths relative to the CSV's folder",
+    )
+    fill.add_argument("-o", "--outdir", type=Path, required=True, help="output folder")
+    fill.add_argument("-n", type=_positive_int, default=6, help="number of candidates (default 6)")
+    fill.add_argument("--seed", type=_seed, default=0, help="seed of the first candidate (default 0)")
+    fill.add_argument(
+        "--engine",
+        default=available_engines()[0],
+        help=f"one of {', '.join(available_engines())} (default {available_engines()[0]})",
+    )
+    fill.add_argument("--checkpoint", type=Path, help="release checkpoint (default: the shipped one)")
+    fill.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    fill.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    fill.set_defaults(func=run_fill)
+
+
+def _register_training(commands: argparse._SubParsersAction) -> None:
+    """Add train, pack, export and eval when the training commands exist; their import errors show."""
+    if importlib.util.find_spec(_TRAINING_COMMANDS) is None:
+        log.debug("%s not found; training commands unavailable", _TRAINING_COMMANDS)
+        return
+    importlib.import_module(_TRAINING_COMMANDS).register(commands)
+
+
+# --- fill ----------------------------------------------------------------------------------------
+
+
+def run_fill(args: argparse.Namespace) -> int:
+    """`inpaint fill`: one pair, or every row of a manifest with the model loaded once."""
+    max_pixels = _max_pixels_from_env()
+    raise_pillow_limit(max_pixels)
+    jobs, failed = _plan(args)
+    engine = _load_engine(args)
+    batch = args.manifest is not None
+    done = 0
+    for job in tqdm(jobs, desc="fill", unit="image", disable=None if batch else True, file=sys.stderr):
+        try:
+            count = fill_one(engine, job, args.n, args.seed, max_pixels, args.overwrite, args.checkpoint)
+        except _JOB_ERRORS as e:
+            log.debug("%s failed", job.where or job.image, exc_info=True)
+            _error(f"{job.where}: {e}" if job.where else str(e), progress=batch)
+            failed += 1
+            continue
+        done += 1
+        if not batch:
+            print(f"wrote {count} candidate{'s' if count != 1 else ''} to {job.outdir}")
+    if batch:
+        print(f"{done} of {done + failed} rows filled" + (f", {failed} failed" if failed else ""))
+    return 1 if failed else 0
+
+
+def fill_one(
+    engine: Engine,
+    job: FillJob,
+    n: int,
+    seed: int,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    overwrite: bool = False,
+    checkpoint: Path | None = None,
+) -> int:
+    """Fill one pair and write its candidates and candidates.json; returns how many were written."""
+    image = load_image(job.image, max_pixels)
+    mask = load_mask(job.mask, size=image.size, max_pixels=max_pixels)
+    count = n if engine.pluralistic else 1
+    names = [f"candidate_{i:02d}.png" for i in range(count)]
+    _check_outputs(job, [*names, RESULTS_NAME], overwrite)
+    if count < n:
+        log.info("engine %r gives a single fill; writing 1 candidate instead of %d", engine.name, n)
+
+    candidates = engine.inpaint(image.rgb, mask, n=n, seed=seed)
+    job.outdir.mkdir(parents=True, exist_ok=True)
+    for name, candidate in zip(names, candidates, strict=True):
+        save_image(
+            job.outdir / name,
+            candidate.image,
+            alpha=image.alpha,
+            icc_profile=image.icc_profile,
+            exif=image.exif,
+            overwrite=overwrite,
+        )
+    results = {
+        "engine": engine.name,
+        "checkpoint": str(checkpoint) if checkpoint is not None else None,
+        "image": str(job.image),
+        "mask": str(job.mask),
+        "n": len(candidates),
+        "candidates": [
+            {"file": name, "seed": c.seed, "score": _finite(c.score), "seconds": round(c.seconds, 4)}
+            for name, c in zip(names, candidates, strict=True)
+        ],
+    }
+    with atomic_write(job.outdir / RESULTS_NAME) as file:
+        file.write(json.dumps(results, indent=2).encode())
+    return len(candidates)
+
+
+def _check_outputs(job: FillJob, names: list[str], overwrite: bool) -> None:
+    """Before any inference: never write over the inputs, nor over old results unless asked."""
+    if job.outdir.exists() and not job.outdir.is_dir():
+        raise ImageError(f"{job.outdir}: exists and is not a folder")
+    for name in names:
+        target = job.outdir / name
+        if not target.exists():
+            continue
+        if any(_same_file(target, p) for p in (job.image, job.mask)):
+            raise ImageError(f"{target}: is an input file; refusing to overwrite it")
+        if not overwrite:
+            raise ImageError(f"{target}: already exists; pass --overwrite to replace it")
+
+
+def _plan(args: argparse.Namespace) -> tuple[list[FillJob], int]:
+    """The jobs to run and how many manifest rows were already rejected (and reported)."""
+    if args.manifest is None:
+        if args.image is None or args.mask is None:
+            raise UsageError("fill needs IMAGE and MASK, or --manifest CSV")
+        return [FillJob(args.image, args.mask, args.outdir)], 0
+    if args.image is not None:
+        raise UsageError("give either IMAGE MASK or --manifest CSV, not both")
+    manifest = read_manifest(args.manifest, args.outdir)
+    for message in manifest.errors + manifest.notices:
+        _error(message)
+    if not manifest.jobs and not manifest.errors:
+        raise UsageError(f"{args.manifest}: no rows")
+    return manifest.jobs, len(manifest.errors)
+
+
+def _load_engine(args: argparse.Namespace) -> Engine:
+    start = time.perf_counter()
+    try:
+        engine = load_engine(args.engine, checkpoint=args.checkpoint, device=args.device)
+    except _JOB_ERRORS as e:  # unknown name (the message lists valid ones), bad checkpoint, bad device
+        log.debug("loading engine %r failed", args.engine, exc_info=True)
+        raise UsageError(str(e)) from None
+    log.info("engine %s ready in %.2f s", args.engine, time.perf_counter() - start)
+    return engine
+
+
+# --- manifest ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Manifest:
+    jobs: list[FillJob]
+    errors: list[str]  # one per rejected row
+    notices: list[str]  # rows whose stem had to be made unique
+
+
+def read_manifest(path: Path, outdir: Path) -> Manifest:
+    """Jobs from a CSV with columns image, mask and optionally stem, and one error per bad row.
+
+    Paths are relative to the CSV's folder. The output folder is OUTDIR/<stem>, the
+    stem defaulting to the image's; repeated stems get _2, _3, ... (with a message).
+    Raises UsageError when the file or its header is unusable.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as file:
+            reader = csv.reader(file)
+            header = [h.strip().lower() for h in next(reader, [])]
+            _check_header(path, header)
+            rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise UsageError(f"{path}: cannot read manifest: {getattr(e, 'strerror', None) or e}") from None
+
+    base = path.parent
+    parsed: list[tuple[str, Path, Path, str]] = []
+    errors: list[str] = []
+    for line, row in rows:
+        where = f"{path}:{line}"
+        if len(row) > len(header):
+            errors.append(f"{where}: has {len(row)} fields, the header has {len(header)}")
+            continue
+        # A short row just leaves out the optional stem.
+        cells = {column: cell.strip() for column, cell in zip(header, row, strict=False)}
+        if not cells.get("image") or not cells.get("mask"):
+            errors.append(f"{where}: image and mask must both be given")
+            continue
+        image, mask = base / Path(cells["image"]).expanduser(), base / Path(cells["mask"]).expanduser()
+        stem = cells.get("stem") or image.stem
+        if not _is_plain_name(stem):
+            errors.append(f"{where}: stem {stem!r} is not a plain folder name")
+            continue
+        parsed.append((where, image, mask, stem))
+
+    jobs, notices = [], []
+    taken = {stem.casefold() for *_, stem in parsed}  # folder names compare case-blind on macOS and Windows
+    used: set[str] = set()
+    for where, image, mask, stem in parsed:
+        unique = stem
+        if stem.casefold() in used:
+            unique = _unused(stem, used | taken)
+            notices.append(f"{where}: stem {stem!r} is already used; writing to {unique}/ instead")
+        used.add(unique.casefold())
+        jobs.append(FillJob(image, mask, outdir / unique, where))
+    return Manifest(jobs, errors, notices)
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    if not header:
+        raise UsageError(f"{path}: empty manifest; expected a header line: image,mask[,stem]")
+    unknown = [h for h in header if h not in MANIFEST_COLUMNS]
+    missing = [c for c in ("image", "mask") if c not in header]
+    if unknown or missing or len(set(header)) != len(header):
+        raise UsageError(
+            f"{path}: header is {','.join(header)!r}; expected columns image,mask and optionally stem"
+        )
+
+
+def _is_plain_name(name: str) -> bool:
+    return name not in ("", ".", "..") and not any(c in name for c in "/\\\0:")
+
+
+def _unused(stem: str, taken: set[str]) -> str:
+    k = 2
+    while f"{stem}_{k}".casefold() in taken:
+        k += 1
+    return f"{stem}_{k}"
+
+
+# --- small helpers -------------------------------------------------------------------------------
+
+
+def _max_pixels_from_env() -> int:
+    text = os.environ.get(MAX_PIXELS_ENV)
+    if not text:
+        return DEFAULT_MAX_PIXELS
+    try:
+        return parse_max_pixels(text)
+    except ValueError as e:
+        raise UsageError(f"{MAX_PIXELS_ENV}: {e}") from None
+
+
+def _positive_int(text: str) -> int:
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def _finite(x: float) -> float | None:
+    return round(float(x), 6) if math.isfinite(x) else None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _error(message: str, progress: bool = False) -> None:
+    line = f"{PROG}: {message}"
+    if progress:
+        tqdm.write(line, file=sys.stderr)  # keeps the progress bar intact
+    else:
+        print(line, file=sys.stderr)
+
+
+def _configure_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
