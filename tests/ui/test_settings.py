@@ -1,0 +1,140 @@
+"""Settings (typed QSettings wrapper) and SettingsDialog, on an isolated INI file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QColor
+
+from inpaint_gui.engine import EngineInfo
+from inpaint_gui.ui.settings import MAX_RECENT, Settings, SettingsDialog
+
+ENGINES = [
+    EngineInfo("pluralistic", "Pluralistic (several fills)", True, False, "no pluralistic checkpoint found"),
+    EngineInfo("telea", "Telea (fast marching)", False, True, ""),
+    EngineInfo("navier-stokes", "Navier-Stokes", False, True, ""),
+]
+
+
+@pytest.fixture
+def ini(tmp_path: Path) -> Path:
+    return tmp_path / "settings.ini"
+
+
+def _settings(ini: Path) -> Settings:
+    return Settings(QSettings(str(ini), QSettings.Format.IniFormat))
+
+
+def test_defaults(ini) -> None:
+    s = _settings(ini)
+    assert s.n_candidates == 6
+    assert s.seed_mode == "random" and s.seed == 0
+    assert s.engine == "pluralistic" and s.checkpoint is None and s.device == "auto"
+    assert s.overlay_opacity == pytest.approx(0.45) and s.overlay_colour.isValid()
+    assert s.recent_files == []
+
+
+def test_values_survive_a_restart(ini) -> None:
+    s = _settings(ini)
+    s.n_candidates = 9
+    s.seed_mode = "fixed"
+    s.seed = 1234
+    s.engine = "telea"
+    s.checkpoint = "/x/y.safetensors"
+    s.device = "cpu"
+    s.overlay_colour = QColor("#00ff00")
+    s.overlay_opacity = 0.3
+    s.thumbnail_size = 300
+    s.sync()
+    t = _settings(ini)
+    assert (t.n_candidates, t.seed_mode, t.seed, t.engine) == (9, "fixed", 1234, "telea")
+    assert (t.checkpoint, t.device, t.overlay_colour.name()) == ("/x/y.safetensors", "cpu", "#00ff00")
+    assert t.overlay_opacity == pytest.approx(0.3) and t.thumbnail_size == 300
+    assert t.next_seed() == 1234
+
+
+def test_bad_stored_values_fall_back(ini) -> None:
+    raw = QSettings(str(ini), QSettings.Format.IniFormat)
+    raw.setValue("generation/n_candidates", "lots")
+    raw.setValue("generation/seed_mode", "sometimes")
+    raw.setValue("engine/device", "tpu")
+    raw.setValue("canvas/overlay_opacity", 7)
+    raw.sync()
+    s = _settings(ini)
+    assert s.n_candidates == 6 and s.seed_mode == "random" and s.device == "auto"
+    assert s.overlay_opacity == 1.0
+    with pytest.raises(ValueError, match="seed mode"):
+        s.seed_mode = "sometimes"
+
+
+def test_random_seeds_differ(ini) -> None:
+    s = _settings(ini)
+    assert len({s.next_seed() for _ in range(20)}) > 1
+
+
+def test_recent_files(ini, tmp_path) -> None:
+    s = _settings(ini)
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    s.add_recent_file(a)
+    s.sync()
+    assert _settings(ini).recent_files == [str(a.resolve())]  # a one-item list stays a list
+    s.add_recent_file(b)
+    s.add_recent_file(a)
+    assert s.recent_files == [str(a.resolve()), str(b.resolve())]
+    for i in range(20):
+        s.add_recent_file(tmp_path / f"{i}.png")
+    assert len(s.recent_files) == MAX_RECENT and s.recent_files[0].endswith("19.png")
+    s.remove_recent_file(tmp_path / "19.png")
+    assert not s.recent_files[0].endswith("19.png")
+
+
+def test_startup_engine_falls_back_without_checkpoint(ini, tmp_path) -> None:
+    s = _settings(ini)
+    assert s.startup_engine(ENGINES) == ("telea", None)
+    ckpt = tmp_path / "mine.safetensors"
+    ckpt.write_bytes(b"x")
+    s.checkpoint = str(ckpt)
+    assert s.startup_engine(ENGINES) == ("pluralistic", str(ckpt))
+    s.engine = "navier-stokes"
+    assert s.startup_engine(ENGINES) == ("navier-stokes", None)
+
+
+def test_dialog_disables_unavailable_engine_with_reason(qtbot, ini, tmp_path) -> None:
+    s = _settings(ini)
+    dialog = SettingsDialog(s, engines=ENGINES)
+    qtbot.addWidget(dialog)
+    assert not dialog.engine_enabled("pluralistic") and dialog.engine_enabled("telea")
+    assert "no pluralistic checkpoint found" in dialog._engine_reason.text()
+    assert dialog._engine.currentData() == "telea"  # the saved choice cannot load
+    ckpt = tmp_path / "mine.safetensors"
+    ckpt.write_bytes(b"x")
+    dialog._checkpoint.setText(str(ckpt))
+    assert dialog.engine_enabled("pluralistic") and dialog._engine_reason.text() == ""
+    dialog._engine.setCurrentIndex(dialog._engine.findData("pluralistic"))
+    dialog._n.setValue(4)
+    dialog._seed_mode.setCurrentIndex(1)
+    dialog._seed.setValue(77)
+    dialog.accept()
+    t = _settings(ini)
+    assert (t.engine, t.checkpoint, t.n_candidates, t.seed_mode, t.seed) == (
+        "pluralistic", str(ckpt), 4, "fixed", 77
+    )
+
+
+def test_dialog_cancel_writes_nothing(qtbot, ini) -> None:
+    s = _settings(ini)
+    dialog = SettingsDialog(s, engines=ENGINES)
+    qtbot.addWidget(dialog)
+    dialog._n.setValue(3)
+    dialog.reject()
+    assert _settings(ini).n_candidates == 6
+
+
+def test_dialog_lists_real_engines(qtbot, ini) -> None:
+    dialog = SettingsDialog(_settings(ini))
+    qtbot.addWidget(dialog)
+    names = [dialog._engine.itemData(i) for i in range(dialog._engine.count())]
+    assert {"telea", "navier-stokes", "pluralistic"} <= set(names)
+    assert dialog.engine_enabled("telea")
