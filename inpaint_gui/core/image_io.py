@@ -47,6 +47,7 @@ _TRANSPOSE = {
     8: Image.Transpose.ROTATE_90,
 }
 _ORIENTATION = ExifTags.Base.Orientation
+_EXIF_HEADER = b"Exif\x00\x00"
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _16BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
 
@@ -130,9 +131,7 @@ def load_mask(
     mask = _read(path, str(path), max_pixels, lambda im, _exif: _mask_from(im))
     if size is not None and (mask.shape[1], mask.shape[0]) != tuple(size):
         width, height = size
-        raise ImageError(
-            f"{path}: mask is {mask.shape[1]}x{mask.shape[0]} but the image is {width}x{height}"
-        )
+        raise ImageError(f"{path}: mask is {mask.shape[1]}x{mask.shape[0]} but the image is {width}x{height}")
     return mask
 
 
@@ -187,8 +186,8 @@ def save_image(
     try:
         with atomic_write(path) as file:
             im.save(file, format=fmt.pillow, **options)
-    except OSError as e:
-        raise ImageError(f"{path}: cannot write: {e.strerror or e}") from None
+    except (OSError, ValueError) as e:  # ValueError: metadata the format cannot hold, e.g. huge EXIF
+        raise ImageError(f"{path}: cannot write: {getattr(e, 'strerror', None) or e}") from None
     return path
 
 
@@ -317,10 +316,16 @@ def _upright(im: Image.Image, name: str) -> tuple[Image.Image, bytes | None]:
     raw = im.info.get("exif")
     if not isinstance(raw, bytes) or not raw:
         return im, None
+    if raw.startswith((b"II*\x00", b"MM\x00*")):  # bare TIFF structure: writers expect the APP1 header
+        raw = _EXIF_HEADER + raw
     if exif.get(_ORIENTATION, 1) == 1:
         return im, raw
     exif[_ORIENTATION] = 1
-    return im, exif.tobytes()
+    try:
+        return im, exif.tobytes()
+    except _DECODE_ERRORS + (KeyError, TypeError) as e:
+        log.warning("%s: EXIF data dropped, it cannot be rewritten (%s)", name, e)
+        return im, None
 
 
 def _loaded(im: Image.Image, exif: bytes | None, path: Path | None) -> LoadedImage:
@@ -395,4 +400,3 @@ def _describe(x: object) -> str:
     if isinstance(x, np.ndarray):
         return f"{x.dtype} array of shape {x.shape}"
     return type(x).__name__
-

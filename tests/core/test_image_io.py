@@ -57,13 +57,14 @@ def test_rgb_channel_order_is_kept(tmp_path: Path) -> None:
     assert loaded.size == (6, 4)
 
 
-def test_exif_orientation_is_applied_and_reset(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".webp"])
+def test_exif_orientation_is_applied_and_reset(tmp_path: Path, suffix: str) -> None:
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = 6  # stored sideways: display rotated 90 degrees clockwise
     exif[ExifTags.Base.Make] = "TestCam"
-    Image.fromarray(_halves(64, 32)).save(tmp_path / "r.jpg", exif=exif, quality=95)
+    Image.fromarray(_halves(64, 32)).save(tmp_path / f"r{suffix}", exif=exif, quality=95)
 
-    loaded = load_image(tmp_path / "r.jpg")
+    loaded = load_image(tmp_path / f"r{suffix}")
 
     assert loaded.rgb.shape == (64, 32, 3)  # upright: taller than wide
     # The stored left half (red) is on top once rotated clockwise.
@@ -73,6 +74,10 @@ def test_exif_orientation_is_applied_and_reset(tmp_path: Path) -> None:
     kept.load(loaded.exif)
     assert kept[ExifTags.Base.Orientation] == 1
     assert kept[ExifTags.Base.Make] == "TestCam"
+    # Written back out, the EXIF says "upright" and so does a viewer.
+    again = load_image(save_image(tmp_path / "again.jpg", loaded.rgb, exif=loaded.exif))
+    assert again.rgb.shape == loaded.rgb.shape
+    assert Image.open(tmp_path / "again.jpg").getexif()[ExifTags.Base.Make] == "TestCam"
 
 
 def test_grayscale_becomes_equal_rgb_channels(tmp_path: Path) -> None:
