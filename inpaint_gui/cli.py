@@ -100,8 +100,8 @@ def _add_fill(commands: argparse._SubParsersAction, verbosity: argparse.Argument
         epilog=f"Masks: white/non-zero pixels are filled. Images over {DEFAULT_MAX_PIXELS:,} pixels "
         f"are refused; set {MAX_PIXELS_ENV} to change the limit.",
     )
-    fill.add_argument("image", nargs="?", type=Path, help="image file")
-    fill.add_argument("mask", nargs="?", type=Path, help="mask file, same size as the image")
+    fill.add_argument("image", nargs="?", type=Path, metavar="IMAGE", help="image file")
+    fill.add_argument("mask", nargs="?", type=Path, metavar="MASK", help="mask file, same size as the image")
     fill.add_argument(
         "--manifest",
         type=Path,
@@ -113,11 +113,16 @@ def _add_fill(commands: argparse._SubParsersAction, verbosity: argparse.Argument
     fill.add_argument("--seed", type=_seed, default=0, help="seed of the first candidate (default 0)")
     fill.add_argument(
         "--engine",
+        metavar="NAME",
         default=available_engines()[0],
         help=f"one of {', '.join(available_engines())} (default {available_engines()[0]})",
     )
-    fill.add_argument("--checkpoint", type=Path, help="release checkpoint (default: the shipped one)")
-    fill.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    fill.add_argument(
+        "--checkpoint", type=Path, metavar="PATH", help="release checkpoint (default: the shipped one)"
+    )
+    fill.add_argument(
+        "--device", default="auto", metavar="NAME", help="auto, cpu, cuda or mps (default auto)"
+    )
     fill.add_argument("--overwrite", action="store_true", help="replace existing output files")
     fill.set_defaults(func=run_fill)
 
