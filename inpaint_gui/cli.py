@@ -148,7 +148,7 @@ def run_fill(args: argparse.Namespace) -> int:
     done = 0
     for job in tqdm(jobs, desc="fill", unit="image", disable=None if batch else True, file=sys.stderr):
         try:
-            count = fill_one(engine, job, args.n, args.seed, max_pixels, args.overwrite, args.checkpoint)
+            count = fill_one(engine, job, args.n, args.seed, max_pixels, args.overwrite)
         except _JOB_ERRORS as e:
             log.debug("%s failed", job.where or job.image, exc_info=True)
             _error(f"{job.where}: {e}" if job.where else str(e), progress=batch)
@@ -169,7 +169,6 @@ def fill_one(
     seed: int,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     overwrite: bool = False,
-    checkpoint: Path | None = None,
 ) -> int:
     """Fill one pair and write its candidates and candidates.json; returns how many were written."""
     image = load_image(job.image, max_pixels)
@@ -193,7 +192,7 @@ def fill_one(
         )
     results = {
         "engine": engine.name,
-        "checkpoint": str(checkpoint) if checkpoint is not None else None,
+        "checkpoint": _checkpoint_of(engine),
         "image": str(job.image),
         "mask": str(job.mask),
         "n": len(candidates),
@@ -361,6 +360,12 @@ def _int(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def _checkpoint_of(engine: Engine) -> str | None:
+    # Not part of the Engine interface: checkpoint-based engines keep the file they loaded as .path.
+    path = getattr(engine, "path", None)
+    return str(path) if path is not None else None
 
 
 def _finite(x: float) -> float | None:
