@@ -1,0 +1,623 @@
+"""MaskCanvas: draws the image, the mask overlay and a candidate preview; turns mouse input into mask edits.
+
+The mask itself lives in a core MaskDoc; the canvas applies operations to it
+while a stroke is in progress (so painting is live) and emits `mask_edited`
+with the finished edit's diff for the undo stack. Only the pixels an edit or
+the cursor touched are repainted; the overlay is an Indexed8 QImage updated
+rectangle by rectangle.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QCursor,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QPolygonF,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QApplication, QWidget
+
+from inpaint_gui.core.mask_doc import Box, MaskDiff, MaskDoc
+from inpaint_gui.ui import qimage
+
+log = logging.getLogger(__name__)
+
+MIN_ZOOM = 0.01
+MAX_ZOOM = 32.0
+ZOOM_STEP = 1.25
+BACKGROUND = QColor(48, 48, 52)
+
+
+class Tool(enum.Enum):
+    BRUSH = "brush"
+    ERASER = "eraser"
+    RECTANGLE = "rectangle"
+    LASSO = "lasso"
+
+
+class MaskCanvas(QWidget):
+    """The image view and mask editor."""
+
+    mask_edited = Signal(str, object)  # description, MaskDiff (already applied to the MaskDoc)
+    zoom_changed = Signal(float)
+    cursor_moved = Signal(int, int)  # image pixel under the cursor; -1, -1 when outside
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setMinimumSize(200, 150)
+        self._doc: MaskDoc | None = None
+        self._image: QImage | None = None
+        self._levels: list[QImage] = []  # _levels[k] is the image at 1 / 2**(k + 1)
+        self._overlay: QImage | None = None
+        self._overlay_colour = QColor(255, 40, 80)
+        self._overlay_opacity = 0.45
+        self._original: QImage | None = None
+        self._compare = False
+        self._preview: tuple[QImage, QPoint] | None = None
+        self._heat: tuple[QImage, QPoint] | None = None
+        self._scale = 1.0
+        self._offset = QPointF(0, 0)
+        self._fitted = True  # refit on resize until the user zooms
+        self._tool = Tool.BRUSH
+        self._brush_size = 40.0  # diameter in image pixels
+        self._cursor_pen = 1.0
+        self._cursor: QPointF | None = None
+        self._space = False
+        self._pan_from: QPointF | None = None
+        self._stroke_last: tuple[float, float] | None = None
+        self._stroke_value = True
+        self._stroke_diffs: list[MaskDiff] = []
+        self._drag_start: QPointF | None = None
+        self._drag_now: QPointF | None = None
+        self._lasso: list[QPointF] = []
+        self._key_filter_on = False
+
+    # -- document ------------------------------------------------------------------------
+
+    def set_document(self, image: QImage, doc: MaskDoc) -> None:
+        """Show image (a QImage owned by the canvas from now on) with the mask of doc."""
+        if (image.height(), image.width()) != doc.shape:
+            raise ValueError("image and mask sizes differ")
+        self._finish_interaction()
+        self._image = image
+        self._levels = []
+        self._doc = doc
+        self._overlay = qimage.new_mask_overlay(*doc.shape)
+        qimage.write_mask(self._overlay, doc.mask)
+        qimage.set_overlay_colour(self._overlay, self._overlay_colour, self._overlay_opacity)
+        self._original = None
+        self._preview = None
+        self._heat = None
+        self.fit()
+
+    def clear_document(self) -> None:
+        self._finish_interaction()
+        self._image = self._overlay = self._original = None
+        self._doc = None
+        self._levels = []
+        self._preview = self._heat = None
+        self.update()
+
+    def has_image(self) -> bool:
+        return self._image is not None
+
+    def image_size(self) -> QSize:
+        return self._image.size() if self._image is not None else QSize()
+
+    def paste_image(self, rgb: NDArray[np.uint8], top: int, left: int) -> None:
+        """Replace a rectangle of the shown image (an applied fill, or its undo)."""
+        if self._image is None:
+            return
+        qimage.paste_rgb(self._image, rgb, top, left)
+        box = (top, left, top + rgb.shape[0], left + rgb.shape[1])
+        self._refresh_levels(box)
+        self._update_box(box)
+
+    def refresh_mask(self, boxes: list[Box] | None = None) -> None:
+        """Copy the MaskDoc into the overlay for boxes (everything when None) and repaint them."""
+        if self._doc is None or self._overlay is None:
+            return
+        h, w = self._doc.shape
+        for top, left, bottom, right in boxes if boxes is not None else [(0, 0, h, w)]:
+            qimage.write_mask(self._overlay, self._doc.mask[top:bottom, left:right], top, left)
+            self._update_box((top, left, bottom, right))
+
+    def set_original(self, image: QImage | None) -> None:
+        """The image to show while comparing; None = the current image."""
+        self._original = image
+        if self._compare:
+            self.update()
+
+    def set_compare(self, on: bool) -> None:
+        if on != self._compare:
+            self._compare = on
+            self.update()
+
+    def comparing(self) -> bool:
+        return self._compare
+
+    def set_preview(self, rgb: NDArray[np.uint8] | None, top: int = 0, left: int = 0) -> None:
+        """Show a candidate's crop in place of the image there (None = show the image)."""
+        old = self._preview
+        self._preview = None if rgb is None else (qimage.rgb_to_qimage(rgb), QPoint(left, top))
+        for item in (old, self._preview):
+            if item is not None:
+                self._update_box(_box_of(item))
+
+    def previewing(self) -> bool:
+        return self._preview is not None
+
+    def set_heatmap(self, rgba: NDArray[np.uint8] | None, top: int = 0, left: int = 0) -> None:
+        """Draw an RGBA layer (the uncertainty map) over the image; None removes it."""
+        old = self._heat
+        self._heat = None if rgba is None else (qimage.rgba_to_qimage(rgba), QPoint(left, top))
+        for item in (old, self._heat):
+            if item is not None:
+                self._update_box(_box_of(item))
+
+    def set_overlay_style(self, colour: QColor, opacity: float) -> None:
+        self._overlay_colour, self._overlay_opacity = QColor(colour), float(opacity)
+        if self._overlay is not None:
+            qimage.set_overlay_colour(self._overlay, self._overlay_colour, self._overlay_opacity)
+            self.update()
+
+    # -- tools ---------------------------------------------------------------------------
+
+    def tool(self) -> Tool:
+        return self._tool
+
+    def set_tool(self, tool: Tool) -> None:
+        self._finish_interaction()
+        self._tool = tool
+        self._update_cursor_shape()
+        self._update_cursor_area()
+
+    def brush_size(self) -> float:
+        return self._brush_size
+
+    def set_brush_size(self, size: float) -> None:
+        """Brush diameter in image pixels."""
+        self._update_cursor_area()
+        self._brush_size = float(min(max(size, 1.0), 2000.0))
+        self._update_cursor_area()
+
+    def set_cursor_pen(self, width: float) -> None:
+        """Width of the brush outline in screen pixels (thicker in presentation mode)."""
+        self._update_cursor_area()
+        self._cursor_pen = width
+        self._update_cursor_area()
+
+    # -- view ----------------------------------------------------------------------------
+
+    def zoom(self) -> float:
+        return self._scale
+
+    def fit(self) -> None:
+        if self._image is None:
+            return
+        iw, ih = self._image.width(), self._image.height()
+        scale = min(self.width() / iw, self.height() / ih) * 0.98
+        self._set_view(scale, QPointF((self.width() - iw * scale) / 2, (self.height() - ih * scale) / 2))
+        self._fitted = True
+
+    def actual_size(self) -> None:
+        self.set_zoom(1.0)
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self._scale * ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self._scale / ZOOM_STEP)
+
+    def set_zoom(self, scale: float, anchor: QPointF | None = None) -> None:
+        """Zoom keeping the image point under anchor (widget coordinates; default the centre) still."""
+        if self._image is None:
+            return
+        anchor = anchor if anchor is not None else QPointF(self.width() / 2, self.height() / 2)
+        scale = min(max(scale, MIN_ZOOM), MAX_ZOOM)
+        at = self.map_to_image(anchor)
+        self._fitted = False
+        self._set_view(scale, QPointF(anchor.x() - at[0] * scale, anchor.y() - at[1] * scale))
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        if self._image is None:
+            return
+        self._fitted = False
+        self._offset += QPointF(dx, dy)
+        if abs(dx - round(dx)) < 1e-9 and abs(dy - round(dy)) < 1e-9:
+            self.scroll(round(dx), round(dy))  # moves what is drawn, repaints only the exposed strips
+        else:
+            self.update()
+
+    def map_to_image(self, pos: QPointF) -> tuple[float, float]:
+        return (pos.x() - self._offset.x()) / self._scale, (pos.y() - self._offset.y()) / self._scale
+
+    def map_from_image(self, x: float, y: float) -> QPointF:
+        return QPointF(x * self._scale + self._offset.x(), y * self._scale + self._offset.y())
+
+    def _set_view(self, scale: float, offset: QPointF) -> None:
+        changed = scale != self._scale
+        self._scale, self._offset = scale, offset
+        self.update()
+        if changed:
+            self.zoom_changed.emit(scale)
+
+    # -- painting ------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        exposed = event.rect()
+        painter.fillRect(exposed, BACKGROUND)
+        if self._image is None:
+            painter.setPen(QColor(200, 200, 200))
+            painter.drawText(
+                self.rect(),
+                Qt.AlignmentFlag.AlignCenter,
+                "Open an image (Ctrl+O), drop one here, or paste one (Ctrl+V)",
+            )
+            return
+        src = self._visible_source(exposed)
+        if src is not None:
+            base = self._original if (self._compare and self._original is not None) else self._image
+            self._draw_image(painter, base, src, use_levels=base is self._image)
+            if not self._compare:
+                if self._overlay is not None:
+                    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+                    painter.drawImage(self._target(src), self._overlay, QRectF(src))
+                if self._preview is not None:  # on top: the candidate hides the mask it fills
+                    self._draw_layer(painter, *self._preview, src)
+                if self._heat is not None:
+                    self._draw_layer(painter, *self._heat, src)
+        if self._compare:
+            self._draw_badge(painter, "Original")
+        self._draw_tool_feedback(painter)
+
+    def _visible_source(self, exposed: QRect) -> QRect | None:
+        """The image pixels under the exposed widget rect, whole pixels, clipped to the image."""
+        x0, y0 = self.map_to_image(QPointF(exposed.left(), exposed.top()))
+        x1, y1 = self.map_to_image(QPointF(exposed.right() + 1, exposed.bottom() + 1))
+        left, top = max(0, math.floor(x0)), max(0, math.floor(y0))
+        right = min(self._image.width(), math.ceil(x1))
+        bottom = min(self._image.height(), math.ceil(y1))
+        if right <= left or bottom <= top:
+            return None
+        return QRect(left, top, right - left, bottom - top)
+
+    def _target(self, src: QRect | QRectF) -> QRectF:
+        r = QRectF(src)
+        return QRectF(self.map_from_image(r.left(), r.top()), self.map_from_image(r.right(), r.bottom()))
+
+    def _draw_image(self, painter: QPainter, image: QImage, src: QRect, use_levels: bool) -> None:
+        smooth = self._scale < 1.0
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+        level = int(math.floor(math.log2(1.0 / self._scale))) if smooth and use_levels else 0
+        if level > 0:
+            small = self._level(level)
+            f = 1.0 / (1 << level)
+            source = QRectF(src.left() * f, src.top() * f, src.width() * f, src.height() * f)
+            painter.drawImage(self._target(src), small, source)
+        else:
+            painter.drawImage(self._target(src), image, QRectF(src))
+
+    def _draw_layer(self, painter: QPainter, layer: QImage, at: QPoint, src: QRect) -> None:
+        part = src.intersected(QRect(at, layer.size()))
+        if part.isEmpty():
+            return
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._scale < 1.0)
+        painter.drawImage(self._target(part), layer, QRectF(part.translated(-at.x(), -at.y())))
+
+    def _draw_badge(self, painter: QPainter, text: str) -> None:
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        font.setBold(True)
+        painter.setFont(font)
+        box = painter.fontMetrics().boundingRect(text).adjusted(-10, -5, 10, 5)
+        box.moveTopLeft(QPoint(12, 12))
+        painter.fillRect(box, QColor(0, 0, 0, 170))
+        painter.setPen(QColor(255, 255, 255))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _draw_tool_feedback(self, painter: QPainter) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if self._drag_start is not None and self._drag_now is not None:
+            self._draw_outlined(painter, lambda: painter.drawRect(QRectF(self._drag_start, self._drag_now)))
+        if len(self._lasso) > 1:
+            poly = QPolygonF(self._lasso)
+            self._draw_outlined(painter, lambda: painter.drawPolyline(poly))
+        if self._brush_cursor_visible():
+            c, r = self._cursor, self._screen_radius()
+            if r >= 3:
+                self._draw_outlined(painter, lambda: painter.drawEllipse(c, r, r))
+            cross = QPainterPath()
+            cross.moveTo(c.x() - 4, c.y())
+            cross.lineTo(c.x() + 4, c.y())
+            cross.moveTo(c.x(), c.y() - 4)
+            cross.lineTo(c.x(), c.y() + 4)
+            self._draw_outlined(painter, lambda: painter.drawPath(cross))
+
+    def _draw_outlined(self, painter: QPainter, draw) -> None:
+        """Draw twice, dark then light, so the shape shows on any image."""
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(QColor(0, 0, 0, 200), self._cursor_pen + 2))
+        draw()
+        painter.setPen(QPen(QColor(255, 255, 255), self._cursor_pen))
+        draw()
+
+    def _level(self, k: int) -> QImage:
+        """The image scaled by 1 / 2**k, made by repeated area-averaged halving (cached)."""
+        k = min(k, 6)
+        while len(self._levels) < k:
+            prev = self._levels[-1] if self._levels else self._image
+            w, h = max(1, (prev.width() + 1) // 2), max(1, (prev.height() + 1) // 2)
+            self._levels.append(
+                prev.scaled(
+                    w, h, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
+                )
+            )
+        return self._levels[k - 1]
+
+    def _refresh_levels(self, box: Box) -> None:
+        """Redo the halved copies over box after the image changed there."""
+        top, left, bottom, right = box
+        prev = self._image
+        for k, level in enumerate(self._levels):
+            # Align to even coordinates so every output pixel averages a whole 2x2 block.
+            top, left = top & ~1, left & ~1
+            bottom, right = min(prev.height(), bottom + (bottom & 1)), min(prev.width(), right + (right & 1))
+            part = prev.copy(QRect(left, top, right - left, bottom - top)).scaled(
+                (right - left + 1) // 2,
+                (bottom - top + 1) // 2,
+                Qt.AspectRatioMode.IgnoreAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+            top, left, bottom, right = top // 2, left // 2, (bottom + 1) // 2, (right + 1) // 2
+            painter = QPainter(level)
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+            painter.drawImage(QPoint(left, top), part)
+            painter.end()
+            prev = self._levels[k]
+
+    # -- repaint bookkeeping -------------------------------------------------------------
+
+    def _update_box(self, box: Box) -> None:
+        top, left, bottom, right = box
+        self.update(
+            self._target(QRectF(left, top, right - left, bottom - top)).toAlignedRect().adjusted(-2, -2, 2, 2)
+        )
+
+    def _screen_radius(self) -> float:
+        return self._brush_size / 2 * self._scale
+
+    def _brush_cursor_visible(self) -> bool:
+        return (
+            self._cursor is not None
+            and self._image is not None
+            and self._tool in (Tool.BRUSH, Tool.ERASER)
+            and self._pan_from is None
+            and not self._space
+        )
+
+    def _update_cursor_area(self) -> None:
+        if self._cursor is None:
+            return
+        r = max(self._screen_radius(), 5.0) + self._cursor_pen + 3
+        self.update(QRectF(self._cursor.x() - r, self._cursor.y() - r, 2 * r, 2 * r).toAlignedRect())
+
+    def _update_cursor_shape(self) -> None:
+        if self._pan_from is not None:
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        elif self._space:
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+        elif self._tool in (Tool.BRUSH, Tool.ERASER) and self._image is not None:
+            self.setCursor(Qt.CursorShape.BlankCursor)  # the outline is the cursor
+        else:
+            self.setCursor(Qt.CursorShape.CrossCursor)
+
+    # -- input ---------------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        pos = event.position()
+        button = event.button()
+        if self._image is None:
+            return
+        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self._space):
+            self._update_cursor_area()
+            self._pan_from = pos
+            self._update_cursor_shape()
+            return
+        if button not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton) or self._busy():
+            return
+        # The right button (or Alt) does the opposite: erase with the brush, subtract with shapes.
+        subtract = button == Qt.MouseButton.RightButton or bool(
+            event.modifiers() & Qt.KeyboardModifier.AltModifier
+        )
+        if self._tool in (Tool.BRUSH, Tool.ERASER):
+            self._stroke_value = (self._tool == Tool.BRUSH) != subtract
+            self._stroke_last = self.map_to_image(pos)
+            self._stroke_diffs = []
+            self._stroke_to(self._stroke_last)
+        elif self._tool == Tool.RECTANGLE:
+            self._stroke_value = not subtract
+            self._drag_start = self._drag_now = pos
+        elif self._tool == Tool.LASSO:
+            self._stroke_value = not subtract
+            self._lasso = [pos]
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = event.position()
+        self._update_cursor_area()
+        self._cursor = pos
+        if self._pan_from is not None:
+            delta = pos - self._pan_from
+            self._pan_from = pos
+            self.pan_by(round(delta.x()), round(delta.y()))
+            return
+        if self._stroke_last is not None:
+            self._stroke_to(self.map_to_image(pos))
+        elif self._drag_start is not None:
+            old = QRectF(self._drag_start, self._drag_now).normalized()
+            self._drag_now = pos
+            new = QRectF(self._drag_start, self._drag_now).normalized()
+            self.update(old.united(new).toAlignedRect().adjusted(-4, -4, 4, 4))
+        elif self._lasso:
+            if (pos - self._lasso[-1]).manhattanLength() >= 2:
+                self.update(QRectF(self._lasso[-1], pos).normalized().toAlignedRect().adjusted(-4, -4, 4, 4))
+                self._lasso.append(pos)
+        self._update_cursor_area()
+        x, y = self.map_to_image(pos)
+        size = self.image_size()
+        inside = 0 <= x < size.width() and 0 <= y < size.height()
+        self.cursor_moved.emit(int(x) if inside else -1, int(y) if inside else -1)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._pan_from is not None and event.button() in (
+            Qt.MouseButton.MiddleButton,
+            Qt.MouseButton.LeftButton,
+        ):
+            self._pan_from = None
+            self._update_cursor_shape()
+            self._update_cursor_area()
+            return
+        if event.button() not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
+            return
+        self._finish_interaction()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        delta = event.angleDelta()
+        if delta.y() == 0 and delta.x() != 0:
+            self.pan_by(delta.x() / 2, 0)
+            return
+        if delta.y() != 0 and self._image is not None:
+            self.set_zoom(self._scale * ZOOM_STEP ** (delta.y() / 120), event.position())
+        event.accept()
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
+        self._update_cursor_area()
+        self._cursor = None
+        self.cursor_moved.emit(-1, -1)
+        self._set_key_filter(False)
+        super().leaveEvent(event)
+
+    def enterEvent(self, event: QEvent) -> None:  # noqa: N802
+        self._set_key_filter(True)
+        self._update_cursor_shape()
+        super().enterEvent(event)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        if self._fitted:
+            self.fit()
+        super().resizeEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space:
+            self._set_space(True)
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space:
+            if not event.isAutoRepeat():
+                self._set_space(False)
+            return
+        super().keyReleaseEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        # While the pointer is over the canvas, Space pans even if another widget has focus.
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            key_event: QKeyEvent = event  # type: ignore[assignment]
+            if key_event.key() == Qt.Key.Key_Space and watched is not self and self._pointer_inside():
+                if not key_event.isAutoRepeat():
+                    self._set_space(event.type() == QEvent.Type.KeyPress)
+                return True
+        return False
+
+    def _pointer_inside(self) -> bool:
+        return self.isVisible() and self.rect().contains(self.mapFromGlobal(QCursor.pos()))
+
+    def hideEvent(self, event) -> None:  # noqa: N802
+        self._set_key_filter(False)
+        super().hideEvent(event)
+
+    def _set_key_filter(self, on: bool) -> None:
+        app = QApplication.instance()
+        if app is None or on == self._key_filter_on:
+            return
+        if on:
+            app.installEventFilter(self)
+        else:
+            app.removeEventFilter(self)
+        self._key_filter_on = on
+
+    def _set_space(self, held: bool) -> None:
+        if held != self._space:
+            self._space = held
+            self._update_cursor_shape()
+            self._update_cursor_area()
+
+    def _busy(self) -> bool:
+        return self._stroke_last is not None or self._drag_start is not None or bool(self._lasso)
+
+    def _stroke_to(self, point: tuple[float, float]) -> None:
+        if self._doc is None or self._stroke_last is None:
+            return
+        diff = self._doc.stroke(self._stroke_last, point, self._brush_size / 2, self._stroke_value)
+        self._stroke_last = point
+        if diff is not None:
+            self._stroke_diffs.append(diff)
+            self.refresh_mask(diff.boxes)
+
+    def _finish_interaction(self) -> None:
+        """End the stroke, rectangle or lasso in progress and emit its edit."""
+        diff, text = None, ""
+        if self._stroke_last is not None:
+            diff = MaskDiff.concat(self._stroke_diffs)
+            text = "Paint mask" if self._stroke_value else "Erase mask"
+            self._stroke_last, self._stroke_diffs = None, []
+        elif self._drag_start is not None:
+            if self._doc is not None and self._drag_now is not None:
+                self.update(
+                    QRectF(self._drag_start, self._drag_now)
+                    .normalized()
+                    .toAlignedRect()
+                    .adjusted(-4, -4, 4, 4)
+                )
+                diff = self._doc.rectangle(
+                    self.map_to_image(self._drag_start), self.map_to_image(self._drag_now), self._stroke_value
+                )
+                if diff is not None:
+                    self.refresh_mask(diff.boxes)
+            text = "Rectangle" if self._stroke_value else "Subtract rectangle"
+            self._drag_start = self._drag_now = None
+        elif self._lasso:
+            if self._doc is not None:
+                self.update(QPolygonF(self._lasso).boundingRect().toAlignedRect().adjusted(-4, -4, 4, 4))
+                diff = self._doc.polygon([self.map_to_image(p) for p in self._lasso], self._stroke_value)
+                if diff is not None:
+                    self.refresh_mask(diff.boxes)
+            text = "Lasso" if self._stroke_value else "Subtract lasso"
+            self._lasso = []
+        if diff is not None:
+            self.mask_edited.emit(text, diff)
+
+
+def _box_of(item: tuple[QImage, QPoint]) -> Box:
+    image, at = item
+    return at.y(), at.x(), at.y() + image.height(), at.x() + image.width()
