@@ -1,0 +1,205 @@
+"""The main window's actions, menus and toolbars: names, shortcuts and layout only, no behaviour.
+
+The window connects each action's `triggered`/`toggled` to its own slots, so
+this file reads as the list of everything a user can do and how to reach it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
+from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMenu, QSlider, QSpinBox, QStyle, QToolBar
+
+from inpaint_gui.ui.canvas import Tool
+
+log = logging.getLogger(__name__)
+
+MAX_BRUSH = 1000
+COMPARE_KEY = Qt.Key.Key_Backslash  # hold to see the original
+
+
+class WindowActions:
+    """Every QAction of the main window, plus the menus and toolbars that show them."""
+
+    def __init__(self, window: QMainWindow, undo_stack: QUndoStack) -> None:
+        self._window = window
+        style = window.style()
+        sp = QStyle.StandardPixmap
+        std = QKeySequence.StandardKey
+
+        def make(text: str, shortcut=None, tip: str = "", checkable: bool = False, icon=None) -> QAction:
+            action = QAction(text, window)
+            if shortcut is not None:
+                if isinstance(shortcut, (list, tuple)):
+                    action.setShortcuts([QKeySequence(s) for s in shortcut])
+                else:
+                    action.setShortcut(QKeySequence(shortcut))
+            if tip:
+                action.setToolTip(tip)
+                action.setStatusTip(tip)
+            if icon is not None:
+                action.setIcon(style.standardIcon(icon))
+            action.setCheckable(checkable)
+            window.addAction(action)  # shortcuts work even with the menu bar hidden
+            return action
+
+        # File
+        self.open = make(
+            "&Open…", std.Open, "Open an image (also: drop a file, or paste)", icon=sp.SP_DialogOpenButton
+        )
+        self.paste = make("&Paste image", std.Paste, "Open the image on the clipboard")
+        self.save = make("&Save", std.Save, "Save the edited image", icon=sp.SP_DialogSaveButton)
+        self.save_as = make("Save &as…", "Ctrl+Shift+S", "Save the edited image under a new name")
+        self.export_image = make(
+            "&Export image…", "Ctrl+E", "Write PNG, JPEG, WebP or TIFF with a quality setting"
+        )
+        self.export_candidates = make("Export &candidates…", None, "Write every candidate as a PNG")
+        self.export_sheet = make("Export contact &sheet…", None, "One labelled image of all candidates")
+        self.quit = make("&Quit", std.Quit)
+        self.recent_menu = QMenu("Open &recent", window)
+
+        # Edit
+        self.undo = undo_stack.createUndoAction(window, "&Undo")
+        self.undo.setShortcut(QKeySequence(std.Undo))
+        self.redo = undo_stack.createRedoAction(window, "&Redo")
+        self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        window.addAction(self.undo)
+        window.addAction(self.redo)
+        self.settings = make(
+            "Se&ttings…", "Ctrl+,", "Candidates, seed, engine, checkpoint, device, mask colour"
+        )
+
+        # Mask tools
+        self.tool_group = QActionGroup(window)
+        self.tools: dict[Tool, QAction] = {}
+        for tool, text, key, tip in (
+            (Tool.BRUSH, "&Brush", "B", "Paint what to remove (right button erases)"),
+            (Tool.ERASER, "&Eraser", "E", "Erase from the mask"),
+            (Tool.RECTANGLE, "&Rectangle", "R", "Drag a rectangle (Alt subtracts)"),
+            (Tool.LASSO, "&Lasso", "L", "Draw around an area (Alt subtracts)"),
+        ):
+            action = make(text, key, tip, checkable=True)
+            self.tool_group.addAction(action)
+            self.tools[tool] = action
+        self.tools[Tool.BRUSH].setChecked(True)
+        self.brush_bigger = make("Bigger brush", "]")
+        self.brush_smaller = make("Smaller brush", "[")
+        self.clear_mask = make("&Clear mask", "Ctrl+D", "Remove the whole mask")
+        self.invert_mask = make("&Invert mask", "Ctrl+I")
+        self.grow_mask = make("&Grow mask…", "Ctrl+Alt+G", "Widen the mask by some pixels")
+        self.shrink_mask = make("S&hrink mask…", "Ctrl+Alt+H", "Narrow the mask by some pixels")
+
+        # View
+        self.zoom_in = make("Zoom &in", ["Ctrl++", "Ctrl+="])
+        self.zoom_out = make("Zoom &out", "Ctrl+-")
+        self.zoom_fit = make("&Fit to window", "Ctrl+0")
+        self.zoom_100 = make("&Actual size (100%)", "Ctrl+1")
+        self.compare = make(
+            "Compare with &original", None, "Show the image as opened (hold \\ to peek)", checkable=True
+        )
+        self.compare_grid = make("Compare &candidates…", "Ctrl+G", "All candidates side by side or in a grid")
+        self.uncertainty = make("&Uncertainty overlay", "U", "Where the candidates disagree", checkable=True)
+        self.presentation = make(
+            "&Presentation mode", ["F11", "F5"], "Full screen, large gallery, big cursor", True
+        )
+
+        # Generate
+        self.generate = make(
+            "&Generate", ["Ctrl+Return", "Ctrl+Enter"], "Propose fills for the mask (Ctrl+Enter)"
+        )
+        self.generate_more = make("Generate &more", "Ctrl+Shift+Return", "Add candidates for the same mask")
+        self.more_like_this = make("More &like this", "Ctrl+M", "Candidates near the selected one")
+        self.apply = make(
+            "&Apply candidate", ["Return", "Enter"], "Write the selected candidate into the image"
+        )
+        self.cancel = make("&Cancel", "Esc", "Stop generating (Esc); also leaves presentation mode")
+        self.pick = [make(f"Pick candidate {i}", str(i)) for i in range(1, 10)]
+
+        # Help
+        self.shortcuts = make("&Keyboard shortcuts", "F1")
+        self.about = make("&About")
+
+        self.brush_slider = QSlider(Qt.Orientation.Horizontal)
+        self.brush_slider.setRange(1, MAX_BRUSH)
+        self.brush_slider.setFixedWidth(140)
+        self.brush_slider.setToolTip("Brush size in image pixels ([ and ])")
+        self.brush_spin = QSpinBox()
+        self.brush_spin.setRange(1, MAX_BRUSH)
+        self.brush_spin.setSuffix(" px")
+        self.engine_box = QComboBox()
+        self.engine_box.setObjectName("engineBox")
+        self.engine_box.setToolTip("Inpainting engine")
+        self.engine_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+
+    def build_menus(self) -> None:
+        bar = self._window.menuBar()
+        file = bar.addMenu("&File")
+        file.addActions([self.open])
+        file.addMenu(self.recent_menu)
+        file.addActions([self.paste])
+        file.addSeparator()
+        file.addActions([self.save, self.save_as, self.export_image])
+        file.addSeparator()
+        file.addActions([self.export_candidates, self.export_sheet])
+        file.addSeparator()
+        file.addAction(self.quit)
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.undo, self.redo])
+        edit.addSeparator()
+        edit.addAction(self.settings)
+        mask = bar.addMenu("&Mask")
+        mask.addActions(list(self.tools.values()))
+        mask.addSeparator()
+        mask.addActions([self.brush_bigger, self.brush_smaller])
+        mask.addSeparator()
+        mask.addActions([self.clear_mask, self.invert_mask, self.grow_mask, self.shrink_mask])
+        view = bar.addMenu("&View")
+        view.addActions([self.zoom_in, self.zoom_out, self.zoom_fit, self.zoom_100])
+        view.addSeparator()
+        view.addActions([self.compare, self.compare_grid, self.uncertainty])
+        view.addSeparator()
+        view.addAction(self.presentation)
+        self.view_menu = view
+        gen = bar.addMenu("&Generate")
+        gen.addActions([self.generate, self.generate_more, self.more_like_this])
+        gen.addSeparator()
+        gen.addActions([self.apply, self.cancel])
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions([self.shortcuts, self.about])
+
+    def build_toolbars(self) -> QToolBar:
+        bar = QToolBar("Tools", self._window)
+        bar.setObjectName("toolsToolBar")
+        bar.setIconSize(QSize(20, 20))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.addActions([self.open, self.save])
+        bar.addSeparator()
+        bar.addActions(list(self.tools.values()))
+        bar.addWidget(QLabel(" Size "))
+        bar.addWidget(self.brush_slider)
+        bar.addWidget(self.brush_spin)
+        bar.addSeparator()
+        bar.addActions([self.undo, self.redo])
+        bar.addSeparator()
+        bar.addAction(self.generate)
+        bar.addAction(self.cancel)
+        bar.addWidget(self.engine_box)
+        bar.addSeparator()
+        bar.addActions([self.compare, self.presentation])
+        self._window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        return bar
+
+    def shortcut_text(self) -> str:
+        """A plain-text list of every action with a shortcut, for the help dialog."""
+        lines = []
+        for action in self._window.actions():
+            keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+            if keys and not action.text().startswith("Pick candidate"):
+                lines.append(f"{action.text().replace('&', ''):<28} {keys}")
+        lines.append(f"{'Pick candidate':<28} 1 … 9")
+        lines.append(f"{'Compare with original':<28} hold \\")
+        lines.append(f"{'Pan':<28} Space+drag, middle button")
+        lines.append(f"{'Zoom':<28} mouse wheel")
+        return "\n".join(lines)

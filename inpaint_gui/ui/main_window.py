@@ -1,0 +1,363 @@
+"""The main window: wires the canvas, the document, the gallery and background generation together."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
+
+from inpaint_gui.core.mask_doc import Box
+from inpaint_gui.ui import qimage
+from inpaint_gui.ui.actions import COMPARE_KEY, WindowActions
+from inpaint_gui.ui.canvas import MaskCanvas
+from inpaint_gui.ui.controller import GenerationController
+from inpaint_gui.ui.document import DocumentFiles, ImageDocument
+from inpaint_gui.ui.export_dialog import ExportDialog
+from inpaint_gui.ui.gallery import CandidateGallery
+from inpaint_gui.ui.presentation import Presentation
+from inpaint_gui.ui.rounds import GenerationRounds
+from inpaint_gui.ui.session import SessionAutosave
+from inpaint_gui.ui.settings import Settings, SettingsDialog, list_engines
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "Inpaint"
+
+
+class MainWindow(QMainWindow):
+    """Paint a mask, generate candidates in the background, preview, apply, repeat."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        controller: GenerationController | None = None,
+        session_root: Path | None = None,
+        max_pixels: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.settings = settings or Settings()
+        self.document = ImageDocument(self)
+        self.canvas = MaskCanvas(self)
+        self.setCentralWidget(self.canvas)
+        self.gallery = CandidateGallery(self)
+        self.gallery.set_thumbnail_size(self.settings.thumbnail_size)
+        self.gallery.set_spread(self.settings.spread)
+        self.gallery_dock = QDockWidget("Candidates", self)
+        self.gallery_dock.setObjectName("galleryDock")
+        self.gallery_dock.setWidget(self.gallery)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.gallery_dock)
+        self.files = DocumentFiles(
+            self.document, self, recent=self.settings.recent_files, max_pixels=max_pixels
+        )
+        self.controller = controller if controller is not None else GenerationController(self)
+        self.actions = WindowActions(self, self.document.undo_stack)
+        self.actions.build_menus()
+        self.toolbar = self.actions.build_toolbars()
+        self.actions.view_menu.addAction(self.gallery_dock.toggleViewAction())
+        self.presentation = Presentation(self)
+        self.autosave = SessionAutosave(self, session_root)
+        self.rounds = GenerationRounds(self)
+        self._started = False
+        self._peeking = False
+        self._original_qimage = None
+        self._build_status_bar()
+        self._connect()
+        self.canvas.set_overlay_style(self.settings.overlay_colour, self.settings.overlay_opacity)
+        self._set_brush_size(40)
+        self._update_recent_menu(self.files.recent_files())
+        self._update_actions()
+        self._update_title()
+        self.setAcceptDrops(True)
+        self.resize(1280, 820)
+        QApplication.instance().installEventFilter(self)
+
+    # -- start and stop ------------------------------------------------------------------
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._started:
+            self._started = True
+            # After the first paint: the engine (and torch) load in the worker thread.
+            QTimer.singleShot(0, self._after_first_show)
+
+    def _after_first_show(self) -> None:
+        self.controller.start()
+        self.rounds.load_engine(*self.settings.startup_engine(list_engines()))
+        self.autosave.offer_recovery()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.files.confirm_discard("closing"):
+            event.ignore()
+            return
+        self.controller.shutdown()
+        QApplication.instance().removeEventFilter(self)
+        self.settings.thumbnail_size = self.gallery.thumbnail_size() if not self.presentation.active else 128
+        self.settings.spread = self.gallery.spread()
+        self.settings.sync()
+        self.autosave.close()
+        event.accept()
+
+    # -- wiring --------------------------------------------------------------------------
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self._status_pos = QLabel("")
+        self._status_zoom = QLabel("")
+        for w in (self._status_pos, self._status_zoom, self.rounds.progress, self.rounds.engine_label):
+            bar.addPermanentWidget(w)
+
+    def _connect(self) -> None:
+        a, doc, canvas, gallery, rounds = self.actions, self.document, self.canvas, self.gallery, self.rounds
+        a.open.triggered.connect(self.files.open_dialog)
+        a.paste.triggered.connect(self.files.paste)
+        a.save.triggered.connect(self.files.save)
+        a.save_as.triggered.connect(self.files.save_as)
+        a.export_image.triggered.connect(self._on_export_image)
+        a.export_candidates.triggered.connect(rounds.export_candidates)
+        a.export_sheet.triggered.connect(rounds.export_contact_sheet)
+        a.quit.triggered.connect(self.close)
+        a.settings.triggered.connect(self._on_settings)
+        for tool, action in a.tools.items():
+            action.triggered.connect(lambda _=False, t=tool: canvas.set_tool(t))
+        a.brush_bigger.triggered.connect(lambda: self._set_brush_size(canvas.brush_size() * 1.25 + 0.5))
+        a.brush_smaller.triggered.connect(lambda: self._set_brush_size(canvas.brush_size() / 1.25))
+        a.brush_slider.valueChanged.connect(self._set_brush_size)
+        a.brush_spin.valueChanged.connect(self._set_brush_size)
+        a.clear_mask.triggered.connect(lambda: doc.edit_mask("Clear mask", lambda m: m.clear()))
+        a.invert_mask.triggered.connect(lambda: doc.edit_mask("Invert mask", lambda m: m.invert()))
+        a.grow_mask.triggered.connect(lambda: self._on_grow_shrink(grow=True))
+        a.shrink_mask.triggered.connect(lambda: self._on_grow_shrink(grow=False))
+        a.zoom_in.triggered.connect(canvas.zoom_in)
+        a.zoom_out.triggered.connect(canvas.zoom_out)
+        a.zoom_fit.triggered.connect(canvas.fit)
+        a.zoom_100.triggered.connect(canvas.actual_size)
+        a.compare.toggled.connect(self._on_compare_toggled)
+        a.compare_grid.triggered.connect(rounds.compare_candidates)
+        a.uncertainty.toggled.connect(rounds.show_uncertainty)
+        a.presentation.toggled.connect(self.presentation.set_active)
+        a.generate.triggered.connect(rounds.generate)
+        a.generate_more.triggered.connect(rounds.generate_more)
+        a.more_like_this.triggered.connect(
+            lambda: rounds.more_like_this(gallery.selected_index(), gallery.spread())
+        )
+        a.apply.triggered.connect(lambda: rounds.apply(gallery.selected_index()))
+        a.cancel.triggered.connect(self._on_cancel)
+        for i, action in enumerate(a.pick):
+            action.triggered.connect(lambda _=False, i=i: gallery.select(i))
+        a.shortcuts.triggered.connect(self._on_shortcuts)
+        a.about.triggered.connect(self._on_about)
+
+        self.files.recent_changed.connect(self._update_recent_menu)
+        self.files.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        doc.replaced.connect(self._on_document_replaced)
+        doc.image_changed.connect(self._on_document_image_changed)
+        doc.mask_changed.connect(canvas.refresh_mask)
+        doc.modified_changed.connect(self._update_title)
+        doc.edited.connect(self.autosave.schedule)
+        canvas.mask_edited.connect(doc.push_mask_edit)
+        canvas.cursor_moved.connect(self._on_canvas_cursor_moved)
+        canvas.zoom_changed.connect(lambda z: self._status_zoom.setText(f"{z * 100:.0f}%"))
+
+        rounds.message.connect(self.statusBar().showMessage)
+        rounds.state_changed.connect(self._update_actions)
+
+    def _update_title(self) -> None:
+        name = self.document.name if self.document.has_image() else ""
+        self.setWindowTitle(f"{name}[*] — {APP_NAME}" if name else APP_NAME)
+        self.setWindowModified(self.document.is_modified())
+
+    def _update_actions(self) -> None:
+        a, has_image = self.actions, self.document.has_image()
+        n = len(self.gallery.candidates())
+        for action in (
+            a.save,
+            a.save_as,
+            a.export_image,
+            a.clear_mask,
+            a.invert_mask,
+            a.grow_mask,
+            a.shrink_mask,
+        ):
+            action.setEnabled(has_image)
+        for action in (a.generate, a.compare, a.zoom_in, a.zoom_out, a.zoom_fit, a.zoom_100):
+            action.setEnabled(has_image)
+        for action in (a.export_candidates, a.export_sheet, a.compare_grid, a.generate_more, a.apply):
+            action.setEnabled(n > 0)
+        a.more_like_this.setEnabled(n > 0 and self.gallery.selected_index() >= 0)
+        a.uncertainty.setEnabled(n > 1)
+        a.cancel.setEnabled(self.controller.busy or self.presentation.active)
+
+    def _update_recent_menu(self, files: list[str]) -> None:
+        menu = self.actions.recent_menu
+        menu.clear()
+        for path in files:
+            menu.addAction(Path(path).name, lambda p=path: self.files.open_path(p)).setToolTip(path)
+        if files:
+            menu.addSeparator()
+            menu.addAction("Clear list", self.files.clear_recent)
+        menu.setEnabled(bool(files))
+        self.settings.clear_recent_files()
+        for path in reversed(files):
+            self.settings.add_recent_file(path)
+
+    # -- document ------------------------------------------------------------------------
+
+    @Slot()
+    def _on_document_replaced(self) -> None:
+        self.controller.cancel()
+        self.rounds.end()
+        self._original_qimage = None
+        self.actions.compare.setChecked(False)
+        if self.document.has_image():
+            self.canvas.set_document(
+                qimage.rgb_to_qimage(np.asarray(self.document.rgb)), self.document.mask_doc
+            )
+            w, h = self.document.source.size
+            self.statusBar().showMessage(f"Opened {self.document.name} ({w}×{h})", 5000)
+        else:
+            self.canvas.clear_document()
+        self._update_title()
+        self._update_actions()
+
+    @Slot(object)
+    def _on_document_image_changed(self, box: Box) -> None:
+        top, left, bottom, right = box
+        self.canvas.paste_image(np.ascontiguousarray(self.document.rgb[top:bottom, left:right]), top, left)
+        if self.canvas.comparing():
+            self._on_compare_toggled(True)
+
+    @Slot(int, int)
+    def _on_canvas_cursor_moved(self, x: int, y: int) -> None:
+        self._status_pos.setText(f"{x}, {y}" if x >= 0 else "")
+
+    def _set_brush_size(self, size: float) -> None:
+        size = int(round(min(max(size, 1), self.actions.brush_slider.maximum())))
+        self.canvas.set_brush_size(size)
+        for widget in (self.actions.brush_slider, self.actions.brush_spin):
+            if widget.value() != size:
+                widget.blockSignals(True)
+                widget.setValue(size)
+                widget.blockSignals(False)
+
+    def _on_grow_shrink(self, grow: bool) -> None:
+        if not self.document.has_image():
+            return
+        word = "Grow" if grow else "Shrink"
+        pixels, ok = QInputDialog.getInt(self, f"{word} mask", "Pixels:", 8, 1, 500)
+        if ok:
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                op = (lambda m: m.grow(pixels)) if grow else (lambda m: m.shrink(pixels))
+                self.document.edit_mask(f"{word} mask by {pixels} px", op)
+            finally:
+                QApplication.restoreOverrideCursor()
+
+    @Slot()
+    def _on_cancel(self) -> None:
+        if self.controller.busy:
+            self.controller.cancel()
+        elif self.presentation.active:
+            self.actions.presentation.setChecked(False)
+
+    # -- compare with the original -------------------------------------------------------
+
+    @Slot(bool)
+    def _on_compare_toggled(self, on: bool) -> None:
+        if on and self.document.has_image():
+            if not self.document.fills:
+                self.canvas.set_original(None)  # nothing applied: the current image is the original
+            else:
+                if self._original_qimage is None:
+                    self._original_qimage = qimage.rgb_to_qimage(self.document.source.rgb)
+                self.canvas.set_original(self._original_qimage)
+        self.canvas.set_compare(on or self._peeking)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        # Holding \ peeks at the original wherever the focus is, except in text fields.
+        if event.type() not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            return False
+        key_event: QKeyEvent = event  # type: ignore[assignment]
+        if key_event.key() != COMPARE_KEY or isinstance(QApplication.focusWidget(), QLineEdit):
+            return False
+        mine = watched.window() is self if isinstance(watched, QWidget) else watched == self.windowHandle()
+        if not mine:
+            return False
+        # The first object to see the key handles it; consuming it stops the others.
+        if not key_event.isAutoRepeat():
+            self._peeking = event.type() == QEvent.Type.KeyPress
+            self._on_compare_toggled(self.actions.compare.isChecked())
+        return True
+
+    # -- drag and drop -------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        mime = event.mimeData()
+        if DocumentFiles.image_path_in(mime) is not None or mime.hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        event.acceptProposedAction()
+        # Open after the drop returns, so a prompt does not run inside the drag's event loop.
+        mime = event.mimeData()
+        path = DocumentFiles.image_path_in(mime)
+        if path is not None:
+            QTimer.singleShot(0, lambda: self.files.open_path(path))
+        elif mime.hasImage():
+            self.files.open_mime(mime)
+
+    # -- dialogs -------------------------------------------------------------------------
+
+    @Slot()
+    def _on_settings(self) -> None:
+        before = (self.settings.engine, self.settings.checkpoint, self.settings.device)
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec() != SettingsDialog.DialogCode.Accepted:
+            return
+        self.canvas.set_overlay_style(self.settings.overlay_colour, self.settings.overlay_opacity)
+        after = (self.settings.engine, self.settings.checkpoint, self.settings.device)
+        if after != before:
+            self.rounds.load_engine(self.settings.engine, self.settings.checkpoint)
+
+    @Slot()
+    def _on_export_image(self) -> None:
+        dialog = ExportDialog(self.files.suggested_path(".jpg"), self)
+        if dialog.exec() == ExportDialog.DialogCode.Accepted:
+            path = dialog.path()
+            if self.files.confirm_overwrite(path):
+                self.files.export_image(path, dialog.quality(), dialog.keep_metadata())
+
+    @Slot()
+    def _on_shortcuts(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", "Keyboard shortcuts", parent=self)
+        box.setDetailedText(self.actions.shortcut_text())
+        box.setInformativeText(
+            "Brush: B · Eraser: E · Rectangle: R · Lasso: L · [ ] brush size · Space+drag pans"
+        )
+        box.exec()
+
+    @Slot()
+    def _on_about(self) -> None:
+        from inpaint_gui import __version__
+
+        QMessageBox.about(
+            self,
+            f"About {APP_NAME}",
+            f"{APP_NAME} {__version__}\nPaint over what to remove, generate several fills, pick one.",
+        )
+
+    def engine_name(self) -> str:
+        return self.rounds.engine

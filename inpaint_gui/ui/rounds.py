@@ -1,0 +1,311 @@
+"""Generation rounds: the glue between the gallery, the controller, the canvas and the document.
+
+A round starts when the user asks for fills of the current mask. Its mask is
+kept, so "Generate more" and "More like this" add candidates for the same
+region, previews show the candidate inside that region, and applying one
+writes exactly its masked pixels. Applying ends the round.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QProgressBar
+
+from inpaint_gui.core.compose import InputError, mask_bbox
+from inpaint_gui.core.mask_doc import Box
+from inpaint_gui.ui.settings import list_engines
+
+if TYPE_CHECKING:
+    from inpaint_gui.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+FALLBACK_ENGINE = "telea"
+
+
+@dataclass
+class Round:
+    """The mask and engine the gallery's candidates were generated for."""
+
+    mask: NDArray[np.bool_]
+    box: Box
+    engine: str
+    single: bool = False  # the engine gives one fill whatever n is
+
+
+class GenerationRounds(QObject):
+    """Runs rounds of generation for the main window."""
+
+    message = Signal(str, int)  # status-bar text, milliseconds (0 = until replaced)
+    state_changed = Signal()  # candidates, selection or busy state changed
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._w = window
+        self.round: Round | None = None
+        self.engine = ""
+        self.progress = QProgressBar()
+        self.progress.setFixedWidth(170)
+        self.progress.setFormat("%v / %m candidates")
+        self.progress.hide()
+        self.engine_label = QLabel("Engine: starting…")
+        self._compare_dialog = None
+
+        ctl, gallery = window.controller, window.gallery
+        ctl.candidate_ready.connect(self._on_controller_candidate_ready)
+        ctl.request_finished.connect(self._on_controller_request_finished)
+        ctl.request_failed.connect(self._on_controller_request_failed)
+        ctl.request_cancelled.connect(self._on_controller_request_cancelled)
+        ctl.engine_ready.connect(self._on_controller_engine_ready)
+        ctl.engine_failed.connect(self._on_controller_engine_failed)
+        ctl.busy_changed.connect(self._on_controller_busy_changed)
+        gallery.candidate_previewed.connect(self._on_gallery_candidate_previewed)
+        gallery.candidate_chosen.connect(self.apply)
+        gallery.generate_more_requested.connect(self.generate_more)
+        gallery.more_like_this_requested.connect(self.more_like_this)
+        gallery.uncertainty_toggled.connect(self.show_uncertainty)
+        gallery.compare_requested.connect(self.compare_candidates)
+        window.actions.engine_box.activated.connect(self._on_engine_box_activated)
+        self._fill_engine_box()
+
+    # -- engines -------------------------------------------------------------------------
+
+    def load_engine(self, name: str, checkpoint: str | None) -> None:
+        self.engine = name
+        self.engine_label.setText(f"Engine: loading {name}…")
+        self._w.controller.load_engine(name, checkpoint, self._w.settings.device)
+        box = self._w.actions.engine_box
+        box.setCurrentIndex(max(0, box.findData(name)))
+
+    def _fill_engine_box(self) -> None:
+        box = self._w.actions.engine_box
+        box.clear()
+        for info in list_engines():
+            box.addItem(info.label, info.name)
+            model = box.model()
+            if not info.available and isinstance(model, QStandardItemModel):
+                item = model.item(box.count() - 1)
+                item.setEnabled(False)
+                item.setToolTip(info.reason)
+
+    @Slot(int)
+    def _on_engine_box_activated(self, index: int) -> None:
+        name = str(self._w.actions.engine_box.itemData(index))
+        if name != self.engine:
+            settings = self._w.settings
+            settings.engine = name
+            self.load_engine(name, settings.checkpoint if name == "pluralistic" else None)
+
+    # -- requests ------------------------------------------------------------------------
+
+    def end(self) -> None:
+        """Forget the round (a new image, or a fill applied)."""
+        self._w.controller.cancel()
+        self.round = None
+        self._w.gallery.clear()
+        self._w.canvas.set_preview(None)
+        self._w.canvas.set_heatmap(None)
+        self._w.actions.uncertainty.setChecked(False)
+        self.progress.hide()
+        self.state_changed.emit()
+
+    @Slot()
+    def generate(self) -> None:
+        doc = self._w.document
+        if not doc.has_image():
+            return
+        mask = doc.mask_doc.copy()
+        box = mask_bbox(mask)
+        if box is None:
+            self.message.emit("Paint over what to remove first (brush: B, rectangle: R, lasso: L)", 5000)
+            return
+        self.end()
+        self.round = Round(mask, box, self.engine)
+        self._w.gallery.set_focus_mask(mask)
+        self._request(self._w.settings.next_seed())
+
+    @Slot()
+    def generate_more(self) -> None:
+        if self.round is not None and not self._single():
+            self._request(self._fresh_seed())
+
+    @Slot(int, float)
+    def more_like_this(self, index: int, spread: float) -> None:
+        candidates = self._w.gallery.candidates()
+        if self.round is None or not 0 <= index < len(candidates) or self._single():
+            return
+        self._request(self._fresh_seed(), near=candidates[index].seed, spread=spread)
+
+    def _single(self) -> bool:
+        if self.round is not None and self.round.single:
+            self.message.emit(
+                f"{self.round.engine} gives one fill; choose the pluralistic engine for more", 5000
+            )
+            return True
+        return False
+
+    def _request(self, seed: int, near: int | None = None, spread: float = 0.25) -> None:
+        assert self.round is not None
+        n = self._w.settings.n_candidates
+        self._w.controller.generate(np.asarray(self._w.document.rgb), self.round.mask, n, seed, near, spread)
+        self.progress.setRange(0, n)
+        self.progress.setValue(0)
+        self.progress.show()
+        self._w.gallery.set_progress(0, n)
+        what = "variations" if near is not None else "candidates"
+        self.message.emit(f"Generating {n} {what} with {self.engine}… (Esc cancels)", 0)
+
+    def _fresh_seed(self) -> int:
+        seeds = self._w.gallery.seeds()
+        return max(seeds) + 1 if seeds else self._w.settings.next_seed()
+
+    # -- controller ----------------------------------------------------------------------
+
+    @Slot(int, object, int, int)
+    def _on_controller_candidate_ready(self, _rid: int, candidate: object, index: int, total: int) -> None:
+        if self.round is None:
+            return
+        self.round.single = total == 1 and self._w.settings.n_candidates > 1
+        gallery = self._w.gallery
+        gallery.add_candidate(candidate)
+        gallery.set_progress(index + 1, total)
+        self.progress.setRange(0, total)
+        self.progress.setValue(index + 1)
+        if gallery.uncertainty_checked():
+            self.show_uncertainty(True)
+        self.state_changed.emit()
+
+    @Slot(int)
+    def _on_controller_request_finished(self, _rid: int) -> None:
+        self.progress.hide()
+        n = len(self._w.gallery.candidates())
+        self.message.emit(
+            f"{n} candidate{'s' if n != 1 else ''}: hover or 1–9 to preview, Enter applies", 8000
+        )
+
+    @Slot(int, str)
+    def _on_controller_request_failed(self, _rid: int, message: str) -> None:
+        self.progress.hide()
+        self._w.gallery.set_progress(0, 0)
+        self.message.emit(f"Generation failed: {message}", 10000)
+        QMessageBox.warning(self._w, "Generation failed", message)
+
+    @Slot(int)
+    def _on_controller_request_cancelled(self, _rid: int) -> None:
+        self.progress.hide()
+        self._w.gallery.set_progress(0, 0)
+        self.message.emit("Cancelled", 4000)
+
+    @Slot(str)
+    def _on_controller_engine_ready(self, name: str) -> None:
+        self.engine_label.setText(f"Engine: {name}")
+
+    @Slot(str, str)
+    def _on_controller_engine_failed(self, name: str, message: str) -> None:
+        self.engine_label.setText(f"Engine: {name} failed")
+        QMessageBox.warning(self._w, "Engine failed to load", f"{name}: {message}")
+        if name != FALLBACK_ENGINE:
+            self.load_engine(FALLBACK_ENGINE, None)
+
+    @Slot(bool)
+    def _on_controller_busy_changed(self, busy: bool) -> None:
+        if not busy:
+            self.progress.hide()
+        self.state_changed.emit()
+
+    # -- gallery -------------------------------------------------------------------------
+
+    @Slot(int)
+    def _on_gallery_candidate_previewed(self, index: int) -> None:
+        candidates = self._w.gallery.candidates()
+        if self.round is None or not 0 <= index < len(candidates):
+            self._w.canvas.set_preview(None)
+        else:
+            top, left, bottom, right = self.round.box
+            crop = np.ascontiguousarray(candidates[index].image[top:bottom, left:right])
+            self._w.canvas.set_preview(crop, top, left)
+        self.state_changed.emit()
+
+    @Slot(int)
+    def apply(self, index: int) -> None:
+        """Write candidate `index` into the image (undoable); the round ends."""
+        candidates = self._w.gallery.candidates()
+        if self.round is None or not 0 <= index < len(candidates):
+            return
+        c = candidates[index]
+        if self._w.document.apply_fill(
+            c.image, self.round.mask, seed=c.seed, engine=self.round.engine, near=c.near, spread=c.spread
+        ):
+            self.message.emit(f"Applied candidate {index + 1} (seed {c.seed}); Ctrl+Z undoes it", 6000)
+        self.end()  # results still coming were made for the image before this fill
+
+    @Slot(bool)
+    def show_uncertainty(self, on: bool) -> None:
+        self._w.actions.uncertainty.setChecked(on)
+        if self._w.gallery.uncertainty_checked() != on:
+            self._w.gallery.set_uncertainty_checked(on)
+        overlay = self._w.gallery.uncertainty_overlay(self.round.mask) if (on and self.round) else None
+        if overlay is None or self.round is None:
+            self._w.canvas.set_heatmap(None)
+            return
+        top, left, bottom, right = self.round.box
+        self._w.canvas.set_heatmap(np.ascontiguousarray(overlay[top:bottom, left:right]), top, left)
+
+    @Slot()
+    def compare_candidates(self) -> None:
+        """All candidates side by side or in a grid, at canvas size."""
+        from inpaint_gui.ui.compare import CompareDialog
+
+        candidates = self._w.gallery.candidates()
+        if self.round is None or not candidates:
+            return
+        dialog = CompareDialog(np.asarray(self._w.document.rgb), candidates, self.round.mask, parent=self._w)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.view.candidate_selected.connect(self._w.gallery.select)
+        dialog.view.candidate_chosen.connect(self.apply)
+        if self._w.presentation.active:
+            dialog.showFullScreen()
+        else:
+            dialog.show()
+        self._compare_dialog = dialog
+
+    # -- export --------------------------------------------------------------------------
+
+    @Slot()
+    def export_candidates(self) -> None:
+        candidates = self._w.gallery.candidates()
+        if not candidates:
+            return
+        start = str(self._w.files.suggested_path().parent)
+        folder = QFileDialog.getExistingDirectory(self._w, "Export candidates to folder", start)
+        if folder:
+            self._w.files.export_candidates(Path(folder), [(c.seed, c.image) for c in candidates])
+
+    @Slot()
+    def export_contact_sheet(self) -> None:
+        from inpaint_gui.core.contact_sheet import contact_sheet, focus_box
+
+        candidates = self._w.gallery.candidates()
+        if not candidates or self.round is None:
+            return
+        files = self._w.files
+        stem = Path(self._w.document.name).stem or "image"
+        suggested = files.suggested_path().with_name(f"{stem}-candidates.png")
+        path = files.ask_save_path("Export contact sheet", suggested, "PNG (*.png);;JPEG (*.jpg)")
+        if path is None:
+            return
+        try:
+            box = focus_box(self.round.mask, self.round.mask.shape)
+            sheet = contact_sheet(candidates, original=np.asarray(self._w.document.rgb), box=box, title=stem)
+        except InputError as e:
+            QMessageBox.warning(self._w, "Cannot make the contact sheet", str(e))
+            return
+        files.write_image(path, sheet, None, 92, keep_metadata=False)
