@@ -149,6 +149,7 @@ class MainWindow(QMainWindow):
         a.compare_grid.triggered.connect(rounds.compare_candidates)
         a.uncertainty.toggled.connect(rounds.show_uncertainty)
         a.presentation.toggled.connect(self.presentation.set_active)
+        a.presentation.toggled.connect(self._update_actions)
         a.generate.triggered.connect(rounds.generate)
         a.generate_more.triggered.connect(rounds.generate_more)
         a.more_like_this.triggered.connect(
