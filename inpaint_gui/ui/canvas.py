@@ -23,9 +23,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPaintEvent,
-    QPen,
     QPolygonF,
     QWheelEvent,
 )
@@ -33,6 +31,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from inpaint_gui.core.mask_doc import Box, MaskDiff, MaskDoc
 from inpaint_gui.ui import qimage
+from inpaint_gui.ui.canvas_draw import ImagePyramid, crosshair, draw_badge, draw_outlined
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +64,7 @@ class MaskCanvas(QWidget):
         self.setMinimumSize(200, 150)
         self._doc: MaskDoc | None = None
         self._image: QImage | None = None
-        self._levels: list[QImage] = []  # _levels[k] is the image at 1 / 2**(k + 1)
+        self._pyramid: ImagePyramid | None = None
         self._overlay: QImage | None = None
         self._overlay_colour = QColor(255, 40, 80)
         self._overlay_opacity = 0.45
@@ -98,7 +97,7 @@ class MaskCanvas(QWidget):
             raise ValueError("image and mask sizes differ")
         self._finish_interaction()
         self._image = image
-        self._levels = []
+        self._pyramid = ImagePyramid(image)
         self._doc = doc
         self._overlay = qimage.new_mask_overlay(*doc.shape)
         qimage.write_mask(self._overlay, doc.mask)
@@ -112,7 +111,7 @@ class MaskCanvas(QWidget):
         self._finish_interaction()
         self._image = self._overlay = self._original = None
         self._doc = None
-        self._levels = []
+        self._pyramid = None
         self._preview = self._heat = None
         self.update()
 
@@ -128,7 +127,8 @@ class MaskCanvas(QWidget):
             return
         qimage.paste_rgb(self._image, rgb, top, left)
         box = (top, left, top + rgb.shape[0], left + rgb.shape[1])
-        self._refresh_levels(box)
+        if self._pyramid is not None:
+            self._pyramid.refresh(box)
         self._update_box(box)
 
     def refresh_mask(self, boxes: list[Box] | None = None) -> None:
@@ -287,7 +287,7 @@ class MaskCanvas(QWidget):
                 if self._heat is not None:
                     self._draw_layer(painter, *self._heat, src)
         if self._compare:
-            self._draw_badge(painter, "Original")
+            draw_badge(painter, "Original", max(1.0, self._cursor_pen / 1.5))
         self._draw_tool_feedback(painter)
 
     def _visible_source(self, exposed: QRect) -> QRect | None:
@@ -309,8 +309,8 @@ class MaskCanvas(QWidget):
         smooth = self._scale < 1.0
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
         level = int(math.floor(math.log2(1.0 / self._scale))) if smooth and use_levels else 0
-        if level > 0:
-            small = self._level(level)
+        if level > 0 and self._pyramid is not None:
+            small = self._pyramid.level(level)
             f = 1.0 / (1 << level)
             source = QRectF(src.left() * f, src.top() * f, src.width() * f, src.height() * f)
             painter.drawImage(self._target(src), small, source)
@@ -324,76 +324,21 @@ class MaskCanvas(QWidget):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._scale < 1.0)
         painter.drawImage(self._target(part), layer, QRectF(part.translated(-at.x(), -at.y())))
 
-    def _draw_badge(self, painter: QPainter, text: str) -> None:
-        font = painter.font()
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        font.setBold(True)
-        painter.setFont(font)
-        box = painter.fontMetrics().boundingRect(text).adjusted(-10, -5, 10, 5)
-        box.moveTopLeft(QPoint(12, 12))
-        painter.fillRect(box, QColor(0, 0, 0, 170))
-        painter.setPen(QColor(255, 255, 255))
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
-
     def _draw_tool_feedback(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        pen = self._cursor_pen
         if self._drag_start is not None and self._drag_now is not None:
-            self._draw_outlined(painter, lambda: painter.drawRect(QRectF(self._drag_start, self._drag_now)))
+            rect = QRectF(self._drag_start, self._drag_now)
+            draw_outlined(painter, pen, lambda: painter.drawRect(rect))
         if len(self._lasso) > 1:
             poly = QPolygonF(self._lasso)
-            self._draw_outlined(painter, lambda: painter.drawPolyline(poly))
+            draw_outlined(painter, pen, lambda: painter.drawPolyline(poly))
         if self._brush_cursor_visible():
             c, r = self._cursor, self._screen_radius()
             if r >= 3:
-                self._draw_outlined(painter, lambda: painter.drawEllipse(c, r, r))
-            cross = QPainterPath()
-            cross.moveTo(c.x() - 4, c.y())
-            cross.lineTo(c.x() + 4, c.y())
-            cross.moveTo(c.x(), c.y() - 4)
-            cross.lineTo(c.x(), c.y() + 4)
-            self._draw_outlined(painter, lambda: painter.drawPath(cross))
-
-    def _draw_outlined(self, painter: QPainter, draw) -> None:
-        """Draw twice, dark then light, so the shape shows on any image."""
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(QPen(QColor(0, 0, 0, 200), self._cursor_pen + 2))
-        draw()
-        painter.setPen(QPen(QColor(255, 255, 255), self._cursor_pen))
-        draw()
-
-    def _level(self, k: int) -> QImage:
-        """The image scaled by 1 / 2**k, made by repeated area-averaged halving (cached)."""
-        k = min(k, 6)
-        while len(self._levels) < k:
-            prev = self._levels[-1] if self._levels else self._image
-            w, h = max(1, (prev.width() + 1) // 2), max(1, (prev.height() + 1) // 2)
-            self._levels.append(
-                prev.scaled(
-                    w, h, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
-                )
-            )
-        return self._levels[k - 1]
-
-    def _refresh_levels(self, box: Box) -> None:
-        """Redo the halved copies over box after the image changed there."""
-        top, left, bottom, right = box
-        prev = self._image
-        for k, level in enumerate(self._levels):
-            # Align to even coordinates so every output pixel averages a whole 2x2 block.
-            top, left = top & ~1, left & ~1
-            bottom, right = min(prev.height(), bottom + (bottom & 1)), min(prev.width(), right + (right & 1))
-            part = prev.copy(QRect(left, top, right - left, bottom - top)).scaled(
-                (right - left + 1) // 2,
-                (bottom - top + 1) // 2,
-                Qt.AspectRatioMode.IgnoreAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )
-            top, left, bottom, right = top // 2, left // 2, (bottom + 1) // 2, (right + 1) // 2
-            painter = QPainter(level)
-            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
-            painter.drawImage(QPoint(left, top), part)
-            painter.end()
-            prev = self._levels[k]
+                draw_outlined(painter, pen, lambda: painter.drawEllipse(c, r, r))
+            cross = crosshair(c, 4 * pen)
+            draw_outlined(painter, pen, lambda: painter.drawPath(cross))
 
     # -- repaint bookkeeping -------------------------------------------------------------
 

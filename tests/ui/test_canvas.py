@@ -191,7 +191,7 @@ def test_pasting_pixels_updates_the_view_at_every_zoom(qtbot, canvas):
     canvas.paste_image(red, 40, 90)
     canvas.set_zoom(3.0, canvas.map_from_image(95, 45))
     assert canvas.grab().toImage().pixelColor(_at(canvas, 95.5, 45.5)) == QColor(0, 0, 255)
-    small = canvas._level(2)  # the 1/4 copy now shows blue there too
+    small = canvas._pyramid.level(2)  # the 1/4 copy now shows blue there too
     assert small.pixelColor(23, 11).blue() > 200
 
 
