@@ -112,9 +112,13 @@ class Recorder:
         return [e[2] for e in self.events if e[0] == "candidate" and (rid is None or e[1] == rid)]
 
 
-def test_controller_modules_do_not_import_torch() -> None:
+def test_gui_side_modules_do_not_import_torch() -> None:
+    # The window must come up before torch has imported: none of these may pull it in,
+    # nor may listing the engines for the settings dialog.
     code = (
-        "import sys; import inpaint_gui.ui.controller, inpaint_gui.ui.worker, inpaint_gui.engine; "
+        "import sys; import inpaint_gui.ui.controller, inpaint_gui.ui.worker, inpaint_gui.ui.gallery, "
+        "inpaint_gui.ui.settings, inpaint_gui.ui.compare, inpaint_gui.ui.export; "
+        "inpaint_gui.ui.settings.list_engines(); "
         "bad = [m for m in ('torch', 'inpaint_gui.engine.pluralistic') if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
