@@ -31,3 +31,31 @@ def write_images(folder: Path, count: int, sizes: list[tuple[int, int]] | None =
 @pytest.fixture
 def image_dir(tmp_path: Path) -> Path:
     return write_images(tmp_path / "images", 12)
+
+
+TINY = [
+    "model.channels=8,8,16,16",
+    "model.z_channels=4",
+    "model.prior_blocks=1",
+    "model.attention_level=1",
+    "model.output_levels=2",
+    "disc.channels=8,16",
+    "data.resolution=32",
+    "data.workers=0",
+    "batch_size=4",
+    "run.log_every=1",
+    "run.sample_every=1000",
+    "run.sample_images=2",
+    "run.sample_candidates=2",
+    "run.tensorboard=false",
+    "run.threads=1",
+]
+
+
+def tiny_config(data: Path, *extra: str):
+    """A TrainConfig small enough for a CPU test step in well under a second."""
+    from inpaint_gui.training.config import TrainConfig, apply_overrides
+
+    return TrainConfig.from_dict(
+        apply_overrides(TrainConfig().to_dict(), [*TINY, f"data.paths={data}", *extra])
+    )

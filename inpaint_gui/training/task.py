@@ -1,0 +1,96 @@
+"""The model-specific part of training behind one small interface, so every engine reuses the loop.
+
+The loop (loop.py) owns data, devices, DDP, logging, sample grids, checkpoints and resuming; a task
+owns its networks, optimisers, losses and one optimisation step, and knows how to make release
+weights. A new engine adds a TrainTask subclass and one line in TASKS.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from inpaint_gui.training.config import TrainConfig
+
+#: engine name -> "module:Class" of its training task (imported only when used).
+TASKS: dict[str, str] = {
+    "pluralistic": "inpaint_gui.training.pluralistic_task:PluralisticTask",
+}
+
+
+class TrainTask(abc.ABC):
+    """Networks, optimisers and one training step of one engine."""
+
+    name: ClassVar[str]
+
+    def __init__(self, cfg: TrainConfig, device: torch.device) -> None:
+        self.cfg = cfg
+        self.device = device
+
+    @abc.abstractmethod
+    def networks(self) -> dict[str, nn.Module]:
+        """Every module whose state a training checkpoint keeps, by name (unwrapped, not DDP)."""
+
+    @abc.abstractmethod
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Optimisers by name; each param group holds a "base_lr" that the schedule scales."""
+
+    @abc.abstractmethod
+    def distribute(self, wrap: Callable[[nn.Module], nn.Module]) -> None:
+        """Wrap the modules a step runs forward through (DistributedDataParallel) with `wrap`."""
+
+    @abc.abstractmethod
+    def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, torch.Tensor]:
+        """One optimisation step on a CPU batch {"image": uint8 [N, 3, H, W], "mask": uint8 [N, 1, H, W]}.
+
+        Returns detached scalar tensors (losses and other figures) for logging; no host sync needed.
+        """
+
+    @abc.abstractmethod
+    def sample(
+        self, images: torch.Tensor, masks: torch.Tensor, candidates: int, seed: int
+    ) -> torch.Tensor:
+        """Composited fills of the inference network: uint8 [N, candidates, 3, H, W].
+
+        images uint8 [N, 3, H, W], masks uint8 [N, 1, H, W]; must not touch the training RNG.
+        """
+
+    @abc.abstractmethod
+    def release(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        """(inference state dict, architecture dict) for a release checkpoint."""
+
+    def set_lr_scale(self, scale: float) -> None:
+        for opt in self.optimizers().values():
+            for group in opt.param_groups:
+                group["lr"] = group["base_lr"] * scale
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "networks": {k: m.state_dict() for k, m in self.networks().items()},
+            "optimizers": {k: o.state_dict() for k, o in self.optimizers().items()},
+        }
+
+    def load_state_dict(self, state: dict[str, Any], optimizers: bool = True) -> None:
+        nets, opts = self.networks(), self.optimizers()
+        saved = state["networks"]
+        if set(saved) != set(nets):
+            raise ValueError(f"checkpoint holds networks {sorted(saved)}, this task has {sorted(nets)}")
+        for k, m in nets.items():
+            m.load_state_dict(saved[k])
+        if optimizers:
+            for k, o in opts.items():
+                o.load_state_dict(state["optimizers"][k])
+
+
+def make_task(cfg: TrainConfig, device: torch.device) -> TrainTask:
+    """The training task of cfg.engine; raises ValueError listing the engines that can be trained."""
+    if cfg.engine not in TASKS:
+        raise ValueError(f"no trainer for engine {cfg.engine!r}; trainable engines: {', '.join(TASKS)}")
+    module, cls = TASKS[cfg.engine].split(":")
+    task_cls: type[TrainTask] = getattr(importlib.import_module(module), cls)
+    return task_cls(cfg, device)
