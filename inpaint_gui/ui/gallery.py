@@ -62,6 +62,7 @@ class CandidateGallery(QWidget):
         self._icons: list[QIcon] = []
         self._box: Box | None = None
         self._thumb = DEFAULT_THUMBNAIL
+        self._tallest = 0  # height of the tallest thumbnail made at the current size
         self._previewed = -1
         self._base_point_size = self.font().pointSizeF()
 
@@ -150,6 +151,7 @@ class CandidateGallery(QWidget):
         self._list.clear()
         self._candidates.clear()
         self._icons.clear()
+        self._tallest = 0
         self._progress.hide()
         self._set_preview(-1)
         self._update_controls()
@@ -159,6 +161,7 @@ class CandidateGallery(QWidget):
         index = len(self._candidates)
         self._candidates.append(candidate)
         self._icons.append(self._make_icon(candidate))
+        self._fit_grid()
         item = self._make_item(index)
         if self._sort.isChecked():
             # Keep rows in descending score: insert after every row scoring at least as much.
@@ -259,6 +262,7 @@ class CandidateGallery(QWidget):
 
     def _make_icon(self, candidate: Any) -> QIcon:
         thumb = fit_image(candidate.image, self._box, self._thumb)
+        self._tallest = max(self._tallest, thumb.shape[0])
         return QIcon(QPixmap.fromImage(rgb_to_qimage(thumb)))
 
     def _make_item(self, index: int) -> QListWidgetItem:
@@ -277,7 +281,9 @@ class CandidateGallery(QWidget):
         return item
 
     def _rebuild_icons(self) -> None:
+        self._tallest = 0
         self._icons = [self._make_icon(c) for c in self._candidates]
+        self._fit_grid()
         for row in range(self._list.count()):
             item = self._list.item(row)
             item.setIcon(self._icons[int(item.data(_INDEX_ROLE))])
@@ -288,9 +294,14 @@ class CandidateGallery(QWidget):
         if self._base_point_size > 0:
             font.setPointSizeF(self._base_point_size * max(1.0, px / 160.0))
         self._list.setFont(font)
-        line = self._list.fontMetrics().height()
         self._list.setIconSize(QSize(px, px))
-        self._list.setGridSize(QSize(px + 12, px + line + 14))
+        self._fit_grid()
+
+    def _fit_grid(self) -> None:
+        """Cells as tall as the tallest thumbnail, so landscape crops leave no empty bands."""
+        line = self._list.fontMetrics().height()
+        height = self._tallest if self._tallest else self._thumb
+        self._list.setGridSize(QSize(self._thumb + 12, height + line + 14))
 
     def _row_index(self, row: int) -> int:
         return int(self._list.item(row).data(_INDEX_ROLE))
