@@ -153,6 +153,8 @@ def main() -> int:
           f"last: {readings[-1]:.1f} MB, max: {max(readings):.1f} MB")
     print(f"growth after warm-up: {readings[-1] - warm[0]:+.1f} MB over {len(warm) - 1} cycles "
           f"(fitted slope {slope * 1024:+.1f} KB/cycle)")
+    half = len(readings) // 2
+    print(f"second half (cycles {half + 1}-{len(readings)}): {readings[-1] - readings[half - 1]:+.1f} MB")
     return 0
 
 
