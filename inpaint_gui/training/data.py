@@ -163,9 +163,7 @@ def cap_short_side(image: NDArray[np.uint8], max_short: int | None) -> NDArray[n
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
-def random_crop(
-    image: NDArray[np.uint8], cfg: DataConfig, rng: np.random.Generator
-) -> NDArray[np.uint8]:
+def random_crop(image: NDArray[np.uint8], cfg: DataConfig, rng: np.random.Generator) -> NDArray[np.uint8]:
     """A (R, R, 3) crop at a random scale and place, maybe mirrored (see the module docstring)."""
     res = cfg.resolution
     image = cap_short_side(image, cfg.max_short_side)

@@ -62,8 +62,10 @@ def prepare_run(cfg: TrainConfig, out: Path, resume: bool) -> tuple[TrainConfig,
     """Check the run folder against the request; returns (config to use, checkpoint to resume from)."""
     config_file = out / "config.json"
     if not resume:
-        if config_file.exists():
+        if runs.latest_checkpoint(out) is not None:
             raise runs.RunError(f"{out} already holds a run: pass --resume to continue it, or another --out")
+        if config_file.exists():
+            log.warning("%s holds a run that never wrote a checkpoint; starting it afresh", out)
         return cfg, None
     if not config_file.exists():
         raise runs.RunError(f"{out} holds no run to resume (no config.json)")
@@ -111,6 +113,8 @@ def _train(
     progress_bar: bool,
 ) -> int:
     cfg, ckpt = prepare_run(cfg, out, resume)
+    masks = MaskGenerator(cfg.data.resolution, cfg.masks)
+    source = open_source(cfg.data.paths, cfg.data.max_short_side)  # bad data fails before the run exists
     if env.main:
         out.mkdir(parents=True, exist_ok=True)
         cfg.save(out / "config.json")
@@ -124,8 +128,8 @@ def _train(
         start = int(state["step"])
         _restore_rng(state, env, cfg)
         log.info("resumed %s at step %d", out, start)
-        if env.main:
-            runs.truncate_stats(out, start)
+    if env.main:
+        runs.truncate_stats(out, start)  # drop what was logged after the checkpoint
     if env.distributed:
         ids = [env.device.index] if env.device.type == "cuda" else None
         task.distribute(lambda m: DistributedDataParallel(m, device_ids=ids))
@@ -133,8 +137,6 @@ def _train(
         log.info("run is already at step %d of %d", start, cfg.steps)
         return start
 
-    masks = MaskGenerator(cfg.data.resolution, cfg.masks)
-    source = open_source(cfg.data.paths, cfg.data.max_short_side)
     dataset = TrainDataset(source, cfg.data, masks, cfg.seed)
     log.info("%d training images; batch %d x %d processes", len(dataset), cfg.batch_size, env.world)
     loader = make_loader(

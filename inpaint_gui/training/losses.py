@@ -26,9 +26,7 @@ def g_loss(fake: torch.Tensor, kind: str) -> torch.Tensor:
     raise ValueError(f"unknown GAN loss {kind!r}")
 
 
-def kl_normal(
-    mu1: torch.Tensor, std1: torch.Tensor, mu2: torch.Tensor, std2: torch.Tensor
-) -> torch.Tensor:
+def kl_normal(mu1: torch.Tensor, std1: torch.Tensor, mu2: torch.Tensor, std2: torch.Tensor) -> torch.Tensor:
     """KL(N(mu1, std1^2) || N(mu2, std2^2)) per element, averaged; std2 may broadcast ([N, 1, 1, 1])."""
     mu1, std1, mu2, std2 = mu1.float(), std1.float(), mu2.float(), std2.float()
     var_ratio = (std1 / std2) ** 2

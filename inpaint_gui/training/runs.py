@@ -115,9 +115,7 @@ def read_stats(run: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def sample_grid(
-    images: torch.Tensor, masks: torch.Tensor, fills: torch.Tensor, pad: int = 2
-) -> np.ndarray:
+def sample_grid(images: torch.Tensor, masks: torch.Tensor, fills: torch.Tensor, pad: int = 2) -> np.ndarray:
     """One row per image: the input with its hole greyed out, each candidate, the original.
 
     images uint8 [N, 3, H, W], masks [N, 1, H, W], fills uint8 [N, C, 3, H, W] -> uint8 RGB grid.

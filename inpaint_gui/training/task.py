@@ -52,9 +52,7 @@ class TrainTask(abc.ABC):
         """
 
     @abc.abstractmethod
-    def sample(
-        self, images: torch.Tensor, masks: torch.Tensor, candidates: int, seed: int
-    ) -> torch.Tensor:
+    def sample(self, images: torch.Tensor, masks: torch.Tensor, candidates: int, seed: int) -> torch.Tensor:
         """Composited fills of the inference network: uint8 [N, candidates, 3, H, W].
 
         images uint8 [N, 3, H, W], masks uint8 [N, 1, H, W]; must not touch the training RNG.

@@ -9,8 +9,15 @@ def test_round_trip_and_overrides(tmp_path):
     cfg = TrainConfig.from_dict(
         apply_overrides(
             TrainConfig().to_dict(),
-            ["model.channels=8,8,16,16", "model.attention_level=1", "model.output_levels=2",
-             "loss.kl_rec=3.5", "disc.local=false", "data.resolution=32", "masks.folder=none"],
+            [
+                "model.channels=8,8,16,16",
+                "model.attention_level=1",
+                "model.output_levels=2",
+                "loss.kl_rec=3.5",
+                "disc.local=false",
+                "data.resolution=32",
+                "masks.folder=none",
+            ],
         )
     )
     assert cfg.model.channels == (8, 8, 16, 16)

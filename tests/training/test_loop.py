@@ -60,11 +60,13 @@ def test_resume_is_bit_exact(image_dir, tmp_path):
 
 
 def test_run_folder_rules_progress_and_stop(image_dir, tmp_path):
-    cfg = tiny_config(image_dir, "steps=5", "run.sample_every=2", "run.checkpoint_every=2",
-                      "run.keep_checkpoints=1")
+    cfg = tiny_config(
+        image_dir, "steps=5", "run.sample_every=2", "run.checkpoint_every=2", "run.keep_checkpoints=1"
+    )
     seen: list[Progress] = []
-    step = train(cfg, tmp_path / "r", on_progress=seen.append, should_stop=lambda: len(seen) >= 3,
-                 progress_bar=False)
+    step = train(
+        cfg, tmp_path / "r", on_progress=seen.append, should_stop=lambda: len(seen) >= 3, progress_bar=False
+    )
     assert step == 3 and [p.step for p in seen] == [1, 2, 3] and seen[-1].images_per_s > 0
     assert [p.name for _, p in runs.list_checkpoints(tmp_path / "r")] == ["step_00000003.pt"]  # keep=1
     assert (tmp_path / "r" / "samples" / "step_00000002.png").is_file()
@@ -72,6 +74,7 @@ def test_run_folder_rules_progress_and_stop(image_dir, tmp_path):
     with pytest.raises(RunError, match="--resume"):
         train(cfg, tmp_path / "r", progress_bar=False)
     with pytest.raises(ValueError, match="batch_size"):
-        train(tiny_config(image_dir, "steps=5", "batch_size=2"), tmp_path / "r", resume=True,
-              progress_bar=False)
+        train(
+            tiny_config(image_dir, "steps=5", "batch_size=2"), tmp_path / "r", resume=True, progress_bar=False
+        )
     assert train(cfg, tmp_path / "r", resume=True, progress_bar=False) == 5

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import json
+
+from conftest import TINY, write_images
+
+from inpaint_gui.cli import main
+from inpaint_gui.engine.checkpoint import read_release_info
+
+
+def _sets() -> list[str]:
+    return [a for s in TINY for a in ("--set", s)]
+
+
+def test_train_pack_export_eval_from_the_command_line(tmp_path, capsys):
+    data = write_images(tmp_path / "imgs", 6)
+    shard = tmp_path / "train.bin"
+    assert main(["pack", "--data", str(data), "--resolution", "32", "-o", str(shard)]) == 0
+    run = tmp_path / "runs" / "t"
+    args = ["train", "--data", str(shard), "--out", str(run), "--steps", "2", "--no-progress", *_sets()]
+    assert main(args) == 0
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["data"]["paths"] == [str(shard)] and cfg["model"]["channels"] == [8, 8, 16, 16]
+    # resume with more steps; data comes from the saved config
+    assert main(["train", "--out", str(run), "--resume", "--steps", "3", "--no-progress"]) == 0
+    assert json.loads((run / "config.json").read_text())["steps"] == 3
+
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    import cv2
+    import numpy as np
+
+    m = np.zeros((256, 256), np.uint8)
+    m[64:160, 80:200] = 255
+    cv2.imwrite(str(masks / "b1_00000.png"), m)
+    ckpt = tmp_path / "out.safetensors"
+    assert (
+        main(
+            [
+                "export",
+                str(run),
+                "-o",
+                str(ckpt),
+                "--eval-images",
+                str(data),
+                "--eval-masks",
+                str(masks),
+                "--eval-limit",
+                "2",
+            ]
+        )
+        == 0
+    )
+    info = read_release_info(ckpt)
+    assert info.steps == 3 and info.evaluation["overall"]["count"] == 2
+    assert "navier-stokes" in info.evaluation["baselines"]
+    report = tmp_path / "r.json"
+    assert (
+        main(
+            [
+                "eval",
+                "--images",
+                str(data),
+                "--masks",
+                str(masks),
+                "--checkpoint",
+                str(ckpt),
+                "-n",
+                "2",
+                "--limit",
+                "2",
+                "--no-baselines",
+                "-o",
+                str(report),
+            ]
+        )
+        == 0
+    )
+    assert set(json.loads(report.read_text())["engines"]) == {"pluralistic"}
+    assert report.with_suffix(".md").is_file()
+
+
+def test_bad_input_gives_one_line(tmp_path, capsys):
+    run = tmp_path / "r"
+    assert main(["train", "--data", str(tmp_path / "nope"), "--out", str(run), *_sets()]) == 2
+    assert "neither a folder nor a shard" in capsys.readouterr().err
+    assert main(["train", "--out", str(run), "--set", "loss.kl=1"]) == 2
+    assert "unknown setting" in capsys.readouterr().err
+    assert main(["train", "--out", str(run), "--resume"]) == 2
+    assert "no run to resume" in capsys.readouterr().err
+    assert main(["export", str(run), "-o", str(tmp_path / "x.safetensors")]) == 2
+    assert "no such run" in capsys.readouterr().err
+    assert main(["eval", "--images", str(tmp_path), "--masks", str(tmp_path), "-o", "r.json"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds no images" in err
