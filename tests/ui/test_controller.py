@@ -262,3 +262,29 @@ def test_shutdown_while_running_leaves_no_thread(qtbot, register, image, mask) -
     c.shutdown()  # twice is harmless
     with qtbot.waitSignal(c.request_failed, timeout=TIMEOUT_MS):
         c.generate(image, mask, n=1, seed=0)
+
+
+def test_candidates_stream_into_the_gallery(qtbot, controller, register, image, mask) -> None:
+    from inpaint_gui.ui.gallery import CandidateGallery
+
+    engine = register(FakeEngine(gated=True))
+    _load(qtbot, controller)
+    gallery = CandidateGallery()
+    qtbot.addWidget(gallery)
+    progress: list[bool] = []
+
+    def on_candidate(rid: int, cand: Candidate, index: int, total: int) -> None:
+        gallery.add_candidate(cand)
+        gallery.set_progress(index + 1, total)
+        progress.append(gallery._progress.isVisibleTo(gallery))
+
+    controller.candidate_ready.connect(on_candidate)
+    with qtbot.waitSignal(controller.candidate_ready, timeout=TIMEOUT_MS):
+        controller.generate(image, mask, n=4, seed=3)
+        engine.gate.release()
+    # One candidate is in the gallery, and previewed, while the others are still being made.
+    assert len(gallery.candidates()) == 1 and gallery.previewed_index() == 0
+    with qtbot.waitSignal(controller.request_finished, timeout=TIMEOUT_MS):
+        engine.gate.release(3)
+    assert gallery.seeds() == [3, 4, 5, 6]
+    assert progress == [True, True, True, False]  # hidden once all have arrived
