@@ -441,30 +441,3 @@ class DocumentFiles(QObject):
         if not self._doc.has_image():
             return False
         return self._write(path, quality, keep_metadata, mark_saved=False)
-
-    def export_candidates(self, folder: Path, images: Sequence[tuple[int, NDArray[np.uint8]]]) -> list[Path]:
-        """Write (seed, image) pairs as PNGs into folder without replacing any existing file."""
-        stem = Path(self._doc.name).stem or "image"
-        written = []
-        for number, (seed, image) in enumerate(images, start=1):
-            path = _free_name(folder / f"{stem}-candidate{number:02d}-seed{seed}.png")
-            try:
-                save_image(path, image)
-            except ImageError as e:
-                QMessageBox.warning(self._window, "Cannot export candidates", str(e))
-                break
-            written.append(path)
-        if written:
-            self.message.emit(f"Exported {len(written)} candidates to {folder}")
-        return written
-
-
-def _free_name(path: Path) -> Path:
-    """path, or path with -2, -3, ... added when it exists."""
-    if not path.exists():
-        return path
-    for k in range(2, 10_000):
-        candidate = path.with_name(f"{path.stem}-{k}{path.suffix}")
-        if not candidate.exists():
-            return candidate
-    raise ImageError(f"{path}: too many files with this name")

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QStandardItemModel
-from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QProgressBar
+from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar
 
-from inpaint_gui.core.compose import InputError, mask_bbox
+from inpaint_gui.core.compose import mask_bbox
 from inpaint_gui.core.mask_doc import Box
 from inpaint_gui.ui.settings import list_engines
 
@@ -58,6 +57,7 @@ class GenerationRounds(QObject):
         self.progress.hide()
         self.engine_label = QLabel("Engine: starting…")
         self._compare_dialog = None
+        self._export_task = None
 
         ctl, gallery = window.controller, window.gallery
         ctl.candidate_ready.connect(self._on_controller_candidate_ready)
@@ -277,35 +277,43 @@ class GenerationRounds(QObject):
             dialog.show()
         self._compare_dialog = dialog
 
-    # -- export --------------------------------------------------------------------------
+    # -- export (writing happens on the thread pool, see ui/export.py) ------------------------
+
+    def _source(self) -> tuple[str | None, bytes | None, bytes | None]:
+        source = self._w.document.source
+        if source is None:
+            return None, None, None
+        path = str(source.path) if source.path is not None else None
+        return path, source.icc_profile, source.exif
 
     @Slot()
     def export_candidates(self) -> None:
-        candidates = self._w.gallery.candidates()
-        if not candidates:
-            return
-        start = str(self._w.files.suggested_path().parent)
-        folder = QFileDialog.getExistingDirectory(self._w, "Export candidates to folder", start)
-        if folder:
-            self._w.files.export_candidates(Path(folder), [(c.seed, c.image) for c in candidates])
+        from inpaint_gui.ui.export import export_candidates_dialog
+
+        path, icc, exif = self._source()
+        task = export_candidates_dialog(
+            self._w, self._w.gallery.candidates(), path or self._w.document.name, icc_profile=icc, exif=exif
+        )
+        if task is not None:
+            task.finished.connect(
+                lambda paths: self.message.emit(f"Exported {len(paths) - 1} candidates", 6000)
+            )
+            self._export_task = task
 
     @Slot()
     def export_contact_sheet(self) -> None:
-        from inpaint_gui.core.contact_sheet import contact_sheet, focus_box
+        from inpaint_gui.ui.export import export_contact_sheet_dialog
 
-        candidates = self._w.gallery.candidates()
-        if not candidates or self.round is None:
+        if self.round is None:
             return
-        files = self._w.files
-        stem = Path(self._w.document.name).stem or "image"
-        suggested = files.suggested_path().with_name(f"{stem}-candidates.png")
-        path = files.ask_save_path("Export contact sheet", suggested, "PNG (*.png);;JPEG (*.jpg)")
-        if path is None:
-            return
-        try:
-            box = focus_box(self.round.mask, self.round.mask.shape)
-            sheet = contact_sheet(candidates, original=np.asarray(self._w.document.rgb), box=box, title=stem)
-        except InputError as e:
-            QMessageBox.warning(self._w, "Cannot make the contact sheet", str(e))
-            return
-        files.write_image(path, sheet, None, 92, keep_metadata=False)
+        path, _, _ = self._source()
+        task = export_contact_sheet_dialog(
+            self._w,
+            self._w.gallery.candidates(),
+            np.array(self._w.document.rgb),
+            path or self._w.document.name,
+            mask=self.round.mask,
+        )
+        if task is not None:
+            task.finished.connect(lambda written: self.message.emit(f"Wrote {written}", 6000))
+            self._export_task = task

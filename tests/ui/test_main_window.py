@@ -398,3 +398,21 @@ def test_window_module_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     assert main_window_module.APP_NAME
+
+
+def test_export_candidates_and_contact_sheet_from_the_window(
+    qtbot, window, dialogs, photo, tmp_path, monkeypatch
+):
+    window.files.open_path(photo)
+    _paint_rect(window, 30, 20, 70, 50)
+    _generate(qtbot, window)
+    out = tmp_path / "exported"
+    out.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(out))
+    window.actions.export_candidates.trigger()
+    qtbot.waitUntil(lambda: len(list(out.glob("*.png"))) == 1, timeout=TIMEOUT_MS)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out / "sheet.png"), ""))
+    window.actions.export_sheet.trigger()
+    qtbot.waitUntil(lambda: (out / "sheet.png").exists(), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: "Wrote" in window.statusBar().currentMessage(), timeout=TIMEOUT_MS)
+    assert not dialogs.texts("warning")
