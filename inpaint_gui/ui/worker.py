@@ -8,6 +8,8 @@ in the worker thread, so that is where torch gets imported.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -60,11 +62,15 @@ class GenerationWorker(QObject):
     request_failed = Signal(int, str)
     request_cancelled = Signal(int)
 
-    def __init__(self) -> None:
+    def __init__(self, torch_threads: int | None = None) -> None:
+        """torch_threads: intra-op threads for torch engines; None = one per CPU core but one,
+        so the GUI thread keeps a core (on 2 cores this was also the faster setting, see
+        bench/gui_heartbeat.py). An OMP_NUM_THREADS set by the user is left alone."""
         super().__init__()
         self._engine: Engine | None = None
         self._engine_name = ""
         self._engine_error = ""
+        self._torch_threads = torch_threads
 
     @Slot(str, object, str)
     def load_engine(self, name: str, checkpoint: Any, device: str) -> None:
@@ -81,6 +87,7 @@ class GenerationWorker(QObject):
             self.engine_failed.emit(name, self._engine_error)
             return
         self._engine, self._engine_name, self._engine_error = engine, name, ""
+        self._limit_torch_threads()
         log.info("engine %r ready in %.2f s", name, time.perf_counter() - start)
         self.engine_ready.emit(name)
 
@@ -131,6 +138,18 @@ class GenerationWorker(QObject):
             request.image = request.mask = None  # type: ignore[assignment]
         log.info("request %d done in %.2f s", rid, time.perf_counter() - start)
         self.request_finished.emit(rid)
+
+    def _limit_torch_threads(self) -> None:
+        """Leave the GUI thread a core; only if the engine brought torch in (classical ones do not)."""
+        torch = sys.modules.get("torch")
+        if torch is None:
+            return
+        if self._torch_threads is None and "OMP_NUM_THREADS" in os.environ:
+            return
+        threads = self._torch_threads or max(1, (os.cpu_count() or 2) - 1)
+        # Called here, in the worker thread: OpenMP's thread count is a per-thread setting.
+        torch.set_num_threads(threads)
+        log.debug("torch uses %d intra-op threads", threads)
 
     @Slot()
     def release(self) -> None:

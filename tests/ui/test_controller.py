@@ -154,9 +154,20 @@ def test_telea_through_real_thread_changes_only_masked_pixels(qtbot, controller,
 
 
 def test_real_pluralistic_engine_streams_n(qtbot, controller, image, mask, tmp_path) -> None:
+    import torch
+
     from inpaint_gui.engine.pluralistic import save_random_release
 
+    # The worker lowers torch's thread count for the GUI's sake; put it back for other tests.
+    threads = torch.get_num_threads()
     ckpt = save_random_release(tmp_path / "tiny.safetensors")
+    try:
+        _generate_with_real_engine(qtbot, controller, image, mask, ckpt)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _generate_with_real_engine(qtbot, controller, image, mask, ckpt) -> None:
     rec = Recorder(controller)
     with qtbot.waitSignal(controller.engine_ready, timeout=60_000):
         controller.load_engine("pluralistic", str(ckpt), "cpu")
