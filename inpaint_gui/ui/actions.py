@@ -7,6 +7,7 @@ this file reads as the list of everything a user can do and how to reach it.
 from __future__ import annotations
 
 import logging
+import math
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
@@ -17,6 +18,7 @@ from inpaint_gui.ui.canvas import Tool
 log = logging.getLogger(__name__)
 
 MAX_BRUSH = 1000
+SLIDER_STEPS = 1000
 COMPARE_KEY = Qt.Key.Key_Backslash  # hold to see the original
 
 
@@ -61,12 +63,18 @@ class WindowActions:
         self.recent_menu = QMenu("Open &recent", window)
 
         # Edit
-        self.undo = undo_stack.createUndoAction(window, "&Undo")
-        self.undo.setShortcut(QKeySequence(std.Undo))
-        self.redo = undo_stack.createRedoAction(window, "&Redo")
-        self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        window.addAction(self.undo)
-        window.addAction(self.redo)
+        # Own actions rather than createUndoAction: a fixed label keeps the toolbar from jumping;
+        # what would be undone goes into the tooltip.
+        self.undo = make("&Undo", std.Undo, "Undo", icon=sp.SP_ArrowBack)
+        self.redo = make("&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], "Redo", icon=sp.SP_ArrowForward)
+        self.undo.triggered.connect(undo_stack.undo)
+        self.redo.triggered.connect(undo_stack.redo)
+        self.undo.setEnabled(False)
+        self.redo.setEnabled(False)
+        undo_stack.canUndoChanged.connect(self.undo.setEnabled)
+        undo_stack.canRedoChanged.connect(self.redo.setEnabled)
+        undo_stack.undoTextChanged.connect(lambda text: self._set_tip(self.undo, "Undo", text))
+        undo_stack.redoTextChanged.connect(lambda text: self._set_tip(self.redo, "Redo", text))
         self.settings = make(
             "Se&ttings…", "Ctrl+,", "Candidates, seed, engine, checkpoint, device, mask colour"
         )
@@ -104,6 +112,8 @@ class WindowActions:
         self.presentation = make(
             "&Presentation mode", ["F11", "F5"], "Full screen, large gallery, big cursor", True
         )
+        self.compare.setIconText("Original")
+        self.presentation.setIconText("Present")
 
         # Generate
         self.generate = make(
@@ -122,7 +132,7 @@ class WindowActions:
         self.about = make("&About")
 
         self.brush_slider = QSlider(Qt.Orientation.Horizontal)
-        self.brush_slider.setRange(1, MAX_BRUSH)
+        self.brush_slider.setRange(0, SLIDER_STEPS)  # logarithmic: see slider_to_size
         self.brush_slider.setFixedWidth(140)
         self.brush_slider.setToolTip("Brush size in image pixels ([ and ])")
         self.brush_spin = QSpinBox()
@@ -132,6 +142,12 @@ class WindowActions:
         self.engine_box.setObjectName("engineBox")
         self.engine_box.setToolTip("Inpainting engine")
         self.engine_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+
+    @staticmethod
+    def _set_tip(action: QAction, verb: str, text: str) -> None:
+        tip = f"{verb} {text.lower()}" if text else verb
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
 
     def build_menus(self) -> None:
         bar = self._window.menuBar()
@@ -177,8 +193,8 @@ class WindowActions:
         bar.addActions([self.open, self.save])
         bar.addSeparator()
         bar.addActions(list(self.tools.values()))
-        bar.addWidget(QLabel(" Size "))
-        bar.addWidget(self.brush_slider)
+        # Kept so presentation mode can hide the slider: the bigger font needs the room.
+        self.brush_slider_items = [bar.addWidget(QLabel(" Size ")), bar.addWidget(self.brush_slider)]
         bar.addWidget(self.brush_spin)
         bar.addSeparator()
         bar.addActions([self.undo, self.redo])
@@ -203,3 +219,12 @@ class WindowActions:
         lines.append(f"{'Pan':<28} Space+drag, middle button")
         lines.append(f"{'Zoom':<28} mouse wheel")
         return "\n".join(lines)
+
+
+def slider_to_size(value: int) -> int:
+    """Brush diameter for a slider position: equal steps multiply the size, 1 .. MAX_BRUSH px."""
+    return max(1, round(MAX_BRUSH ** (value / SLIDER_STEPS)))
+
+
+def size_to_slider(size: float) -> int:
+    return round(math.log(max(size, 1.0)) / math.log(MAX_BRUSH) * SLIDER_STEPS)

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 MIN_ZOOM = 0.01
 MAX_ZOOM = 32.0
 ZOOM_STEP = 1.25
+PIXEL_ZOOM = 3.0  # from this zoom on, pixels are drawn as squares
 BACKGROUND = QColor(48, 48, 52)
 
 
@@ -306,9 +307,9 @@ class MaskCanvas(QWidget):
         return QRectF(self.map_from_image(r.left(), r.top()), self.map_from_image(r.right(), r.bottom()))
 
     def _draw_image(self, painter: QPainter, image: QImage, src: QRect, use_levels: bool) -> None:
-        smooth = self._scale < 1.0
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
-        level = int(math.floor(math.log2(1.0 / self._scale))) if smooth and use_levels else 0
+        # Smooth up to 3x; beyond that the user is inspecting pixels, so show them square.
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._scale < PIXEL_ZOOM)
+        level = int(math.floor(math.log2(1.0 / self._scale))) if self._scale < 1.0 and use_levels else 0
         if level > 0 and self._pyramid is not None:
             small = self._pyramid.level(level)
             f = 1.0 / (1 << level)
@@ -321,7 +322,7 @@ class MaskCanvas(QWidget):
         part = src.intersected(QRect(at, layer.size()))
         if part.isEmpty():
             return
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._scale < 1.0)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._scale < PIXEL_ZOOM)
         painter.drawImage(self._target(part), layer, QRectF(part.translated(-at.x(), -at.y())))
 
     def _draw_tool_feedback(self, painter: QPainter) -> None:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from inpaint_gui.core.mask_doc import Box
 from inpaint_gui.ui import qimage
-from inpaint_gui.ui.actions import COMPARE_KEY, WindowActions
+from inpaint_gui.ui.actions import COMPARE_KEY, MAX_BRUSH, WindowActions, size_to_slider, slider_to_size
 from inpaint_gui.ui.canvas import MaskCanvas
 from inpaint_gui.ui.controller import GenerationController
 from inpaint_gui.ui.document import DocumentFiles, ImageDocument
@@ -135,7 +135,7 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, t=tool: canvas.set_tool(t))
         a.brush_bigger.triggered.connect(lambda: self._set_brush_size(canvas.brush_size() * 1.25 + 0.5))
         a.brush_smaller.triggered.connect(lambda: self._set_brush_size(canvas.brush_size() / 1.25))
-        a.brush_slider.valueChanged.connect(self._set_brush_size)
+        a.brush_slider.valueChanged.connect(lambda v: self._set_brush_size(slider_to_size(v)))
         a.brush_spin.valueChanged.connect(self._set_brush_size)
         a.clear_mask.triggered.connect(lambda: doc.edit_mask("Clear mask", lambda m: m.clear()))
         a.invert_mask.triggered.connect(lambda: doc.edit_mask("Invert mask", lambda m: m.invert()))
@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
         a.more_like_this.setEnabled(n > 0 and self.gallery.selected_index() >= 0)
         a.uncertainty.setEnabled(n > 1)
         a.cancel.setEnabled(self.controller.busy or self.presentation.active)
+        a.cancel.setIconText("Leave" if self.presentation.active and not self.controller.busy else "Cancel")
 
     def _update_recent_menu(self, files: list[str]) -> None:
         menu = self.actions.recent_menu
@@ -246,12 +247,15 @@ class MainWindow(QMainWindow):
         self._status_pos.setText(f"{x}, {y}" if x >= 0 else "")
 
     def _set_brush_size(self, size: float) -> None:
-        size = int(round(min(max(size, 1), self.actions.brush_slider.maximum())))
+        size = int(round(min(max(size, 1), MAX_BRUSH)))
         self.canvas.set_brush_size(size)
-        for widget in (self.actions.brush_slider, self.actions.brush_spin):
-            if widget.value() != size:
+        for widget, value in (
+            (self.actions.brush_slider, size_to_slider(size)),
+            (self.actions.brush_spin, size),
+        ):
+            if widget.value() != value:
                 widget.blockSignals(True)
-                widget.setValue(size)
+                widget.setValue(value)
                 widget.blockSignals(False)
 
     def _on_grow_shrink(self, grow: bool) -> None:

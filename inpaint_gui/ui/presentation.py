@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSize, Qt
+from PySide6.QtGui import QFont
 
 if TYPE_CHECKING:
     from inpaint_gui.ui.main_window import MainWindow
@@ -15,6 +16,7 @@ log = logging.getLogger(__name__)
 GALLERY_THUMBNAIL = 300
 CURSOR_PEN = 3.0
 TOOLBAR_ICONS = 32
+FONT_SCALE = 1.35
 
 
 class Presentation:
@@ -27,7 +29,7 @@ class Presentation:
         self._state = QByteArray()
         self._thumbnail = 0
         self._was_maximized = False
-        self._font_size = 0.0
+        self._font = QFont()
 
     def set_active(self, on: bool) -> None:
         if on == self.active:
@@ -39,10 +41,12 @@ class Presentation:
             self._thumbnail = w.gallery.thumbnail_size()
             w.menuBar().hide()
             w.toolbar.setIconSize(QSize(TOOLBAR_ICONS, TOOLBAR_ICONS))
-            font = w.toolbar.font()
-            self._font_size = font.pointSizeF()
-            font.setPointSizeF(self._font_size * 1.4)
-            w.toolbar.setFont(font)
+            self._font = w.font()
+            font = w.font()
+            font.setPointSizeF(font.pointSizeF() * FONT_SCALE)
+            w.setFont(font)  # toolbar, dock, buttons, status bar: readable from the back of the room
+            for item in w.actions.brush_slider_items:
+                item.setVisible(False)
             w.gallery.set_thumbnail_size(GALLERY_THUMBNAIL)
             w.gallery_dock.show()
             w.canvas.set_cursor_pen(CURSOR_PEN)
@@ -54,9 +58,9 @@ class Presentation:
         else:
             w.canvas.set_cursor_pen(1.0)
             w.gallery.set_thumbnail_size(self._thumbnail)
-            font = w.toolbar.font()
-            font.setPointSizeF(self._font_size)
-            w.toolbar.setFont(font)
+            w.setFont(self._font)
+            for item in w.actions.brush_slider_items:
+                item.setVisible(True)
             w.toolbar.setIconSize(QSize(20, 20))
             w.menuBar().show()
             if self._was_maximized:
