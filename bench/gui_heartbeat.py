@@ -125,6 +125,8 @@ def main() -> int:
     if args.photo_size:
         pw, ph = (int(v) for v in args.photo_size.lower().split("x"))
         image = cv2.resize(image, (pw, ph), interpolation=cv2.INTER_CUBIC)
+    # As the app's document does: the photo is never written in place, so the controller need not copy it.
+    image.setflags(write=False)
     h, w = image.shape[:2]
     mask = np.zeros((h, w), bool)
     mask[h // 4 : h // 4 + h // 3, w // 3 : w // 3 + w // 4] = True

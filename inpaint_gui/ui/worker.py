@@ -25,13 +25,41 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class PackedMask:
+    """A snapshot of a bool mask kept as the crop around its True pixels: cheap to take in the GUI thread."""
+
+    shape: tuple[int, int]
+    top: int
+    left: int
+    crop: NDArray[np.bool_]  # a copy, never a view of the caller's mask
+
+    @classmethod
+    def pack(cls, mask: NDArray[np.bool_]) -> PackedMask:
+        # Scanning for the box reads the mask once; a full copy would also fault in a new buffer.
+        rows = np.flatnonzero(mask.any(axis=1))
+        if rows.size == 0:
+            return cls((mask.shape[0], mask.shape[1]), 0, 0, np.zeros((0, 0), np.bool_))
+        cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
+        top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        return cls((mask.shape[0], mask.shape[1]), top, left, mask[top:bottom, left:right].copy())
+
+    def unpack(self) -> NDArray[np.bool_]:
+        full = np.zeros(self.shape, np.bool_)
+        h, w = self.crop.shape
+        full[self.top : self.top + h, self.left : self.left + w] = self.crop
+        return full
+
+
 @dataclass
 class GenerationRequest:
     """Everything the worker needs for one request; crosses the thread boundary by a queued signal."""
 
     request_id: int
-    image: NDArray[np.uint8]  # (H, W, 3) RGB, owned by the request (a copy)
-    mask: NDArray[np.bool_]  # (H, W), True = fill, owned by the request (a copy)
+    image: NDArray[np.uint8]  # (H, W, 3) RGB: a copy, or the caller's frozen (read-only) array
+    # (H, W), True = fill: packed when it is a valid mask (unpacked in the worker), else as given
+    # so the engine reports what is wrong with it.
+    mask: NDArray[np.bool_] | PackedMask
     n: int
     seed: int
     near: int | None = None
@@ -116,7 +144,7 @@ class GenerationWorker(QObject):
         try:
             self._engine.inpaint(
                 request.image,
-                request.mask,
+                request.mask.unpack() if isinstance(request.mask, PackedMask) else request.mask,
                 n=request.n,
                 seed=request.seed,
                 should_cancel=request.cancel_event.is_set,

@@ -299,3 +299,37 @@ def test_candidates_stream_into_the_gallery(qtbot, controller, register, image, 
         engine.gate.release(3)
     assert gallery.seeds() == [3, 4, 5, 6]
     assert progress == [True, True, True, False]  # hidden once all have arrived
+
+
+def test_request_snapshots_inputs_without_needless_copies(qtbot, controller, register, image, mask) -> None:
+    from inpaint_gui.ui.worker import PackedMask
+
+    engine = register(FakeEngine(gated=True))
+    _load(qtbot, controller)
+    rec = Recorder(controller)
+    frozen = image.copy()
+    frozen.setflags(write=False)
+    original_mask = mask.copy()
+    with qtbot.waitSignal(controller.candidate_ready, timeout=TIMEOUT_MS):
+        controller.generate(frozen, mask, n=2, seed=9)
+        mask[:] = False  # the user goes on painting while the request runs
+        engine.gate.release()
+    request = controller._current
+    assert request.image is frozen  # no 72 MB copy in the GUI thread for a 6000x4000 photo
+    assert isinstance(request.mask, PackedMask) and request.mask.crop.shape == (20, 24)
+    assert np.array_equal(request.mask.unpack(), original_mask)
+    with qtbot.waitSignal(controller.request_finished, timeout=TIMEOUT_MS):
+        engine.gate.release()
+    for cand in rec.candidates():
+        assert np.all(cand.image[original_mask] == cand.seed)  # filled where the mask was
+        assert np.array_equal(cand.image[~original_mask], image[~original_mask])
+
+    # A read-only view of a writeable array can still change under the worker: it is copied.
+    view = image.view()
+    view.setflags(write=False)
+    with qtbot.waitSignal(controller.candidate_ready, timeout=TIMEOUT_MS):
+        controller.generate(view, original_mask, n=2, seed=0)
+        engine.gate.release()
+    assert controller._current.image is not view
+    with qtbot.waitSignal(controller.request_finished, timeout=TIMEOUT_MS):
+        engine.gate.release()
