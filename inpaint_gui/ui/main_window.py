@@ -90,11 +90,15 @@ class MainWindow(QMainWindow):
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         if not self._started:
-            self._started = True
-            # After the first paint: the engine (and torch) load in the worker thread.
-            QTimer.singleShot(0, self._after_first_show)
+            # Normally the canvas's first paint starts the engine (see eventFilter); this is
+            # the fallback for a window that is never painted, e.g. started minimised.
+            QTimer.singleShot(1000, self._start_background)
 
-    def _after_first_show(self) -> None:
+    def _start_background(self) -> None:
+        """Start the worker thread and load the engine (torch is imported there, not here)."""
+        if self._started:
+            return
+        self._started = True
         self.controller.start()
         self.rounds.load_engine(*self.settings.startup_engine(list_engines()))
         self.autosave.offer_recovery()
@@ -292,6 +296,8 @@ class MainWindow(QMainWindow):
         self.canvas.set_compare(on or self._peeking)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if not self._started and event.type() == QEvent.Type.Paint and watched is self.canvas:
+            QTimer.singleShot(0, self._start_background)  # the window is on screen: now load
         # Holding \ peeks at the original wherever the focus is, except in text fields.
         if event.type() not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
             return False

@@ -62,19 +62,20 @@ def _make_window(qtbot, tmp_path: Path) -> MainWindow:
     settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     settings.engine = "telea"
     window = MainWindow(settings=settings, session_root=tmp_path / "sessions")
+    ready: list[str] = []
+    window.controller.engine_ready.connect(ready.append)
     qtbot.addWidget(window)
     window.resize(900, 600)
     window.show()
     qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.controller.worker_thread() is not None, timeout=TIMEOUT_MS)
+    # The first paint starts the worker thread and the engine load.
+    qtbot.waitUntil(lambda: ready == ["telea"], timeout=TIMEOUT_MS)
     return window
 
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, dialogs: Dialogs) -> Iterator[MainWindow]:
     w = _make_window(qtbot, tmp_path)
-    with qtbot.waitSignal(w.controller.engine_ready, timeout=TIMEOUT_MS, raising=False):
-        pass
     yield w
     dialogs.answer = QMessageBox.StandardButton.Discard
     w.close()
@@ -416,3 +417,32 @@ def test_export_candidates_and_contact_sheet_from_the_window(
     qtbot.waitUntil(lambda: (out / "sheet.png").exists(), timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: "Wrote" in window.statusBar().currentMessage(), timeout=TIMEOUT_MS)
     assert not dialogs.texts("warning")
+
+
+def test_a_corrupt_autosave_is_discarded_without_a_prompt(qtbot, window, dialogs, tmp_path):
+    broken = tmp_path / "sessions" / "broken"
+    broken.mkdir(parents=True)
+    (broken / "session.json").write_text("{not json")
+    assert not window.autosave.offer_recovery()
+    assert not dialogs.asked
+    assert not broken.exists()
+
+
+def test_engine_box_disables_engines_that_cannot_load_and_says_why(qtbot, window, monkeypatch):
+    from PySide6.QtGui import QStandardItemModel
+
+    from inpaint_gui.engine import EngineInfo
+    from inpaint_gui.ui import rounds
+
+    fake = [
+        EngineInfo("pluralistic", "Pluralistic", True, False, "no checkpoint found"),
+        EngineInfo("telea", "Telea", False, True, ""),
+    ]
+    monkeypatch.setattr(rounds, "list_engines", lambda: fake)
+    window.rounds._fill_engine_box()
+    box = window.actions.engine_box
+    model = box.model()
+    assert isinstance(model, QStandardItemModel)
+    item = model.item(box.findData("pluralistic"))
+    assert not item.isEnabled() and "no checkpoint" in item.toolTip()
+    assert model.item(box.findData("telea")).isEnabled()
