@@ -446,3 +446,28 @@ def test_engine_box_disables_engines_that_cannot_load_and_says_why(qtbot, window
     item = model.item(box.findData("pluralistic"))
     assert not item.isEnabled() and "no checkpoint" in item.toolTip()
     assert model.item(box.findData("telea")).isEnabled()
+
+
+def test_space_pans_the_canvas_under_the_pointer_even_when_the_gallery_has_focus(qtbot, window, photo):
+    from PySide6.QtGui import QCursor
+    from PySide6.QtWidgets import QListWidget
+
+    window.files.open_path(photo)
+    canvas = window.canvas
+    centre = canvas.mapToGlobal(canvas.rect().center())
+    QCursor.setPos(centre)
+    qtbot.mouseMove(canvas, canvas.rect().center())
+    if canvas.mapFromGlobal(QCursor.pos()) != canvas.rect().center():
+        pytest.skip("this Qt platform cannot move the pointer")
+    listing = window.gallery.findChild(QListWidget)
+    listing.setFocus()
+    before = canvas.map_from_image(0, 0)
+    qtbot.keyPress(listing, Qt.Key.Key_Space)
+    start = canvas.rect().center()
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(canvas, start + QPointF(25, 10).toPoint())
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=start + QPointF(25, 10).toPoint())
+    qtbot.keyRelease(listing, Qt.Key.Key_Space)
+    moved = canvas.map_from_image(0, 0) - before
+    assert (moved.x(), moved.y()) == pytest.approx((25, 10))
+    assert not window.document.mask_doc.any()
