@@ -65,12 +65,14 @@ class ImageDocument(QObject):
 
     @property
     def rgb(self) -> NDArray[np.uint8]:
-        """The current pixels, read-only."""
+        """The current pixels: a frozen array (read-only, owning its data).
+
+        Every change makes a new array, so a generation request can share this
+        one instead of copying it, and it never changes under the worker.
+        """
         if self._rgb is None:
             raise RuntimeError("no image is open")
-        view = self._rgb.view()
-        view.flags.writeable = False
-        return view
+        return self._rgb
 
     @property
     def mask_doc(self) -> MaskDoc:
@@ -92,7 +94,7 @@ class ImageDocument(QObject):
         """Start editing loaded; forgets the previous image and its history."""
         self.undo_stack.clear()
         self._source = loaded
-        self._rgb = loaded.rgb.copy()
+        self._rgb = _frozen(loaded.rgb.copy())
         self._mask = MaskDoc(*loaded.rgb.shape[:2])
         self._fills, self._saved = [], []
         self.name = name or (loaded.path.name if loaded.path else "Untitled")
@@ -167,7 +169,9 @@ class ImageDocument(QObject):
     def write_fill(self, fill: AppliedFill, applied: bool) -> None:
         if self._rgb is None:
             return
-        fill.write(self._rgb, applied)
+        rgb = self._rgb.copy()  # copy on write: see the rgb property
+        fill.write(rgb, applied)
+        self._rgb = _frozen(rgb)
         if applied:
             self._fills.append(fill)
         elif self._fills and self._fills[-1] is fill:
@@ -441,3 +445,9 @@ class DocumentFiles(QObject):
         if not self._doc.has_image():
             return False
         return self._write(path, quality, keep_metadata, mark_saved=False)
+
+
+def _frozen(array: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """Mark an array nobody else holds as read-only."""
+    array.flags.writeable = False
+    return array

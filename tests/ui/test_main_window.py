@@ -471,3 +471,15 @@ def test_space_pans_the_canvas_under_the_pointer_even_when_the_gallery_has_focus
     moved = canvas.map_from_image(0, 0) - before
     assert (moved.x(), moved.y()) == pytest.approx((25, 10))
     assert not window.document.mask_doc.any()
+
+
+def test_the_document_image_is_frozen_so_requests_share_it(qtbot, window, photo):
+    window.files.open_path(photo)
+    first = window.document.rgb
+    assert not first.flags.writeable and first.base is None
+    _paint_rect(window, 30, 20, 70, 50)
+    _generate(qtbot, window)
+    window.rounds.apply(0)
+    second = window.document.rgb
+    assert second is not first and not second.flags.writeable
+    assert not np.array_equal(first, second)  # the request's snapshot never changed under it
