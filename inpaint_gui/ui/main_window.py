@@ -107,9 +107,10 @@ class MainWindow(QMainWindow):
         if not self.files.confirm_discard("closing"):
             event.ignore()
             return
+        self.presentation.set_active(False)  # so the gallery's own thumbnail size is saved
         self.controller.shutdown()
         QApplication.instance().removeEventFilter(self)
-        self.settings.thumbnail_size = self.gallery.thumbnail_size() if not self.presentation.active else 128
+        self.settings.thumbnail_size = self.gallery.thumbnail_size()
         self.settings.spread = self.gallery.spread()
         self.settings.sync()
         self.autosave.close()

@@ -79,6 +79,9 @@ class GenerationRounds(QObject):
     # -- engines -------------------------------------------------------------------------
 
     def load_engine(self, name: str, checkpoint: str | None) -> None:
+        """Load an engine in the worker; the checkpoint goes only to engines that use one."""
+        if not any(info.name == name and info.needs_checkpoint for info in list_engines()):
+            checkpoint = None
         self.engine = name
         self.engine_label.setText(f"Engine: loading {name}…")
         self._w.controller.load_engine(name, checkpoint, self._w.settings.device)
@@ -102,7 +105,7 @@ class GenerationRounds(QObject):
         if name != self.engine:
             settings = self._w.settings
             settings.engine = name
-            self.load_engine(name, settings.checkpoint if name == "pluralistic" else None)
+            self.load_engine(name, settings.checkpoint)
 
     # -- requests ------------------------------------------------------------------------
 
