@@ -96,7 +96,7 @@ class MaskCanvas(QWidget):
         """Show image (a QImage owned by the canvas from now on) with the mask of doc."""
         if (image.height(), image.width()) != doc.shape:
             raise ValueError("image and mask sizes differ")
-        self._finish_interaction()
+        self._drop_interaction()
         self._image = image
         self._pyramid = ImagePyramid(image)
         self._doc = doc
@@ -109,7 +109,7 @@ class MaskCanvas(QWidget):
         self.fit()
 
     def clear_document(self) -> None:
-        self._finish_interaction()
+        self._drop_interaction()
         self._image = self._overlay = self._original = None
         self._doc = None
         self._pyramid = None
@@ -530,6 +530,13 @@ class MaskCanvas(QWidget):
         if diff is not None:
             self._stroke_diffs.append(diff)
             self.refresh_mask(diff.boxes)
+
+    def _drop_interaction(self) -> None:
+        """Forget a stroke in progress without emitting it: its mask is being replaced."""
+        self._stroke_last, self._stroke_diffs = None, []
+        self._drag_start = self._drag_now = None
+        self._lasso = []
+        self._pan_from = None
 
     def _finish_interaction(self) -> None:
         """End the stroke, rectangle or lasso in progress and emit its edit."""
