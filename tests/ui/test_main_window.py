@@ -483,3 +483,33 @@ def test_the_document_image_is_frozen_so_requests_share_it(qtbot, window, photo)
     second = window.document.rgb
     assert second is not first and not second.flags.writeable
     assert not np.array_equal(first, second)  # the request's snapshot never changed under it
+
+
+def test_a_pasted_image_is_recovered_from_its_autosave(qtbot, window, dialogs, tmp_path):
+    from inpaint_gui.ui import qimage
+
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    mime = QMimeData()
+    mime.setImageData(qimage.rgb_to_qimage(pixels))
+    assert window.files.open_mime(mime)
+    _paint_rect(window, 10, 10, 30, 25)
+    window.autosave.save_now()
+    folder = window.autosave.store.folder
+    crashed = folder.with_name("crashed-paste")
+    crashed.mkdir()
+    for name in ("session.json", "session.npz"):
+        (crashed / name).write_bytes((folder / name).read_bytes())
+    mask = window.document.mask_doc.copy()
+
+    second = MainWindow(settings=window.settings, session_root=tmp_path / "sessions")
+    qtbot.addWidget(second)
+    dialogs.answer = QMessageBox.StandardButton.Yes
+    try:
+        assert second.autosave.offer_recovery()
+        assert "a pasted image" in dialogs.texts("question")[-1]
+        assert np.array_equal(np.asarray(second.document.rgb), pixels)
+        assert np.array_equal(second.document.mask_doc.mask, mask)
+    finally:
+        dialogs.answer = QMessageBox.StandardButton.Discard
+        second.close()
