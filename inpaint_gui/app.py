@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -70,4 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.warning("torch was imported before the window showed")
     if args.image:
         QTimer.singleShot(0, lambda: window.files.open_path(args.image))
+    # Ctrl+C in the terminal closes the window the normal way (prompts, thread shut down).
+    # Python only runs signal handlers between bytecodes, so wake it up now and then.
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(300)
     return app.exec()
