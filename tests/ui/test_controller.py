@@ -333,3 +333,15 @@ def test_request_snapshots_inputs_without_needless_copies(qtbot, controller, reg
     assert controller._current.image is not view
     with qtbot.waitSignal(controller.request_finished, timeout=TIMEOUT_MS):
         engine.gate.release()
+
+
+def test_packed_mask_round_trips() -> None:
+    from inpaint_gui.ui.worker import PackedMask
+
+    rng = np.random.default_rng(3)
+    for density in (0.0, 0.01, 0.5):
+        mask = rng.random((37, 53)) < density
+        packed = PackedMask.pack(mask)
+        assert np.array_equal(packed.unpack(), mask)
+        assert packed.crop.size <= mask.size
+    assert PackedMask.pack(np.zeros((5, 6), bool)).crop.size == 0
