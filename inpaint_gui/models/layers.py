@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -57,7 +59,13 @@ class ShortLongAttention(nn.Module):
     applied to the encoder features of the visible image it copies visible
     context into the hole (long term). Visible positions keep their own
     encoder features in the long-term branch.
+
+    Keys and values are average-pooled to at most `max_keys` positions, so memory
+    and time grow linearly, not quadratically, with the image size at inference;
+    at training sizes (32x32 and below at the default level) nothing is pooled.
     """
+
+    max_keys = 64 * 64
 
     def __init__(self, channels: int, enc_channels: int, sn: bool = False) -> None:
         super().__init__()
@@ -74,11 +82,16 @@ class ShortLongAttention(nn.Module):
         # hole: [N or 1, 1, H, W], 1 where any pixel of the cell is to be filled.
         n, c, h, w = x.shape
         q = self.query(x).flatten(2).transpose(1, 2)  # [N, HW, k]
-        k = self.key(x).flatten(2)  # [N, k, HW]
         e = self.enc_value(enc)  # [N or 1, C, H, W]
         v = torch.cat([self.value(x), e.expand(n, -1, -1, -1)], dim=1)  # [N, 2C, H, W]
+        kx = x
+        factor = math.ceil(math.sqrt(h * w / self.max_keys))
+        if factor > 1:
+            kx = F.avg_pool2d(x, factor, ceil_mode=True)
+            v = F.avg_pool2d(v, factor, ceil_mode=True)
+        k = self.key(kx).flatten(2)  # [N, k, M], M = HW unless pooled
         # Plain softmax attention: the fused kernel adds masking checks that cost more here.
-        attn = torch.softmax(torch.bmm(q, k) * q.shape[-1] ** -0.5, dim=-1)  # [N, HW, HW]
+        attn = torch.softmax(torch.bmm(q, k) * q.shape[-1] ** -0.5, dim=-1)  # [N, HW, M]
         out = torch.bmm(v.flatten(2), attn.transpose(1, 2)).view(n, 2 * c, h, w)  # [N, 2C, H, W]
         short, context = out[:, :c], out[:, c:]
         short = x + self.gamma * short
