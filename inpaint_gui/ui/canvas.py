@@ -9,7 +9,6 @@ rectangle by rectangle.
 
 from __future__ import annotations
 
-import enum
 import logging
 import math
 
@@ -24,14 +23,16 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QPolygonF,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QApplication, QWidget
 
-from inpaint_gui.core.mask_doc import Box, MaskDiff, MaskDoc
+from inpaint_gui.core.mask_doc import Box, MaskDoc
 from inpaint_gui.ui import qimage
 from inpaint_gui.ui.canvas_draw import ImagePyramid, crosshair, draw_badge, draw_outlined
+from inpaint_gui.ui.mask_tools import Change, Gesture, Tool
+
+__all__ = ["MaskCanvas", "Tool"]
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +41,6 @@ MAX_ZOOM = 32.0
 ZOOM_STEP = 1.25
 PIXEL_ZOOM = 3.0  # from this zoom on, pixels are drawn as squares
 BACKGROUND = QColor(48, 48, 52)
-
-
-class Tool(enum.Enum):
-    BRUSH = "brush"
-    ERASER = "eraser"
-    RECTANGLE = "rectangle"
-    LASSO = "lasso"
 
 
 class MaskCanvas(QWidget):
@@ -82,12 +76,7 @@ class MaskCanvas(QWidget):
         self._cursor: QPointF | None = None
         self._space = False
         self._pan_from: QPointF | None = None
-        self._stroke_last: tuple[float, float] | None = None
-        self._stroke_value = True
-        self._stroke_diffs: list[MaskDiff] = []
-        self._drag_start: QPointF | None = None
-        self._drag_now: QPointF | None = None
-        self._lasso: list[QPointF] = []
+        self._gesture: Gesture | None = None  # the tool use in progress
         self._key_filter_on = False
 
     # -- document ------------------------------------------------------------------------
@@ -328,12 +317,8 @@ class MaskCanvas(QWidget):
     def _draw_tool_feedback(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         pen = self._cursor_pen
-        if self._drag_start is not None and self._drag_now is not None:
-            rect = QRectF(self._drag_start, self._drag_now)
-            draw_outlined(painter, pen, lambda: painter.drawRect(rect))
-        if len(self._lasso) > 1:
-            poly = QPolygonF(self._lasso)
-            draw_outlined(painter, pen, lambda: painter.drawPolyline(poly))
+        if self._gesture is not None:
+            self._gesture.draw(painter, pen)
         if self._brush_cursor_visible():
             c, r = self._cursor, self._screen_radius()
             if r >= 3:
@@ -390,23 +375,16 @@ class MaskCanvas(QWidget):
             self._pan_from = pos
             self._update_cursor_shape()
             return
-        if button not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton) or self._busy():
+        is_tool_button = button in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton)
+        if not is_tool_button or self._gesture is not None or self._doc is None:
             return
         # The right button (or Alt) does the opposite: erase with the brush, subtract with shapes.
         subtract = button == Qt.MouseButton.RightButton or bool(
             event.modifiers() & Qt.KeyboardModifier.AltModifier
         )
-        if self._tool in (Tool.BRUSH, Tool.ERASER):
-            self._stroke_value = (self._tool == Tool.BRUSH) != subtract
-            self._stroke_last = self.map_to_image(pos)
-            self._stroke_diffs = []
-            self._stroke_to(self._stroke_last)
-        elif self._tool == Tool.RECTANGLE:
-            self._stroke_value = not subtract
-            self._drag_start = self._drag_now = pos
-        elif self._tool == Tool.LASSO:
-            self._stroke_value = not subtract
-            self._lasso = [pos]
+        value = (self._tool != Tool.ERASER) != subtract
+        self._gesture = Gesture(self._tool, self._doc, value, self._brush_size / 2, self.map_to_image)
+        self._apply_change(self._gesture.begin(pos))
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()
@@ -417,17 +395,8 @@ class MaskCanvas(QWidget):
             self._pan_from = pos
             self.pan_by(round(delta.x()), round(delta.y()))
             return
-        if self._stroke_last is not None:
-            self._stroke_to(self.map_to_image(pos))
-        elif self._drag_start is not None:
-            old = QRectF(self._drag_start, self._drag_now).normalized()
-            self._drag_now = pos
-            new = QRectF(self._drag_start, self._drag_now).normalized()
-            self.update(old.united(new).toAlignedRect().adjusted(-4, -4, 4, 4))
-        elif self._lasso:
-            if (pos - self._lasso[-1]).manhattanLength() >= 2:
-                self.update(QRectF(self._lasso[-1], pos).normalized().toAlignedRect().adjusted(-4, -4, 4, 4))
-                self._lasso.append(pos)
+        if self._gesture is not None:
+            self._apply_change(self._gesture.move(pos))
         self._update_cursor_area()
         x, y = self.map_to_image(pos)
         size = self.image_size()
@@ -519,55 +488,26 @@ class MaskCanvas(QWidget):
             self._update_cursor_shape()
             self._update_cursor_area()
 
-    def _busy(self) -> bool:
-        return self._stroke_last is not None or self._drag_start is not None or bool(self._lasso)
-
-    def _stroke_to(self, point: tuple[float, float]) -> None:
-        if self._doc is None or self._stroke_last is None:
-            return
-        diff = self._doc.stroke(self._stroke_last, point, self._brush_size / 2, self._stroke_value)
-        self._stroke_last = point
-        if diff is not None:
-            self._stroke_diffs.append(diff)
-            self.refresh_mask(diff.boxes)
+    def _apply_change(self, change: Change) -> None:
+        if change.mask_boxes:
+            self.refresh_mask(change.mask_boxes)
+        if change.feedback is not None:
+            self.update(change.feedback)
 
     def _drop_interaction(self) -> None:
-        """Forget a stroke in progress without emitting it: its mask is being replaced."""
-        self._stroke_last, self._stroke_diffs = None, []
-        self._drag_start = self._drag_now = None
-        self._lasso = []
+        """Forget a gesture in progress without emitting it: its mask is being replaced."""
+        if self._gesture is not None:
+            self.update()
+        self._gesture = None
         self._pan_from = None
 
     def _finish_interaction(self) -> None:
-        """End the stroke, rectangle or lasso in progress and emit its edit."""
-        diff, text = None, ""
-        if self._stroke_last is not None:
-            diff = MaskDiff.concat(self._stroke_diffs)
-            text = "Paint mask" if self._stroke_value else "Erase mask"
-            self._stroke_last, self._stroke_diffs = None, []
-        elif self._drag_start is not None:
-            if self._doc is not None and self._drag_now is not None:
-                self.update(
-                    QRectF(self._drag_start, self._drag_now)
-                    .normalized()
-                    .toAlignedRect()
-                    .adjusted(-4, -4, 4, 4)
-                )
-                diff = self._doc.rectangle(
-                    self.map_to_image(self._drag_start), self.map_to_image(self._drag_now), self._stroke_value
-                )
-                if diff is not None:
-                    self.refresh_mask(diff.boxes)
-            text = "Rectangle" if self._stroke_value else "Subtract rectangle"
-            self._drag_start = self._drag_now = None
-        elif self._lasso:
-            if self._doc is not None:
-                self.update(QPolygonF(self._lasso).boundingRect().toAlignedRect().adjusted(-4, -4, 4, 4))
-                diff = self._doc.polygon([self.map_to_image(p) for p in self._lasso], self._stroke_value)
-                if diff is not None:
-                    self.refresh_mask(diff.boxes)
-            text = "Lasso" if self._stroke_value else "Subtract lasso"
-            self._lasso = []
+        """End the gesture in progress and emit its edit."""
+        gesture, self._gesture = self._gesture, None
+        if gesture is None:
+            return
+        text, diff, change = gesture.finish()
+        self._apply_change(change)
         if diff is not None:
             self.mask_edited.emit(text, diff)
 
