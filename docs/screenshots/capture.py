@@ -57,6 +57,8 @@ def main() -> int:
     settings.overlay_colour = "#1e90ff"  # blue shows best on this red cup and brown table
     settings.overlay_opacity = 0.5
     window = MainWindow(settings=settings, session_root=tmp / "sessions")
+    engine_ready: list[str] = []
+    window.controller.engine_ready.connect(engine_ready.append)
     window.setGeometry(40, 30, 1440, 900)
     window.show()
 
@@ -89,10 +91,7 @@ def main() -> int:
                 pil = pil.resize((pil.width * 9 // 10, pil.height * 9 // 10), Image.Resampling.LANCZOS)
         print(f"{path.relative_to(ROOT)}: {pil.width}x{pil.height}, {path.stat().st_size // 1024} KB")
 
-    wait_for(lambda: window.controller.worker_thread() is not None)
-    engine_ready = []
-    window.controller.engine_ready.connect(engine_ready.append)
-    wait_for(lambda: bool(engine_ready))
+    wait_for(lambda: bool(engine_ready))  # the first paint starts the worker and the engine load
 
     # 1. An image opened.
     window.files.open_path(ROOT / "resources" / "samples" / args.sample)
