@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from inpaint_gui.training.presets import PRESETS
+
 log = logging.getLogger(__name__)
 
 
@@ -21,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "train",
         help="train a model on folders of images (or shards)",
-        description="Train or continue a run. Settings: defaults < --config FILE < options < --set. "
+        description="Train or continue a run. "
+        "Settings: defaults < --preset < --config FILE < options < --set. "
         "Under torchrun every process runs this same command (see docs/training.md).",
     )
     p.add_argument("--data", action="append", metavar="DIR", help="image folder or shard (repeatable)")
@@ -33,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, help="data loader processes per training process")
     p.add_argument("--device", help="auto, cpu or cuda")
     p.add_argument("--compile", action="store_true", help="torch.compile the networks")
+    p.add_argument(
+        "--preset", choices=sorted(PRESETS), help="a named group of settings (see docs/training.md)"
+    )
     p.add_argument("--config", metavar="FILE", help="JSON file with (some) settings")
     p.add_argument(
         "--set",
@@ -91,13 +97,15 @@ def _fail(message: str) -> int:
 
 
 def build_train_config(args: argparse.Namespace) -> Any:
-    """TrainConfig from (saved run config or defaults) < --config < options < --set."""
+    """TrainConfig from (saved run config or defaults) < --preset < --config < options < --set."""
     from inpaint_gui.training.config import TrainConfig, apply_overrides, set_key
 
     saved = Path(args.out) / "config.json"
     if args.resume and not saved.exists():
         raise ValueError(f"{args.out} holds no run to resume (no config.json)")
     base = TrainConfig.load(saved).to_dict() if args.resume else TrainConfig().to_dict()
+    if args.preset:
+        base = apply_overrides(base, list(PRESETS[args.preset]))
     if args.config:
         try:
             extra = json.loads(Path(args.config).read_text())

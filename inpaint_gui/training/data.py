@@ -295,7 +295,14 @@ def make_loader(
     """An endless DataLoader whose k-th batch is the batch of step start_step + k."""
     kwargs = {}
     if workers > 0:
-        kwargs = {"persistent_workers": True, "prefetch_factor": 4, "worker_init_fn": worker_init}
+        kwargs = {
+            "persistent_workers": True,
+            "prefetch_factor": 4,
+            "worker_init_fn": worker_init,
+            # Not fork: a child forked after OpenCV or OpenMP started their thread pools can deadlock
+            # in its first cv2.resize (seen here); spawned workers start clean.
+            "multiprocessing_context": "spawn",
+        }
     return torch.utils.data.DataLoader(
         dataset,
         batch_size=batch_size,

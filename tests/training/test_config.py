@@ -48,3 +48,11 @@ def test_resume_allows_only_safe_changes():
     assert check_resume_changes(saved, TrainConfig(steps=7)) == ["steps"]
     with pytest.raises(ValueError, match="batch_size"):
         check_resume_changes(saved, TrainConfig(batch_size=3))
+
+
+def test_presets_are_valid_configs():
+    from inpaint_gui.training.presets import PRESETS
+
+    for name, sets in PRESETS.items():
+        cfg = TrainConfig.from_dict(apply_overrides(TrainConfig().to_dict(), list(sets)))
+        assert cfg.model.stride <= 16, name
