@@ -71,6 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-images", metavar="DIR", help="evaluate the export on these images and store it")
     p.add_argument("--eval-masks", metavar="DIR")
     p.add_argument("--eval-limit", type=int, help="evaluate on the first N pairs only")
+    p.add_argument("--eval-resolution", type=int, help="resize eval images to R x R (default: the run's)")
     p.add_argument("--dataset", help="data description for the metadata (default: the run's data paths)")
     p.add_argument("--notes", default="")
     p.add_argument("--full-precision", action="store_true", help="float32 weights instead of float16")
@@ -202,7 +203,7 @@ def _export(args: argparse.Namespace) -> int:
                 args.eval_images,
                 args.eval_masks,
                 checkpoint=args.output,
-                resolution=info.resolution,
+                resolution=args.eval_resolution or info.resolution,
                 limit=args.eval_limit,
             )
             json_path, md_path = write_report(report, Path(args.output).with_suffix(".eval.json"))

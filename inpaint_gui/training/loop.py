@@ -118,8 +118,9 @@ def _train(
     if env.main:
         out.mkdir(parents=True, exist_ok=True)
         cfg.save(out / "config.json")
-    torch.manual_seed(D.rank_seed(cfg.seed, env.rank))
+    torch.manual_seed(cfg.seed)  # the same initial networks (and EMA) on every rank
     task = make_task(cfg, env.device)
+    torch.manual_seed(D.rank_seed(cfg.seed, env.rank))  # then each rank its own noise
 
     start = 0
     if ckpt is not None:

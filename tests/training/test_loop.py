@@ -78,3 +78,13 @@ def test_run_folder_rules_progress_and_stop(image_dir, tmp_path):
             tiny_config(image_dir, "steps=5", "batch_size=2"), tmp_path / "r", resume=True, progress_bar=False
         )
     assert train(cfg, tmp_path / "r", resume=True, progress_bar=False) == 5
+
+
+def test_switches_lsgan_no_local_disc_and_bf16_autocast_run(image_dir, tmp_path):
+    cfg = tiny_config(image_dir, "steps=2", "disc.gan_loss=lsgan", "disc.local=false", "run.amp=bf16")
+    assert train(cfg, tmp_path / "run", progress_bar=False) == 2
+    stats = runs.read_stats(tmp_path / "run")
+    assert "d_local" not in stats[-1]  # no local discriminator, no local loss
+    assert all(v == v for r in stats for v in r.values())  # no NaN
+    state = runs.load_checkpoint(runs.latest_checkpoint(tmp_path / "run"))
+    assert not any("local_d" in k for k in state["task"]["networks"]["discriminator"])
