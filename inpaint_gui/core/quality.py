@@ -68,14 +68,23 @@ def ssim(pred: NDArray[np.uint8], target: NDArray[np.uint8], mask: NDArray[np.bo
     return _masked_mean(ssim_map(pred, target), mask)
 
 
-def gradient_energy(image: NDArray[np.uint8], mask: NDArray[np.bool_] | None = None) -> float:
-    """Mean squared Sobel gradient magnitude of the grey image (grey levels / 255)."""
+def _squared_gradient(image: NDArray[np.uint8]) -> NDArray[np.float64]:
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"need an (H, W, 3) image, got {image.shape}")
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float64) / 255.0
     gx = cv2.Sobel(gray, cv2.CV_64F, 1, 0, ksize=3, borderType=cv2.BORDER_REFLECT)
     gy = cv2.Sobel(gray, cv2.CV_64F, 0, 1, ksize=3, borderType=cv2.BORDER_REFLECT)
-    return _masked_mean(gx * gx + gy * gy, mask)
+    return gx * gx + gy * gy
+
+
+def gradient_energy(image: NDArray[np.uint8], mask: NDArray[np.bool_] | None = None) -> float:
+    """Mean squared Sobel gradient magnitude of the grey image (grey levels / 255)."""
+    return _masked_mean(_squared_gradient(image), mask)
+
+
+def gradient_magnitude(image: NDArray[np.uint8], mask: NDArray[np.bool_] | None = None) -> float:
+    """Mean Sobel gradient magnitude of the grey image; less ruled by a few strong edges than energy."""
+    return _masked_mean(np.sqrt(_squared_gradient(image)), mask)
 
 
 def sharpness_ratio(pred: NDArray[np.uint8], target: NDArray[np.uint8], mask: NDArray[np.bool_]) -> float:

@@ -81,6 +81,7 @@ def summarize_report(report: dict[str, Any], engine: str = "pluralistic") -> dic
                 "psnr": v["mean"]["psnr"],
                 "psnr_hole": v["mean"]["psnr_hole"],
                 "sharpness": v["sharpness"],
+                "sharpness_magnitude": v.get("sharpness_magnitude"),
             }
             for band, v in {**res["bands"], "overall": res["overall"]}.items()
         }

@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import re
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +51,7 @@ def save_checkpoint(run: Path, step: int, state: dict[str, Any], keep: int) -> P
     """Write atomically (temp file, then os.replace) and delete all but the newest `keep`."""
     path = checkpoint_path(run, step)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = temp_beside(path)
     try:
         torch.save(state, tmp)
         os.replace(tmp, path)
@@ -62,6 +61,19 @@ def save_checkpoint(run: Path, step: int, state: dict[str, Any], keep: int) -> P
     for _, old in list_checkpoints(run)[:-keep]:
         old.unlink(missing_ok=True)
     return path
+
+
+def temp_beside(path: Path) -> Path:
+    """A new empty file next to path for an atomic write (then os.replace), with the permissions
+    a plain open() would give (mkstemp's are owner-only)."""
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise OSError(f"cannot create a temporary file next to {path}")
 
 
 def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> dict[str, Any]:

@@ -18,7 +18,6 @@ import logging
 import mmap
 import os
 import struct
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from inpaint_gui.training.data import (
     decode_image,
     open_source,
 )
+from inpaint_gui.training.runs import temp_beside
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +126,9 @@ def pack(
     out.parent.mkdir(parents=True, exist_ok=True)
     keys, offsets, lengths = [], [], []
     capped = corrupt = 0
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    tmp = temp_beside(out)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "wb") as f:
             f.write(b"\0" * _HEADER.size)
             pos = _HEADER.size
             for i in range(len(source)):

@@ -49,6 +49,9 @@ def test_blur_lowers_sharpness_and_ssim(photo, hole):
     flat = photo.copy()
     flat[hole] = photo[hole].mean(axis=0).astype(np.uint8)
     assert q.sharpness_ratio(flat, photo, hole) < q.sharpness_ratio(blurred, photo, hole)
+    # magnitude: same ordering, milder (square root-like) than energy
+    mag = q.gradient_magnitude(blurred, q.interior(hole)) / q.gradient_magnitude(photo, q.interior(hole))
+    assert q.sharpness_ratio(blurred, photo, hole) < mag < 1.0
 
 
 def test_diversity(photo, hole):

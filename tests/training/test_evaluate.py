@@ -62,7 +62,8 @@ def test_eval_reports_every_field(eval_set, tmp_path):
                     v["best"][k] >= v["mean"][k] if not k.startswith("l1") else v["best"][k] <= v["mean"][k]
                 )
                 assert better, (name, k)
-            assert v["sharpness"] >= 0 and v["diversity"] >= 0 and 0 < v["hole_ratio"] < 1
+            assert v["sharpness"] >= 0 and v["sharpness_magnitude"] >= 0
+            assert v["diversity"] >= 0 and 0 < v["hole_ratio"] < 1
         assert res["overall"]["count"] == 6
     assert report["engines"]["pluralistic"]["candidates"] == 3
     assert report["engines"]["pluralistic"]["overall"]["diversity"] > 0  # random net: differing fills
@@ -76,3 +77,12 @@ def test_eval_reports_every_field(eval_set, tmp_path):
     table = md_path.read_text()
     assert table == markdown_table(report)
     assert table.count("| b2 |") == 3 and "| overall |" in table and "navier-stokes" in table
+    # cells sit under their own headers
+    head = table.splitlines()[0].strip("| ").split(" | ")
+    row = next(r for r in table.splitlines() if r.startswith("| overall |") and "| telea |" in r)
+    cells = dict(zip(head, row.strip("| ").split(" | "), strict=True))
+    overall = report["engines"]["telea"]["overall"]
+    assert cells["PSNR hole"].startswith(f"{overall['mean']['psnr_hole']:.2f}")
+    assert cells["SSIM"].startswith(f"{overall['mean']['ssim']:.3f}")
+    assert cells["L1 hole"].startswith(f"{overall['mean']['l1_hole']:.3f}")
+    assert cells["sharpness (magnitude)"] == f"{overall['sharpness_magnitude']:.2f}"
