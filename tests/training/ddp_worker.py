@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from conftest import tiny_config  # noqa: E402
+from training_helpers import tiny_config  # noqa: E402
 
 from inpaint_gui.training import loop  # noqa: E402
 from inpaint_gui.training.pluralistic_task import PluralisticTask  # noqa: E402

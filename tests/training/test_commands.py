@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import TINY, write_images
+from training_helpers import TINY, write_images
 
 from inpaint_gui.cli import main
 from inpaint_gui.engine.checkpoint import read_release_info

@@ -5,7 +5,7 @@ import json
 import cv2
 import numpy as np
 import pytest
-from conftest import write_images
+from training_helpers import write_images
 
 from inpaint_gui.engine.pluralistic import save_random_release
 from inpaint_gui.training.evaluate import (

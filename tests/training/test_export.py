@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from conftest import tiny_config
+from training_helpers import tiny_config
 
 from inpaint_gui.engine import load_engine
 from inpaint_gui.engine.checkpoint import read_release_info

@@ -4,7 +4,7 @@ import json
 
 import pytest
 import torch
-from conftest import tiny_config
+from training_helpers import tiny_config
 
 from inpaint_gui.training import runs
 from inpaint_gui.training.loop import Progress, train

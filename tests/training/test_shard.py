@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import write_images
+from training_helpers import write_images
 
 from inpaint_gui.training.config import DataConfig
 from inpaint_gui.training.data import TrainDataset, open_source
