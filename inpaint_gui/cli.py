@@ -21,10 +21,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from inpaint_gui.core.files import atomic_write
 from inpaint_gui.core.image_io import (
     DEFAULT_MAX_PIXELS,
     ImageError,
-    atomic_write,
     load_image,
     load_mask,
     parse_max_pixels,

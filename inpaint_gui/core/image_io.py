@@ -10,11 +10,9 @@ from __future__ import annotations
 import io
 import logging
 import os
-import secrets
 import struct
 import warnings
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TypeVar
@@ -22,6 +20,8 @@ from typing import IO, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 from PIL import ExifTags, Image, UnidentifiedImageError
+
+from inpaint_gui.core.files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -189,26 +189,6 @@ def save_image(
     except (OSError, ValueError) as e:  # ValueError: metadata the format cannot hold, e.g. huge EXIF
         raise ImageError(f"{path}: cannot write: {getattr(e, 'strerror', None) or e}") from None
     return path
-
-
-@contextmanager
-def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
-    """Open a temporary file next to path for writing; on success it replaces path in one step.
-
-    On failure the temporary file is removed and path is left as it was.
-    """
-    path = Path(path)
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        # Created with open() rather than mkstemp so the final file gets the usual permissions.
-        with open(temp, "xb") as file:
-            yield file
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
 
 
 def raise_pillow_limit(max_pixels: int) -> None:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from inpaint_gui.core.files import atomic_path
 
 if TYPE_CHECKING:  # torch is imported lazily: menus list checkpoints before torch has loaded
     import torch
@@ -97,14 +98,8 @@ def save_release(
         tensors[key] = t.contiguous().clone()
     meta = {"format": RELEASE_FORMAT, "format_version": FORMAT_VERSION, "info": info.to_json()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=meta)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
 
 
 def read_release_info(path: str | Path) -> ReleaseInfo:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import secrets
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import torch
+
+from inpaint_gui.core.files import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -51,29 +51,11 @@ def save_checkpoint(run: Path, step: int, state: dict[str, Any], keep: int) -> P
     """Write atomically (temp file, then os.replace) and delete all but the newest `keep`."""
     path = checkpoint_path(run, step)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_beside(path)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(state, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     for _, old in list_checkpoints(run)[:-keep]:
         old.unlink(missing_ok=True)
     return path
-
-
-def temp_beside(path: Path) -> Path:
-    """A new empty file next to path for an atomic write (then os.replace), with the permissions
-    a plain open() would give (mkstemp's are owner-only)."""
-    for _ in range(100):
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-        try:
-            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-        except FileExistsError:
-            continue
-        return tmp
-    raise OSError(f"cannot create a temporary file next to {path}")
 
 
 def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> dict[str, Any]:

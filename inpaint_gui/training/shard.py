@@ -25,6 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from inpaint_gui.core.files import atomic_write
 from inpaint_gui.training.data import (
     CorruptImage,
     ImageSource,
@@ -32,7 +33,6 @@ from inpaint_gui.training.data import (
     decode_image,
     open_source,
 )
-from inpaint_gui.training.runs import temp_beside
 
 log = logging.getLogger(__name__)
 
@@ -126,44 +126,38 @@ def pack(
     out.parent.mkdir(parents=True, exist_ok=True)
     keys, offsets, lengths = [], [], []
     capped = corrupt = 0
-    tmp = temp_beside(out)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(b"\0" * _HEADER.size)
-            pos = _HEADER.size
-            for i in range(len(source)):
-                data = source.read(i)
-                stored = _packed_bytes(data, max_short_side, source.key(i))
-                if stored is None:
-                    corrupt += 1
-                    stored = data
-                elif stored is not data:
-                    capped += 1
-                f.write(stored)
-                keys.append(source.key(i))
-                offsets.append(pos)
-                lengths.append(len(stored))
-                pos += len(stored)
-                if on_progress is not None:
-                    on_progress(i + 1, len(source))
-            index = {
-                "version": VERSION,
-                "max_short_side": max_short_side,
-                "capped": capped,
-                "corrupt": corrupt,
-                "sources": [str(p) for p in paths],
-                "keys": keys,
-                "offsets": offsets,
-                "lengths": lengths,
-            }
-            raw = json.dumps(index).encode()
-            f.write(raw)
-            f.seek(0)
-            f.write(_HEADER.pack(MAGIC, VERSION, 0, pos, len(raw)))
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(out) as f:
+        f.write(b"\0" * _HEADER.size)
+        pos = _HEADER.size
+        for i in range(len(source)):
+            data = source.read(i)
+            stored = _packed_bytes(data, max_short_side, source.key(i))
+            if stored is None:
+                corrupt += 1
+                stored = data
+            elif stored is not data:
+                capped += 1
+            f.write(stored)
+            keys.append(source.key(i))
+            offsets.append(pos)
+            lengths.append(len(stored))
+            pos += len(stored)
+            if on_progress is not None:
+                on_progress(i + 1, len(source))
+        index = {
+            "version": VERSION,
+            "max_short_side": max_short_side,
+            "capped": capped,
+            "corrupt": corrupt,
+            "sources": [str(p) for p in paths],
+            "keys": keys,
+            "offsets": offsets,
+            "lengths": lengths,
+        }
+        raw = json.dumps(index).encode()
+        f.write(raw)
+        f.seek(0)
+        f.write(_HEADER.pack(MAGIC, VERSION, 0, pos, len(raw)))
     summary = {"images": len(keys), "capped": capped, "corrupt": corrupt, "bytes": out.stat().st_size}
     log.info("packed %s", summary)
     return summary

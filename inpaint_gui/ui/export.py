@@ -21,7 +21,8 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from inpaint_gui.core.contact_sheet import contact_sheet, focus_box
-from inpaint_gui.core.image_io import ImageError, atomic_write, save_image
+from inpaint_gui.core.files import atomic_write
+from inpaint_gui.core.image_io import ImageError, save_image
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,8 @@ from numpy.typing import NDArray
 from PySide6.QtCore import QLockFile, QStandardPaths, QTimer
 from PySide6.QtWidgets import QMessageBox
 
-from inpaint_gui.core.image_io import LoadedImage, atomic_write
+from inpaint_gui.core.files import atomic_write
+from inpaint_gui.core.image_io import LoadedImage
 from inpaint_gui.ui.undo import AppliedFill
 
 if TYPE_CHECKING:
