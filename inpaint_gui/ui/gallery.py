@@ -263,7 +263,11 @@ class CandidateGallery(QWidget):
     def _make_icon(self, candidate: Any) -> QIcon:
         thumb = fit_image(candidate.image, self._box, self._thumb)
         self._tallest = max(self._tallest, thumb.shape[0])
-        return QIcon(QPixmap.fromImage(rgb_to_qimage(thumb)))
+        pixmap = QPixmap.fromImage(rgb_to_qimage(thumb))
+        icon = QIcon(pixmap)
+        # The selected thumbnail must show the candidate's true colours, not the style's tint.
+        icon.addPixmap(pixmap, QIcon.Mode.Selected)
+        return icon
 
     def _make_item(self, index: int) -> QListWidgetItem:
         cand = self._candidates[index]
