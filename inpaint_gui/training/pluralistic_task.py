@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from inpaint_gui.engine.pluralistic import inference_state_dict
+from inpaint_gui.engine.tensors import to_model_range, to_uint8
 from inpaint_gui.models import Encoded, PluralisticGenerator, fold_spectral_norm
 from inpaint_gui.models.discriminator import InpaintDiscriminators
 from inpaint_gui.training import losses as L
@@ -96,7 +97,7 @@ class PluralisticTask(TrainTask):
         cfg, lw = self.cfg, self.cfg.loss
         dev = self.device
         boxes = hole_boxes(batch["mask"], self.local_size) if self.local_size else None
-        image = batch["image"].to(dev, non_blocking=True).float() / 127.5 - 1  # [N, 3, H, W]
+        image = to_model_range(batch["image"].to(dev, non_blocking=True))  # [N, 3, H, W]
         mask = batch["mask"].to(dev, non_blocking=True).float()  # [N, 1, H, W], 1 = hole
         n = image.shape[0]
         boxes2 = boxes.to(dev).repeat(2, 1) if boxes is not None else None
@@ -176,7 +177,7 @@ class PluralisticTask(TrainTask):
     @torch.no_grad()
     def sample(self, images: torch.Tensor, masks: torch.Tensor, candidates: int, seed: int) -> torch.Tensor:
         g = self.ema
-        x = images.to(self.device).float() / 127.5 - 1
+        x = to_model_range(images.to(self.device))
         m = masks.to(self.device).float()
         enc = g.encode(x, m)
         shape = tuple(enc.prior_mu.shape)
@@ -185,7 +186,7 @@ class PluralisticTask(TrainTask):
             noise = torch.randn(shape, generator=torch.Generator().manual_seed(seed + c))
             y = g.sample(enc, noise.to(self.device), m).float()
             y = m * y + (1 - m) * x
-            rows.append(((y + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu())
+            rows.append(to_uint8(y).cpu())
         return torch.stack(rows, dim=1)
 
     def release(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
