@@ -83,6 +83,10 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.setAcceptDrops(True)
         self.resize(1280, 820)
+        saved = self.settings.window_state
+        if saved is not None:
+            self.restoreGeometry(saved[0])
+            self.restoreState(saved[1])
         QApplication.instance().installEventFilter(self)
 
     # -- start and stop ------------------------------------------------------------------
@@ -108,6 +112,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.presentation.set_active(False)  # so the gallery's own thumbnail size is saved
+        self.settings.window_state = (self.saveGeometry(), self.saveState())
         self.controller.shutdown()
         QApplication.instance().removeEventFilter(self)
         self.settings.thumbnail_size = self.gallery.thumbnail_size()

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QByteArray, QSettings, Qt, Slot
 from PySide6.QtGui import QColor, QStandardItemModel
 from PySide6.QtWidgets import (
     QColorDialog,
@@ -204,6 +204,21 @@ class Settings:
 
     def clear_recent_files(self) -> None:
         self._s.setValue("files/recent", [])
+
+    # ---- window layout -----------------------------------------------------------
+
+    @property
+    def window_state(self) -> tuple[QByteArray, QByteArray] | None:
+        """(geometry, dock/toolbar state) as saved by QMainWindow, or None before the first close."""
+        geometry, state = self._s.value("window/geometry"), self._s.value("window/state")
+        if isinstance(geometry, QByteArray) and isinstance(state, QByteArray):
+            return geometry, state
+        return None
+
+    @window_state.setter
+    def window_state(self, value: tuple[QByteArray, QByteArray]) -> None:
+        self._s.setValue("window/geometry", value[0])
+        self._s.setValue("window/state", value[1])
 
     def sync(self) -> None:
         self._s.sync()

@@ -513,3 +513,19 @@ def test_a_pasted_image_is_recovered_from_its_autosave(qtbot, window, dialogs, t
     finally:
         dialogs.answer = QMessageBox.StandardButton.Discard
         second.close()
+
+
+def test_window_size_and_gallery_dock_are_remembered(qtbot, tmp_path: Path, dialogs: Dialogs) -> None:
+    first = _make_window(qtbot, tmp_path)
+    first.resize(720, 530)  # fits the offscreen platform's 800x600 screen
+    first.gallery_dock.hide()
+    assert first.close()
+    second = MainWindow(settings=first.settings, session_root=tmp_path / "sessions")
+    qtbot.addWidget(second)
+    try:
+        assert (second.width(), second.height()) == (720, 530)
+        second.show()
+        qtbot.waitExposed(second)
+        assert not second.gallery_dock.isVisible()
+    finally:
+        second.close()
