@@ -48,7 +48,8 @@ class ImageDocument(QObject):
         self._rgb: NDArray[np.uint8] | None = None
         self._mask: MaskDoc | None = None
         self._fills: list[AppliedFill] = []
-        self._saved: list[int] = []  # id() of the fills the saved file contains
+        # The fills the saved file contains, held (not their id()s: a freed fill's id is reused).
+        self._saved: list[AppliedFill] = []
         self._modified = False
         self.name = ""
         self.save_path: Path | None = None  # where Save writes; None until Save As
@@ -157,7 +158,7 @@ class ImageDocument(QObject):
 
     def mark_saved(self, path: Path) -> None:
         self.save_path = path
-        self._saved = [id(f) for f in self._fills]
+        self._saved = list(self._fills)
         self._set_modified(False)
 
     # -- DocumentTarget for the undo commands ---------------------------------------------
@@ -176,7 +177,10 @@ class ImageDocument(QObject):
             self._fills.append(fill)
         elif self._fills and self._fills[-1] is fill:
             self._fills.pop()
-        self._set_modified([id(f) for f in self._fills] != self._saved)
+        same = len(self._fills) == len(self._saved) and all(
+            a is b for a, b in zip(self._fills, self._saved, strict=True)
+        )
+        self._set_modified(not same)
         self.image_changed.emit(fill.box)
         self.edited.emit()
 
