@@ -79,12 +79,14 @@ class GenerationRounds(QObject):
     # -- engines -------------------------------------------------------------------------
 
     def load_engine(self, name: str, checkpoint: str | None) -> None:
-        """Load an engine in the worker; the checkpoint goes only to engines that use one."""
+        """Load an engine in the worker; checkpoint and device go only to engines that use them
+        (the classical engines run on the CPU and refuse either)."""
+        device = self._w.settings.device
         if not any(info.name == name and info.needs_checkpoint for info in list_engines()):
-            checkpoint = None
+            checkpoint, device = None, "auto"
         self.engine = name
         self.engine_label.setText(f"Engine: loading {name}…")
-        self._w.controller.load_engine(name, checkpoint, self._w.settings.device)
+        self._w.controller.load_engine(name, checkpoint, device)
         box = self._w.actions.engine_box
         box.setCurrentIndex(max(0, box.findData(name)))
 

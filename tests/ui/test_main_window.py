@@ -529,3 +529,21 @@ def test_window_size_and_gallery_dock_are_remembered(qtbot, tmp_path: Path, dial
         assert not second.gallery_dock.isVisible()
     finally:
         second.close()
+
+
+def test_classical_engines_load_whatever_device_is_chosen(qtbot, tmp_path: Path, dialogs: Dialogs) -> None:
+    """The device setting is for the model; telea must still load with 'cuda' chosen."""
+    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    settings.engine, settings.device = "telea", "cuda"
+    window = MainWindow(settings=settings, session_root=tmp_path / "sessions")
+    events: list[str] = []
+    window.controller.engine_ready.connect(lambda name: events.append(f"ready {name}"))
+    window.controller.engine_failed.connect(lambda name, msg: events.append(f"failed {name}: {msg}"))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        qtbot.waitUntil(lambda: bool(events), timeout=TIMEOUT_MS)
+        assert events == ["ready telea"]
+    finally:
+        window.close()
