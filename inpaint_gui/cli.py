@@ -41,7 +41,7 @@ MANIFEST_COLUMNS = ("image", "mask", "stem")
 RESULTS_NAME = "candidates.json"
 _TRAINING_COMMANDS = "inpaint_gui.training.commands"
 #: Errors of one fill (bad file, bad input for the engine, out of memory) that leave the others fine.
-_JOB_ERRORS = (ValueError, OSError, RuntimeError)
+_JOB_ERRORS = (ValueError, OSError, RuntimeError, MemoryError)
 
 
 class UsageError(Exception):
@@ -151,7 +151,8 @@ def run_fill(args: argparse.Namespace) -> int:
             count = fill_one(engine, job, args.n, args.seed, max_pixels, args.overwrite)
         except _JOB_ERRORS as e:
             log.debug("%s failed", job.where or job.image, exc_info=True)
-            _error(f"{job.where}: {e}" if job.where else str(e), progress=batch)
+            text = "not enough memory for this image" if isinstance(e, MemoryError) else str(e)
+            _error(f"{job.where}: {text}" if job.where else text, progress=batch)
             failed += 1
             continue
         done += 1

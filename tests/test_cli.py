@@ -310,3 +310,24 @@ def test_training_commands_are_registered_when_present(monkeypatch: pytest.Monke
 
     assert main(["train", "--steps", "7"]) == 0
     assert calls == [7]
+
+
+def test_out_of_memory_skips_the_row_and_the_rest_still_run(
+    pair: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inpaint_gui.engine.classical import TeleaEngine
+
+    real = TeleaEngine.inpaint
+    calls = []
+
+    def first_runs_out_of_memory(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise MemoryError()
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(TeleaEngine, "inpaint", first_runs_out_of_memory)
+    csv = _manifest(tmp_path, "image,mask,stem\nphoto.png,photo_mask.png,a\nphoto.png,photo_mask.png,b\n")
+    assert main(["fill", "--manifest", str(csv), "-o", str(tmp_path / "out"), "--engine", "telea"]) == 1
+    assert "not enough memory" in capsys.readouterr().err
+    assert (tmp_path / "out" / "b" / "candidates.json").is_file()
