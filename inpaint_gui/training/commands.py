@@ -75,6 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", help="data description for the metadata (default: the run's data paths)")
     p.add_argument("--notes", default="")
     p.add_argument("--full-precision", action="store_true", help="float32 weights instead of float16")
+    p.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
     p.set_defaults(func=_export)
 
     p = subparsers.add_parser("eval", help="measure an engine against ground truth per hole-size band")
@@ -194,21 +195,30 @@ def _export(args: argparse.Namespace) -> int:
 
     if bool(args.eval_images) != bool(args.eval_masks):
         return _fail("--eval-images and --eval-masks go together")
+    out = Path(args.output)
+    if out.exists() and not args.overwrite:
+        return _fail(f"{out} exists; pass --overwrite to replace it")
     try:
         evaluation = load_evaluation(args.eval) if args.eval else None
         half = not args.full_precision
-        info = export_run(args.run, args.output, half, evaluation, args.dataset, args.notes)
         if args.eval_images:
-            report = evaluate(
-                args.eval_images,
-                args.eval_masks,
-                checkpoint=args.output,
-                resolution=args.eval_resolution or info.resolution,
-                limit=args.eval_limit,
-            )
-            json_path, md_path = write_report(report, Path(args.output).with_suffix(".eval.json"))
-            info = export_run(args.run, args.output, half, summarize_report(report), args.dataset, args.notes)
+            # Evaluate a draft beside the output, so a failed evaluation leaves the output untouched.
+            draft = out.with_name(f".{out.name}.draft")
+            try:
+                info = export_run(args.run, draft, half, None, args.dataset, args.notes)
+                report = evaluate(
+                    args.eval_images,
+                    args.eval_masks,
+                    checkpoint=draft,
+                    resolution=args.eval_resolution or info.resolution,
+                    limit=args.eval_limit,
+                )
+            finally:
+                draft.unlink(missing_ok=True)
+            _, md_path = write_report(report, out.with_suffix(".eval.json"))
+            evaluation = summarize_report(report)
             print(md_path.read_text())
+        info = export_run(args.run, out, half, evaluation, args.dataset, args.notes)
     except (ValueError, RunError, CheckpointError) as exc:
         return _fail(str(exc))
     print(f"{args.output}: {info.engine}, step {info.steps}, {info.resolution} px, data: {info.dataset}")

@@ -54,6 +54,12 @@ def test_train_pack_export_eval_from_the_command_line(tmp_path, capsys):
     info = read_release_info(ckpt)
     assert info.steps == 3 and info.evaluation["overall"]["count"] == 2
     assert "navier-stokes" in info.evaluation["baselines"]
+    assert not list(tmp_path.glob(".out.safetensors.draft*"))
+    before = ckpt.read_bytes()
+    assert main(["export", str(run), "-o", str(ckpt)]) == 2
+    assert ckpt.read_bytes() == before
+    assert main(["export", str(run), "-o", str(ckpt), "--overwrite"]) == 0
+    assert read_release_info(ckpt).evaluation == {}
     report = tmp_path / "r.json"
     assert (
         main(
