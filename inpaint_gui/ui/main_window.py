@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QThreadPool, QTimer, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -114,6 +114,8 @@ class MainWindow(QMainWindow):
         self.presentation.set_active(False)  # so the gallery's own thumbnail size is saved
         self.settings.window_state = (self.saveGeometry(), self.saveState())
         self.controller.shutdown()
+        # Exports run on the global pool and report to this window: let them finish first.
+        QThreadPool.globalInstance().waitForDone()
         QApplication.instance().removeEventFilter(self)
         self.settings.thumbnail_size = self.gallery.thumbnail_size()
         self.settings.spread = self.gallery.spread()
