@@ -498,7 +498,7 @@ def test_a_pasted_image_is_recovered_from_its_autosave(qtbot, window, dialogs, t
     folder = window.autosave.store.folder
     crashed = folder.with_name("crashed-paste")
     crashed.mkdir()
-    for name in ("session.json", "session.npz"):
+    for name in ("session.json", "session.npz", "image.npy"):
         (crashed / name).write_bytes((folder / name).read_bytes())
     mask = window.document.mask_doc.copy()
 
