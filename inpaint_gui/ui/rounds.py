@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import shiboken6
 from numpy.typing import NDArray
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QStandardItemModel
@@ -115,6 +116,7 @@ class GenerationRounds(QObject):
         """Forget the round (a new image, or a fill applied)."""
         self._w.controller.cancel()
         self.round = None
+        self._close_compare()  # its cells would apply the next round's candidates
         self._w.gallery.clear()
         self._w.canvas.set_preview(None)
         self._w.canvas.set_heatmap(None)
@@ -272,6 +274,7 @@ class GenerationRounds(QObject):
         candidates = self._w.gallery.candidates()
         if self.round is None or not candidates:
             return
+        self._close_compare()
         dialog = CompareDialog(np.asarray(self._w.document.rgb), candidates, self.round.mask, parent=self._w)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.view.candidate_selected.connect(self._w.gallery.select)
@@ -281,6 +284,11 @@ class GenerationRounds(QObject):
         else:
             dialog.show()
         self._compare_dialog = dialog
+
+    def _close_compare(self) -> None:
+        dialog, self._compare_dialog = self._compare_dialog, None
+        if dialog is not None and shiboken6.isValid(dialog):  # the user may have closed it
+            dialog.close()
 
     # -- export (writing happens on the thread pool, see ui/export.py) ------------------------
 
