@@ -430,7 +430,15 @@ class MaskCanvas(QWidget):
         self._cursor = None
         self.cursor_moved.emit(-1, -1)
         self._set_key_filter(False)
+        if self._pan_from is None:
+            # A Space released outside the canvas is never seen here: do not leave it "held".
+            self._set_space(False)
         super().leaveEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802
+        if self._pan_from is None:
+            self._set_space(False)  # e.g. Alt+Tab while holding Space
+        super().focusOutEvent(event)
 
     def enterEvent(self, event: QEvent) -> None:  # noqa: N802
         self._set_key_filter(True)

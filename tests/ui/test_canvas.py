@@ -225,3 +225,16 @@ def test_empty_canvas_ignores_input(qtbot):
     canvas.fit()
     canvas.grab()
     assert not canvas.has_image()
+
+
+def test_space_held_when_the_pointer_leaves_is_released(qtbot, canvas):
+    """A Space released outside the canvas must not leave left clicks panning."""
+    from PySide6.QtCore import QEvent
+
+    canvas.setFocus()
+    qtbot.keyPress(canvas, Qt.Key.Key_Space)
+    QApplication.sendEvent(canvas, QEvent(QEvent.Type.Leave))
+    before = canvas.map_from_image(0, 0)
+    _drag(qtbot, canvas, [QPoint(200, 150), QPoint(230, 170)])
+    assert canvas.map_from_image(0, 0) == before  # painted, did not pan
+    assert canvas.doc.mask.any()
