@@ -45,6 +45,10 @@ def focus_box(mask: NDArray[np.bool_] | None, shape: tuple[int, ...], context: f
     grow_x = int(math.ceil((right - left) * context))
     # Small holes still get some surroundings.
     grow_y, grow_x = max(grow_y, 16), max(grow_x, 16)
+    # A thin hole (a wire, a scratch) still gets a readable box: at most 2:1.
+    box_h, box_w = bottom - top + 2 * grow_y, right - left + 2 * grow_x
+    grow_y = max(grow_y, math.ceil((box_w / 2 - (bottom - top)) / 2))
+    grow_x = max(grow_x, math.ceil((box_h / 2 - (right - left)) / 2))
     return max(0, top - grow_y), max(0, left - grow_x), min(h, bottom + grow_y), min(w, right + grow_x)
 
 

@@ -88,3 +88,11 @@ def test_bad_input() -> None:
         contact_sheet(_cands(1) + _cands(1, (30, 30)))
     with pytest.raises(InputError, match="differ in size"):
         contact_sheet(_cands(1), original=np.zeros((5, 5, 3), np.uint8))
+
+
+def test_focus_box_of_a_thin_hole_is_readable():
+    mask = np.zeros((4000, 6000), bool)
+    mask[2000:2006, 0:3000] = True  # a wire
+    top, left, bottom, right = focus_box(mask, mask.shape)
+    assert (right - left) <= 2 * (bottom - top)
+    assert top <= 2000 and bottom >= 2006
