@@ -383,7 +383,9 @@ class MaskCanvas(QWidget):
             event.modifiers() & Qt.KeyboardModifier.AltModifier
         )
         value = (self._tool != Tool.ERASER) != subtract
-        self._gesture = Gesture(self._tool, self._doc, value, self._brush_size / 2, self.map_to_image)
+        self._gesture = Gesture(
+            self._tool, self._doc, value, self._brush_size / 2, self.map_to_image, self.map_from_image
+        )
         self._apply_change(self._gesture.begin(pos))
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802

@@ -22,6 +22,7 @@ from inpaint_gui.ui.canvas_draw import draw_outlined
 log = logging.getLogger(__name__)
 
 ToImage = Callable[[QPointF], tuple[float, float]]
+FromImage = Callable[[float, float], QPointF]
 LASSO_STEP = 2  # screen pixels between lasso points
 
 
@@ -43,21 +44,27 @@ class Change:
 class Gesture:
     """One use of a tool. value=True adds to the mask, False removes."""
 
-    def __init__(self, tool: Tool, doc: MaskDoc, value: bool, radius: float, to_image: ToImage) -> None:
+    def __init__(
+        self, tool: Tool, doc: MaskDoc, value: bool, radius: float, to_image: ToImage, from_image: FromImage
+    ) -> None:
         self.tool = tool
         self.value = value
         self._doc = doc
         self._radius = radius
         self._to_image = to_image
+        self._from_image = from_image
         self._diffs: list[MaskDiff] = []
         self._last: tuple[float, float] | None = None
-        self._points: list[QPointF] = []  # rectangle: [start, now]; lasso: the path
+        # Rectangle: [start, now]; lasso: the path. In image coordinates, so zooming or
+        # panning in the middle of a gesture keeps the points where they were put.
+        self._points: list[tuple[float, float]] = []
 
     def begin(self, pos: QPointF) -> Change:
         if self.tool in (Tool.BRUSH, Tool.ERASER):
             self._last = self._to_image(pos)
             return self._stroke_to(self._last)
-        self._points = [pos, pos] if self.tool == Tool.RECTANGLE else [pos]
+        point = self._to_image(pos)
+        self._points = [point, point] if self.tool == Tool.RECTANGLE else [point]
         return Change()
 
     def move(self, pos: QPointF) -> Change:
@@ -65,11 +72,12 @@ class Gesture:
             return self._stroke_to(self._to_image(pos))
         if self.tool == Tool.RECTANGLE:
             old = self._feedback_rect()
-            self._points[1] = pos
+            self._points[1] = self._to_image(pos)
             return Change(feedback=old.united(self._feedback_rect()))
-        if (pos - self._points[-1]).manhattanLength() >= LASSO_STEP:
-            change = Change(feedback=_grow(QRectF(self._points[-1], pos).normalized()))
-            self._points.append(pos)
+        last = self._from_image(*self._points[-1])
+        if (pos - last).manhattanLength() >= LASSO_STEP:
+            change = Change(feedback=_grow(QRectF(last, pos).normalized()))
+            self._points.append(self._to_image(pos))
             return change
         return Change()
 
@@ -79,21 +87,21 @@ class Gesture:
             return ("Paint mask" if self.value else "Erase mask"), MaskDiff.concat(self._diffs), Change()
         feedback = self._feedback_rect()
         if self.tool == Tool.RECTANGLE:
-            start, end = (self._to_image(p) for p in self._points)
-            diff = self._doc.rectangle(start, end, self.value)
+            diff = self._doc.rectangle(self._points[0], self._points[1], self.value)
             text = "Rectangle" if self.value else "Subtract rectangle"
         else:
-            diff = self._doc.polygon([self._to_image(p) for p in self._points], self.value)
+            diff = self._doc.polygon(self._points, self.value)
             text = "Lasso" if self.value else "Subtract lasso"
         return text, diff, Change(diff.boxes if diff is not None else [], feedback)
 
     def draw(self, painter: QPainter, pen: float) -> None:
         """The rubber band or lasso path, in widget coordinates."""
+        points = self._widget_points()
         if self.tool == Tool.RECTANGLE:
-            rect = QRectF(self._points[0], self._points[1])
+            rect = QRectF(points[0], points[1])
             draw_outlined(painter, pen, lambda: painter.drawRect(rect))
-        elif self.tool == Tool.LASSO and len(self._points) > 1:
-            poly = QPolygonF(self._points)
+        elif self.tool == Tool.LASSO and len(points) > 1:
+            poly = QPolygonF(points)
             draw_outlined(painter, pen, lambda: painter.drawPolyline(poly))
 
     def _stroke_to(self, point: tuple[float, float]) -> Change:
@@ -108,7 +116,10 @@ class Gesture:
     def _feedback_rect(self) -> QRect:
         if not self._points:
             return QRect()
-        return _grow(QPolygonF(self._points).boundingRect())
+        return _grow(QPolygonF(self._widget_points()).boundingRect())
+
+    def _widget_points(self) -> list[QPointF]:
+        return [self._from_image(x, y) for x, y in self._points]
 
 
 def _grow(rect: QRectF) -> QRect:

@@ -238,3 +238,14 @@ def test_space_held_when_the_pointer_leaves_is_released(qtbot, canvas):
     _drag(qtbot, canvas, [QPoint(200, 150), QPoint(230, 170)])
     assert canvas.map_from_image(0, 0) == before  # painted, did not pan
     assert canvas.doc.mask.any()
+
+
+def test_a_rectangle_keeps_its_start_when_the_view_changes_mid_drag(qtbot, canvas):
+    canvas.set_tool(Tool.RECTANGLE)
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, _at(canvas, 10, 10))
+    canvas.pan_by(40, 25)  # e.g. a wheel scroll while dragging
+    end = _at(canvas, 50, 40)
+    qtbot.mouseMove(canvas, end)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+    assert canvas.doc.mask[12:38, 12:48].all()
+    assert not canvas.doc.mask[:8, :].any() and not canvas.doc.mask[:, :8].any()
