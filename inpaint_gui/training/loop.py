@@ -263,11 +263,17 @@ def _validation_set(
     k = cfg.run.sample_images
     images, holes = [], []
     if cfg.run.val_data:
-        from inpaint_gui.training.data import decode_image
+        from inpaint_gui.training.data import CorruptImage, decode_image
 
         src = FolderSource(cfg.run.val_data)
-        picks = [src.read(int(i)) for i in np.linspace(0, len(src) - 1, min(k, len(src))).round()]
-        decoded = [decode_image(b) for b in picks]
+        decoded = []
+        for i in np.linspace(0, len(src) - 1, min(k, len(src))).round().astype(int):
+            try:
+                decoded.append(decode_image(src.read(int(i))))
+            except CorruptImage:  # skipped, as in training
+                log.warning("validation image %s does not decode; skipped", src.root / src.key(int(i)))
+        if not decoded:
+            raise ValueError(f"validation folder {cfg.run.val_data} holds no readable images")
     else:
         idx = np.linspace(0, len(dataset) - 1, min(k, len(dataset))).round().astype(int)
         decoded = [dataset.load(int(i)) for i in idx]  # position i of epoch 0; fine for a preview

@@ -88,3 +88,22 @@ def test_switches_lsgan_no_local_disc_and_bf16_autocast_run(image_dir, tmp_path)
     assert all(v == v for r in stats for v in r.values())  # no NaN
     state = runs.load_checkpoint(runs.latest_checkpoint(tmp_path / "run"))
     assert not any("local_d" in k for k in state["task"]["networks"]["discriminator"])
+
+
+def test_validation_folder_skips_corrupt_images_and_refuses_an_empty_one(image_dir, tmp_path, caplog):
+    from inpaint_gui.training.data import TrainDataset, open_source
+    from inpaint_gui.training.loop import _validation_set
+    from inpaint_gui.training.masks import MaskGenerator
+
+    val = tmp_path / "val"
+    val.mkdir()
+    (val / "broken.png").write_bytes(b"not an image")
+    cfg = tiny_config(image_dir, f"run.val_data={val}")
+    masks = MaskGenerator(cfg.data.resolution, cfg.masks)
+    dataset = TrainDataset(open_source(cfg.data.paths), cfg.data, masks, cfg.seed)
+    with pytest.raises(ValueError, match="holds no readable images"):
+        _validation_set(cfg, dataset, masks)
+    (val / "good.png").write_bytes(next(image_dir.rglob("*.png")).read_bytes())
+    images, holes = _validation_set(cfg, dataset, masks)
+    assert images.shape[0] == 1 and holes.shape[0] == 1
+    assert "broken.png" in caplog.text
