@@ -4,6 +4,8 @@ ImageDocument is the model: it changes only through its undo stack and
 announces what changed. DocumentFiles is the glue between it and the user:
 dialogs, drag and drop, clipboard, recent files, prompts before losing work,
 and Save As that never replaces the original photo without asking.
+Files are decoded on Qt's thread pool, so a 24-megapixel JPEG does not
+freeze the window; only the newest open's result is used.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from PySide6.QtCore import QMimeData, QObject, Qt, Signal
+from PySide6.QtCore import QMimeData, QObject, Signal
 from PySide6.QtGui import QGuiApplication, QUndoStack
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from inpaint_gui.core.image_io import ImageError, LoadedImage, load_image, save_image
 from inpaint_gui.core.mask_doc import Box, MaskDiff, MaskDoc
 from inpaint_gui.ui import qimage
+from inpaint_gui.ui.export import ExportTask
 from inpaint_gui.ui.undo import AppliedFill, ApplyFillCommand, MaskEditCommand
 
 log = logging.getLogger(__name__)
@@ -194,6 +197,7 @@ class DocumentFiles(QObject):
     """Opening, saving and exporting the document, with the dialogs and prompts that go with it."""
 
     opened = Signal(str)  # display name of a newly opened image
+    open_failed = Signal(str)  # one-line reason a file could not be opened (also shown in a message box)
     saved = Signal(str)  # path written
     recent_changed = Signal(list)  # list[str]
     message = Signal(str)  # for the status bar
@@ -210,6 +214,8 @@ class DocumentFiles(QObject):
         self._window = window
         self._recent = [p for p in (recent or []) if p][:MAX_RECENT]
         self._max_pixels = max_pixels
+        self._open_id = 0  # increases with every open and on close; older results are stale
+        self._opening: ExportTask | None = None
 
     # -- recent files ----------------------------------------------------------------------
 
@@ -234,21 +240,83 @@ class DocumentFiles(QObject):
         path, _ = QFileDialog.getOpenFileName(self._window, "Open image", start, OPEN_FILTER)
         return self.open_path(path, confirmed=True) if path else False
 
-    def open_path(self, path: str | Path, confirmed: bool = False) -> bool:
-        """Open an image file; a bad file shows its one-line error and changes nothing."""
+    def open_path(
+        self,
+        path: str | Path,
+        confirmed: bool = False,
+        then: Callable[[bool], None] | None = None,
+    ) -> bool:
+        """Start opening an image file in the background; False if the user cancelled or it is missing.
+
+        The file is decoded on the thread pool; opened(name) follows when it is
+        shown, or open_failed(message) after its one-line error was shown (the
+        open image is then untouched). When this returns True, then(ok) runs
+        after either, unless a newer open or closing the window made it stale.
+        """
         if not confirmed and not self.confirm_discard("opening another image"):
             return False
         path = Path(path)
-        loaded = self._load(lambda: load_image(path, **self._limit()), f"Cannot open {path.name}")
+        self._open_id += 1
+        if not path.exists():  # no need for a thread to say so (same words as load_image)
+            self._open_finished(path, None, f"{path}: file not found", None)
+            return False
+        open_id = self._open_id
+        limit = self._limit()
+
+        def job() -> LoadedImage:  # pool thread
+            return _read(path, limit)
+
+        task = ExportTask(job, self)
+        task.finished.connect(lambda loaded: self._on_open_done(open_id, path, loaded, None, then))
+        task.failed.connect(lambda message: self._on_open_done(open_id, path, None, message, then))
+        task.finished.connect(task.deleteLater)
+        task.failed.connect(task.deleteLater)
+        self._opening = task
+        self.message.emit(f"Opening {path.name}…")
+        task.start()
+        return True
+
+    def is_opening(self) -> bool:
+        """A file is being decoded and its result is still wanted."""
+        return self._opening is not None
+
+    def cancel_open(self) -> None:
+        """Drop the result of any open under way (the window is closing)."""
+        self._open_id += 1
+        self._opening = None
+
+    def _on_open_done(
+        self,
+        open_id: int,
+        path: Path,
+        loaded: object,
+        error: str | None,
+        then: Callable[[bool], None] | None,
+    ) -> None:
+        if open_id != self._open_id:
+            log.info("dropped the stale result of opening %s", path)
+            return
+        self._opening = None
+        self._open_finished(path, loaded if isinstance(loaded, LoadedImage) else None, error, then)
+
+    def _open_finished(
+        self, path: Path, loaded: LoadedImage | None, error: str | None, then: Callable[[bool], None] | None
+    ) -> None:
         if loaded is None:
+            message = error or f"{path.name}: could not be read"
+            log.warning("%s", message)
+            self.message.emit("")
+            QMessageBox.warning(self._window, f"Cannot open {path.name}", message)
             if str(path.resolve()) in self._recent and not path.exists():
                 self._recent.remove(str(path.resolve()))
                 self.recent_changed.emit(list(self._recent))
-            return False
-        self._doc.set_image(loaded)
-        self._add_recent(path)
-        self.opened.emit(self._doc.name)
-        return True
+            self.open_failed.emit(message)
+        else:
+            self._doc.set_image(loaded)
+            self._add_recent(path)
+            self.opened.emit(self._doc.name)
+        if then is not None:
+            then(loaded is not None)
 
     def paste(self) -> bool:
         """Open the image on the clipboard (pixels, an image file, or a path to one)."""
@@ -278,6 +346,7 @@ class DocumentFiles(QObject):
 
     def open_loaded(self, loaded: LoadedImage, name: str) -> None:
         """Start editing pixels that have no file (pasted, recovered); no prompt."""
+        self.cancel_open()  # a file still decoding would replace these pixels
         self._doc.set_image(loaded, name)
         self.opened.emit(self._doc.name)
 
@@ -296,26 +365,6 @@ class DocumentFiles(QObject):
 
     def _limit(self) -> dict[str, int]:
         return {} if self._max_pixels is None else {"max_pixels": self._max_pixels}
-
-    def _load(self, read: Callable[[], LoadedImage], title: str) -> LoadedImage | None:
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            start = time.perf_counter()
-            loaded = read()
-            log.info("loaded %s in %.2f s", loaded.path or "image", time.perf_counter() - start)
-            return loaded
-        except ImageError as e:
-            log.warning("%s", e)
-            QApplication.restoreOverrideCursor()
-            QMessageBox.warning(self._window, title, str(e))
-            return None
-        except MemoryError:
-            QApplication.restoreOverrideCursor()
-            QMessageBox.warning(self._window, title, "Not enough memory to open this image.")
-            return None
-        finally:
-            if QApplication.overrideCursor() is not None:
-                QApplication.restoreOverrideCursor()
 
     # -- saving --------------------------------------------------------------------------
 
@@ -449,6 +498,22 @@ class DocumentFiles(QObject):
         if not self._doc.has_image():
             return False
         return self._write(path, quality, keep_metadata, mark_saved=False)
+
+
+def _read(path: Path, limit: dict[str, int]) -> LoadedImage:
+    """load_image for a pool thread: every failure becomes an ImageError with a one-line message."""
+    start = time.perf_counter()
+    try:
+        loaded = load_image(path, **limit)
+    except ImageError:
+        raise
+    except MemoryError:
+        raise ImageError(f"{path.name}: not enough memory to open this image") from None
+    except Exception as exc:  # a decoder bug must not read as "Export failed" or go unexplained
+        log.exception("opening %s failed", path)
+        raise ImageError(f"{path.name}: {type(exc).__name__}: {exc}") from exc
+    log.info("loaded %s in %.2f s", path, time.perf_counter() - start)
+    return loaded
 
 
 def _frozen(array: NDArray[np.uint8]) -> NDArray[np.uint8]:

@@ -111,10 +111,11 @@ class MainWindow(QMainWindow):
         if not self.files.confirm_discard("closing"):
             event.ignore()
             return
+        self.files.cancel_open()  # a file still decoding must not land in a closed window
         self.presentation.set_active(False)  # so the gallery's own thumbnail size is saved
         self.settings.window_state = (self.saveGeometry(), self.saveState())
         self.controller.shutdown()
-        # Exports run on the global pool and report to this window: let them finish first.
+        # Exports and opens run on the global pool and report to this window: let them finish first.
         QThreadPool.globalInstance().waitForDone()
         QApplication.instance().removeEventFilter(self)
         self.settings.thumbnail_size = self.gallery.thumbnail_size()

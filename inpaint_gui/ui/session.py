@@ -269,8 +269,17 @@ class SessionAutosave:
         self.store.close()
 
     def offer_recovery(self) -> bool:
-        """Ask about each session left by a process that died; True if one was recovered."""
-        for folder in SessionStore.orphans(self._root):
+        """Ask about each session left by a process that died; True if one was recovered or is reopening.
+
+        A session of an image file reopens the file in the background (see
+        DocumentFiles.open_path) and replays its fills and mask once it is open;
+        if the file cannot be opened, the next orphaned session is offered.
+        """
+        return self._offer(list(SessionStore.orphans(self._root)))
+
+    def _offer(self, folders: list[Path]) -> bool:
+        while folders:
+            folder = folders.pop(0)
             try:
                 state = SessionStore.load(folder)
             except ValueError as e:
@@ -287,22 +296,37 @@ class SessionAutosave:
             if answer != QMessageBox.StandardButton.Yes:
                 SessionStore.discard(folder)
                 continue
-            if self._restore(state):
-                SessionStore.discard(folder)
-                self.save_now()
+            if self._restore(state, folder, folders):
                 return True
         return False
 
-    def _restore(self, state: SessionState) -> bool:
-        window = self._window
-        files = window.files
+    def _restore(self, state: SessionState, folder: Path, rest: list[Path]) -> bool:
+        """Start restoring state; False when it cannot (the caller then offers the next session)."""
+        files = self._window.files
         if state.image_path is not None:
-            if not files.open_path(state.image_path):
-                return False
-        elif state.image is not None:
-            files.open_loaded(LoadedImage(state.image, None, None, None, None, "session"), "Recovered image")
-        else:
+
+            def opened(ok: bool) -> None:
+                if ok and self._replay(state):
+                    self._recovered(folder)
+                else:
+                    self._offer(rest)
+
+            return files.open_path(state.image_path, then=opened)
+        if state.image is None:
             return False
+        files.open_loaded(LoadedImage(state.image, None, None, None, None, "session"), "Recovered image")
+        if not self._replay(state):
+            return False
+        self._recovered(folder)
+        return True
+
+    def _recovered(self, folder: Path) -> None:
+        SessionStore.discard(folder)
+        self.save_now()
+
+    def _replay(self, state: SessionState) -> bool:
+        """Re-apply the session's fills and mask to the image just opened; False if they no longer fit."""
+        window = self._window
         doc = window.document
         h, w = doc.rgb.shape[:2]
         if (w, h) != tuple(state.image_size):

@@ -82,6 +82,12 @@ def window(qtbot, tmp_path: Path, dialogs: Dialogs) -> Iterator[MainWindow]:
     assert w.controller.worker_thread() is None, "closing the window must stop the generation thread"
 
 
+def _open(qtbot, window: MainWindow, path: Path) -> None:
+    """Open path and wait until it is shown (files are decoded off the GUI thread)."""
+    with qtbot.waitSignal(window.files.opened, timeout=TIMEOUT_MS):
+        assert window.files.open_path(path)
+
+
 def _paint_rect(window: MainWindow, x0: float, y0: float, x1: float, y1: float) -> None:
     window.document.edit_mask("test", lambda m: m.rectangle((x0, y0), (x1, y1)))
 
@@ -92,14 +98,15 @@ def _generate(qtbot, window: MainWindow) -> None:
 
 
 def test_open_shows_the_image_and_a_bad_file_shows_an_error(qtbot, window, dialogs, photo, tmp_path):
-    assert window.files.open_path(photo)
+    _open(qtbot, window, photo)
     assert window.canvas.has_image() and window.document.name == "photo.png"
     assert "photo.png" in window.windowTitle()
     assert str(photo.resolve()) in window.settings.recent_files
 
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 definitely not a jpeg")
-    assert not window.files.open_path(broken)
+    with qtbot.waitSignal(window.files.open_failed, timeout=TIMEOUT_MS):
+        window.files.open_path(broken)
     (warning,) = dialogs.texts("warning")
     assert "broken.jpg" in warning
     assert window.document.name == "photo.png"  # the open image is untouched
@@ -109,7 +116,7 @@ def test_open_shows_the_image_and_a_bad_file_shows_an_error(qtbot, window, dialo
 
 
 def test_painting_on_the_canvas_then_undo_and_redo(qtbot, window, photo):
-    window.files.open_path(photo)
+    _open(qtbot, window, photo)
     canvas = window.canvas
     assert canvas.zoom() != pytest.approx(1.0)
     window.actions.brush_spin.setValue(10)
@@ -131,7 +138,7 @@ def test_painting_on_the_canvas_then_undo_and_redo(qtbot, window, photo):
 
 
 def test_generate_apply_changes_only_masked_pixels_and_undo_restores(qtbot, window, photo):
-    window.files.open_path(photo)
+    _open(qtbot, window, photo)
     before = np.array(window.document.rgb)
     _paint_rect(window, 30, 20, 70, 50)
     mask = window.document.mask_doc.copy()
@@ -168,7 +175,7 @@ def test_real_pluralistic_engine_streams_candidates_into_the_gallery(qtbot, wind
     window.settings.n_candidates = 3
     with qtbot.waitSignal(window.controller.engine_ready, timeout=60_000):
         window.rounds.load_engine("pluralistic", str(ckpt))
-    window.files.open_path(photo)
+    _open(qtbot, window, photo)
     _paint_rect(window, 40, 30, 80, 60)
     arrivals = []
     window.controller.candidate_ready.connect(lambda *_: arrivals.append(len(window.gallery.candidates())))
@@ -204,7 +211,7 @@ def test_closing_while_generating_exits_cleanly(qtbot, window, photo, monkeypatc
     monkeypatch.setitem(registry._BUILDERS, "test-slow", ("Slow", False, lambda ckpt, dev: engine))
     with qtbot.waitSignal(window.controller.engine_ready, timeout=TIMEOUT_MS):
         window.rounds.load_engine("test-slow", None)
-    window.files.open_path(photo)
+    _open(qtbot, window, photo)
     _paint_rect(window, 30, 20, 70, 50)
     window.actions.generate.trigger()
     assert engine.started.wait(10)
@@ -218,7 +225,7 @@ def test_escape_cancels_generation(qtbot, window, photo, monkeypatch):
     monkeypatch.setitem(registry._BUILDERS, "test-slow", ("Slow", False, lambda ckpt, dev: engine))
     with qtbot.waitSignal(window.controller.engine_ready, timeout=TIMEOUT_MS):
         window.rounds.load_engine("test-slow", None)
-    window.files.open_path(photo)
+    _open(qtbot, window, photo)
     _paint_rect(window, 30, 20, 70, 50)
     window.actions.generate.trigger()
     assert engine.started.wait(10)
@@ -228,7 +235,7 @@ def test_escape_cancels_generation(qtbot, window, photo, monkeypatch):
 
 
 def test_closing_with_unsaved_fills_prompts(qtbot, window, dialogs, photo):
-    window.files.open_path(photo)
+    _open(qtbot, window, photo)
     _paint_rect(window, 30, 20, 70, 50)
     assert window.files.confirm_discard("closing")  # a mask alone is not worth a prompt (autosave keeps it)
     assert not dialogs.asked
@@ -243,7 +250,7 @@ def test_closing_with_unsaved_fills_prompts(qtbot, window, dialogs, photo):
 
 
 def test_opening_another_image_with_unsaved_fills_prompts(qtbot, window, dialogs, photo, tmp_path):
-    window.files.open_path(photo)
+    _open(qtbot, window, photo)
     _paint_rect(window, 30, 20, 70, 50)
     _generate(qtbot, window)
     window.rounds.apply(0)
@@ -253,12 +260,12 @@ def test_opening_another_image_with_unsaved_fills_prompts(qtbot, window, dialogs
     assert not window.files.open_path(other)
     assert window.document.name == "photo.png"
     dialogs.answer = QMessageBox.StandardButton.Discard
-    assert window.files.open_path(other)
+    _open(qtbot, window, other)
     assert window.document.name == "other.png"
 
 
 def test_save_as_never_overwrites_the_original_silently(qtbot, window, dialogs, photo, tmp_path):
-    window.files.open_path(photo)
+    _open(qtbot, window, photo)
     original_bytes = photo.read_bytes()
     _paint_rect(window, 30, 20, 70, 50)
     _generate(qtbot, window)
@@ -292,7 +299,7 @@ def test_export_jpeg_keeps_the_colour_profile(qtbot, window, tmp_path):
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     path = tmp_path / "with_icc.png"
     Image.fromarray(np.full((20, 30, 3), 120, np.uint8)).save(path, icc_profile=icc)
-    window.files.open_path(path)
+    _open(qtbot, window, path)
     out = tmp_path / "out.jpg"
     assert window.files.export_image(out, quality=80, keep_metadata=True)
     with Image.open(out) as im:
@@ -322,7 +329,7 @@ def test_drop_and_paste_open_images(qtbot, window, photo):
 
 
 def test_crash_recovery_offers_the_autosaved_session(qtbot, window, dialogs, photo, tmp_path):
-    window.files.open_path(photo)
+    _open(qtbot, window, photo)
     _paint_rect(window, 30, 20, 70, 50)
     _generate(qtbot, window)
     window.rounds.apply(0)
@@ -341,7 +348,8 @@ def test_crash_recovery_offers_the_autosaved_session(qtbot, window, dialogs, pho
     qtbot.addWidget(second)
     dialogs.answer = QMessageBox.StandardButton.Yes
     try:
-        assert second.autosave.offer_recovery()
+        with qtbot.waitSignal(second.files.opened, timeout=TIMEOUT_MS):
+            assert second.autosave.offer_recovery()
         assert "photo.png" in dialogs.texts("question")[-1]
         assert np.array_equal(np.asarray(second.document.rgb), expected_rgb)
         assert np.array_equal(second.document.mask_doc.mask, expected_mask)
@@ -356,7 +364,7 @@ def test_crash_recovery_offers_the_autosaved_session(qtbot, window, dialogs, pho
 
 
 def test_compare_key_presentation_mode_and_tools(qtbot, window, photo):
-    window.files.open_path(photo)
+    _open(qtbot, window, photo)
     canvas = window.canvas
     canvas.setFocus()
     qtbot.keyPress(canvas, Qt.Key.Key_Backslash)
@@ -385,7 +393,7 @@ def test_compare_key_presentation_mode_and_tools(qtbot, window, photo):
 
 
 def test_generate_without_a_mask_says_what_to_do(qtbot, window, photo):
-    window.files.open_path(photo)
+    _open(qtbot, window, photo)
     window.actions.generate.trigger()
     assert "Paint over" in window.statusBar().currentMessage()
     assert window.controller.current_request is None
@@ -404,7 +412,7 @@ def test_window_module_does_not_import_torch():
 def test_export_candidates_and_contact_sheet_from_the_window(
     qtbot, window, dialogs, photo, tmp_path, monkeypatch
 ):
-    window.files.open_path(photo)
+    _open(qtbot, window, photo)
     _paint_rect(window, 30, 20, 70, 50)
     _generate(qtbot, window)
     out = tmp_path / "exported"
@@ -452,7 +460,7 @@ def test_space_pans_the_canvas_under_the_pointer_even_when_the_gallery_has_focus
     from PySide6.QtGui import QCursor
     from PySide6.QtWidgets import QListWidget
 
-    window.files.open_path(photo)
+    _open(qtbot, window, photo)
     canvas = window.canvas
     centre = canvas.mapToGlobal(canvas.rect().center())
     QCursor.setPos(centre)
@@ -474,7 +482,7 @@ def test_space_pans_the_canvas_under_the_pointer_even_when_the_gallery_has_focus
 
 
 def test_the_document_image_is_frozen_so_requests_share_it(qtbot, window, photo):
-    window.files.open_path(photo)
+    _open(qtbot, window, photo)
     first = window.document.rgb
     assert not first.flags.writeable and first.base is None
     _paint_rect(window, 30, 20, 70, 50)
