@@ -180,10 +180,7 @@ class ImageDocument(QObject):
             self._fills.append(fill)
         elif self._fills and self._fills[-1] is fill:
             self._fills.pop()
-        same = len(self._fills) == len(self._saved) and all(
-            a is b for a, b in zip(self._fills, self._saved, strict=True)
-        )
-        self._set_modified(not same)
+        self._set_modified(not same_fills(self._fills, self._saved))
         self.image_changed.emit(fill.box)
         self.edited.emit()
 
@@ -262,13 +259,17 @@ class DocumentFiles(QObject):
             return False
         open_id = self._open_id
         limit = self._limit()
+        fills_before = list(self._doc.fills)  # what the user agreed to replace
 
         def job() -> LoadedImage:  # pool thread
             return _read(path, limit)
 
         task = ExportTask(job, self)
-        task.finished.connect(lambda loaded: self._on_open_done(open_id, path, loaded, None, then))
-        task.failed.connect(lambda message: self._on_open_done(open_id, path, None, message, then))
+        def done(loaded: LoadedImage | None, error: str | None) -> None:
+            self._on_open_done(open_id, path, loaded, error, then, fills_before)
+
+        task.finished.connect(lambda loaded: done(loaded, None))
+        task.failed.connect(lambda message: done(None, message))
         task.finished.connect(task.deleteLater)
         task.failed.connect(task.deleteLater)
         self._opening = task
@@ -292,11 +293,19 @@ class DocumentFiles(QObject):
         loaded: object,
         error: str | None,
         then: Callable[[bool], None] | None,
+        fills_before: list[AppliedFill],
     ) -> None:
         if open_id != self._open_id:
             log.info("dropped the stale result of opening %s", path)
             return
         self._opening = None
+        changed = not same_fills(self._doc.fills, fills_before)
+        if loaded is not None and changed and not self.confirm_discard("opening another image"):
+            # A fill was applied or undone while the file decoded: ask again before replacing it.
+            self.message.emit("")
+            if then is not None:
+                then(False)
+            return
         self._open_finished(path, loaded if isinstance(loaded, LoadedImage) else None, error, then)
 
     def _open_finished(
@@ -520,3 +529,8 @@ def _frozen(array: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """Mark an array nobody else holds as read-only."""
     array.flags.writeable = False
     return array
+
+
+def same_fills(a: Sequence[AppliedFill], b: Sequence[AppliedFill]) -> bool:
+    """The same fill objects in the same order (by identity: a freed fill's id() is reused)."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))

@@ -156,3 +156,27 @@ def test_a_decoder_crash_becomes_a_one_line_message(qtbot, files, warnings, monk
         files.open_path(_image(tmp_path / "huge.png", 1))
     assert warnings == ["huge.png: not enough memory to open this image"]
     assert not files._doc.has_image()
+
+
+def test_a_fill_applied_while_decoding_is_asked_about_again(qtbot, files, loader, tmp_path, monkeypatch):
+    photo = _image(tmp_path / "photo.png", 50)
+    with qtbot.waitSignal(files.opened, timeout=TIMEOUT_MS):
+        files.open_path(photo)
+    other = _image(tmp_path / "other.png", 9)
+    gate = loader.hold(other)
+    asked: list[str] = []
+
+    def cancel(*args, **kwargs):
+        asked.append(args[2])
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(cancel))
+    assert files.open_path(other)  # nothing unsaved yet: no question
+    qtbot.waitUntil(lambda: loader.started[-1:] == ["other.png"], timeout=TIMEOUT_MS)
+    mask = np.zeros((20, 30), bool)
+    mask[5:10, 5:10] = True
+    files._doc.apply_fill(np.full((20, 30, 3), 255, np.uint8), mask, seed=1)  # during the decode
+    gate.set()
+    assert QThreadPool.globalInstance().waitForDone(TIMEOUT_MS)
+    qtbot.waitUntil(lambda: len(asked) == 1, timeout=TIMEOUT_MS)
+    assert files._doc.name == "photo.png" and files._doc.is_modified()  # the fill was kept
