@@ -232,7 +232,10 @@ class MaskCanvas(QWidget):
             return
         self._fitted = False
         self._offset += QPointF(dx, dy)
-        if abs(dx - round(dx)) < 1e-9 and abs(dy - round(dy)) < 1e-9:
+        whole = abs(dx - round(dx)) < 1e-9 and abs(dy - round(dy)) < 1e-9
+        # scroll() would also move what is drawn at fixed screen places (the "Original" label,
+        # a rubber band in progress), leaving trails: repaint everything then.
+        if whole and not self._compare and self._gesture is None:
             self.scroll(round(dx), round(dy))  # moves what is drawn, repaints only the exposed strips
         else:
             self.update()
