@@ -206,7 +206,8 @@ class SlowEngine(Engine):
             yield np.full(image.shape, seed % 256, np.uint8)
 
 
-def test_closing_while_generating_exits_cleanly(qtbot, window, photo, monkeypatch):
+def _start_slow_generation(qtbot, window: MainWindow, photo: Path, monkeypatch) -> SlowEngine:
+    """Open photo, paint a hole and start a generation that is still running when this returns."""
     engine = SlowEngine()
     monkeypatch.setitem(registry._BUILDERS, "test-slow", ("Slow", False, lambda ckpt, dev: engine))
     with qtbot.waitSignal(window.controller.engine_ready, timeout=TIMEOUT_MS):
@@ -215,20 +216,18 @@ def test_closing_while_generating_exits_cleanly(qtbot, window, photo, monkeypatc
     _paint_rect(window, 30, 20, 70, 50)
     window.actions.generate.trigger()
     assert engine.started.wait(10)
+    return engine
+
+
+def test_closing_while_generating_exits_cleanly(qtbot, window, photo, monkeypatch):
+    _start_slow_generation(qtbot, window, photo, monkeypatch)
     thread = window.controller.worker_thread()
     assert window.close()
     assert thread.isFinished()
 
 
 def test_escape_cancels_generation(qtbot, window, photo, monkeypatch):
-    engine = SlowEngine()
-    monkeypatch.setitem(registry._BUILDERS, "test-slow", ("Slow", False, lambda ckpt, dev: engine))
-    with qtbot.waitSignal(window.controller.engine_ready, timeout=TIMEOUT_MS):
-        window.rounds.load_engine("test-slow", None)
-    _open(qtbot, window, photo)
-    _paint_rect(window, 30, 20, 70, 50)
-    window.actions.generate.trigger()
-    assert engine.started.wait(10)
+    _start_slow_generation(qtbot, window, photo, monkeypatch)
     with qtbot.waitSignal(window.controller.request_cancelled, timeout=TIMEOUT_MS):
         window.actions.cancel.trigger()
     assert len(window.gallery.candidates()) < 6
