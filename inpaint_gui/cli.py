@@ -29,6 +29,7 @@ from inpaint_gui.core.image_io import (
     load_mask,
     parse_max_pixels,
     raise_pillow_limit,
+    same_file,
     save_image,
 )
 from inpaint_gui.engine import Engine, available_engines, load_engine
@@ -215,7 +216,7 @@ def _check_outputs(job: FillJob, names: list[str], overwrite: bool) -> None:
         target = job.outdir / name
         if not target.exists():
             continue
-        if any(_same_file(target, p) for p in (job.image, job.mask)):
+        if any(same_file(target, p) for p in (job.image, job.mask)):
             raise ImageError(f"{target}: is an input file; refusing to overwrite it")
         if not overwrite:
             raise ImageError(f"{target}: already exists; pass --overwrite to replace it")
@@ -371,13 +372,6 @@ def _checkpoint_of(engine: Engine) -> str | None:
 
 def _finite(x: float) -> float | None:
     return round(float(x), 6) if math.isfinite(x) else None
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def _error(message: str, progress: bool = False) -> None:

@@ -13,11 +13,11 @@ class InputError(ValueError):
 def check_image_and_mask(image: NDArray[np.uint8], mask: NDArray[np.bool_]) -> None:
     """Raise InputError unless image is uint8 (H, W, 3) RGB and mask is bool (H, W) of the same size."""
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
-        raise InputError(f"image must be a uint8 numpy array, got {_describe(image)}")
+        raise InputError(f"image must be a uint8 numpy array, got {describe(image)}")
     if image.ndim != 3 or image.shape[2] != 3:
         raise InputError(f"image must have shape (H, W, 3) RGB, got {image.shape}")
     if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
-        raise InputError(f"mask must be a bool numpy array, got {_describe(mask)}")
+        raise InputError(f"mask must be a bool numpy array, got {describe(mask)}")
     if mask.ndim != 2:
         raise InputError(f"mask must have shape (H, W), got {mask.shape}")
     if mask.shape != image.shape[:2]:
@@ -44,7 +44,8 @@ def mask_bbox(mask: NDArray[np.bool_]) -> tuple[int, int, int, int] | None:
     return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
-def _describe(x: object) -> str:
+def describe(x: object) -> str:
+    """A value's type and, for arrays, dtype and shape: for error messages."""
     if isinstance(x, np.ndarray):
         return f"array of {x.dtype} with shape {x.shape}"
     return type(x).__name__

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import ExifTags, Image, UnidentifiedImageError
 
+from inpaint_gui.core.compose import describe
 from inpaint_gui.core.files import atomic_write
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,7 @@ def save_image(
     if not 1 <= quality <= 100:
         raise ImageError(f"{path}: quality must be between 1 and 100, got {quality}")
     if not overwrite:
-        if any(_same_file(path, Path(p)) for p in protect):
+        if any(same_file(path, Path(p)) for p in protect):
             raise ImageError(f"{path}: is the input file; refusing to overwrite it unless asked to")
         if path.exists():
             raise ImageError(f"{path}: already exists; refusing to overwrite it unless asked to")
@@ -358,25 +359,20 @@ def _mask_from(im: Image.Image) -> NDArray[np.bool_]:
 
 def _check_pixels(path: Path, rgb: NDArray[np.uint8], alpha: NDArray[np.uint8] | None) -> None:
     if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise ImageError(f"{path}: pixels must be a uint8 (H, W, 3) RGB array, got {_describe(rgb)}")
+        raise ImageError(f"{path}: pixels must be a uint8 (H, W, 3) RGB array, got {describe(rgb)}")
     if rgb.shape[0] < 1 or rgb.shape[1] < 1:
         raise ImageError(f"{path}: cannot write an empty image")
     if alpha is not None and (
         not isinstance(alpha, np.ndarray) or alpha.dtype != np.uint8 or alpha.shape != rgb.shape[:2]
     ):
         raise ImageError(
-            f"{path}: alpha must be a uint8 array of shape {rgb.shape[:2]}, got {_describe(alpha)}"
+            f"{path}: alpha must be a uint8 array of shape {rgb.shape[:2]}, got {describe(alpha)}"
         )
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
+    """Both paths name one existing file (by inode; by resolved path if that cannot be checked)."""
     try:
         return a.exists() and b.exists() and os.path.samefile(a, b)
     except OSError:
         return a.resolve() == b.resolve()
-
-
-def _describe(x: object) -> str:
-    if isinstance(x, np.ndarray):
-        return f"{x.dtype} array of shape {x.shape}"
-    return type(x).__name__
