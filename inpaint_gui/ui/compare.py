@@ -211,11 +211,14 @@ class CompareView(QWidget):
             self._draw_label(painter, cell, label, entry >= 0 and entry == self._selected)
             painter.restore()
 
-    def _draw_part(self, painter: QPainter, cell: QRect, pixmap: QPixmap, top: int, left: int,
-                   pw: int, ph: int) -> None:
+    def _draw_part(
+        self, painter: QPainter, cell: QRect, pixmap: QPixmap, top: int, left: int, pw: int, ph: int
+    ) -> None:
         """Draw only the visible part of a pixmap placed at (top, left) in image coordinates."""
-        view = QRectF(self._to_image(cell, QPointF(cell.topLeft())),
-                      self._to_image(cell, QPointF(cell.bottomRight()) + QPointF(1, 1)))
+        view = QRectF(
+            self._to_image(cell, QPointF(cell.topLeft())),
+            self._to_image(cell, QPointF(cell.bottomRight()) + QPointF(1, 1)),
+        )
         source = view.intersected(QRectF(left, top, pw, ph))
         if source.isEmpty():
             return

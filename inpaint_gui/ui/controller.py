@@ -249,7 +249,6 @@ class GenerationController(QObject):
             self.busy_changed.emit(busy)
 
 
-
 def _frozen(array: object) -> bool:
     """True for an array nobody can write to: it and every array it views are read-only.
 

@@ -265,6 +265,7 @@ class DocumentFiles(QObject):
             return _read(path, limit)
 
         task = ExportTask(job, self)
+
         def done(loaded: LoadedImage | None, error: str | None) -> None:
             self._on_open_done(open_id, path, loaded, error, then, fills_before)
 

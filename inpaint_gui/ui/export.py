@@ -82,8 +82,15 @@ def export_candidates(
     records = []
     for number, cand in zip(numbers, candidates, strict=True):
         path = _free_path(folder / candidate_filename(stem, number, cand.seed, ext))
-        save_image(path, cand.image, alpha=alpha, icc_profile=icc_profile, exif=exif, quality=quality,
-                   protect=protect)
+        save_image(
+            path,
+            cand.image,
+            alpha=alpha,
+            icc_profile=icc_profile,
+            exif=exif,
+            quality=quality,
+            protect=protect,
+        )
         written.append(path)
         records.append(
             {
@@ -218,8 +225,9 @@ def export_candidates_dialog(
     protect = [source] if source else []
 
     def job() -> list[Path]:
-        return export_candidates(cands, folder, stem, numbers=numbers, icc_profile=icc_profile, exif=exif,
-                                 protect=protect)
+        return export_candidates(
+            cands, folder, stem, numbers=numbers, icc_profile=icc_profile, exif=exif, protect=protect
+        )
 
     return _start_with_feedback(ExportTask(job, parent), parent, "the candidates")
 
@@ -253,7 +261,15 @@ def export_contact_sheet_dialog(
     mask_copy = None if mask is None else mask.copy()
 
     def job() -> Path:
-        return export_contact_sheet(cands, path, original=original, mask=mask_copy, title=title,
-                                    numbers=numbers, overwrite=True, protect=protect)
+        return export_contact_sheet(
+            cands,
+            path,
+            original=original,
+            mask=mask_copy,
+            title=title,
+            numbers=numbers,
+            overwrite=True,
+            protect=protect,
+        )
 
     return _start_with_feedback(ExportTask(job, parent), parent, "the contact sheet")

@@ -101,8 +101,16 @@ def test_wheel_zoom_is_shared(qtbot, scene) -> None:
     from PySide6.QtGui import QWheelEvent
 
     pos = QPointF(view._cells()[1][1].center())
-    event = QWheelEvent(pos, view.mapToGlobal(pos), QPoint(), QPoint(0, 120), Qt.MouseButton.NoButton,
-                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    event = QWheelEvent(
+        pos,
+        view.mapToGlobal(pos),
+        QPoint(),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     view.wheelEvent(event)
     assert view.zoom() == pytest.approx(before * 1.25)
 

@@ -119,7 +119,11 @@ def test_dialog_disables_unavailable_engine_with_reason(qtbot, ini, tmp_path) ->
     dialog.accept()
     t = _settings(ini)
     assert (t.engine, t.checkpoint, t.n_candidates, t.seed_mode, t.seed) == (
-        "pluralistic", str(ckpt), 4, "fixed", 77
+        "pluralistic",
+        str(ckpt),
+        4,
+        "fixed",
+        77,
     )
 
 
