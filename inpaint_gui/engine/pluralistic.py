@@ -151,11 +151,18 @@ def inference_state_dict(generator: PluralisticGenerator) -> dict[str, torch.Ten
 def save_random_release(
     path: str | Path, config: PluralisticConfig = TINY_CONFIG, seed: int = 0, resolution: int = 64
 ) -> Path:
-    """A randomly initialised release checkpoint, written by the real saver (tests, plumbing demos)."""
+    """A randomly initialised release checkpoint, written by the real saver (tests, plumbing demos).
+
+    A prefill network's correction gains start at 0 (its output would be the fill alone); here
+    they are 1, so candidates differ as they do in a trained one.
+    """
     torch.manual_seed(seed)
     generator = PluralisticGenerator(
         PluralisticConfig.from_dict({**config.to_dict(), "spectral_norm": False})
     )
+    if generator.decoder.prefill_gain is not None:
+        with torch.no_grad():
+            generator.decoder.prefill_gain.fill_(1.0)
     info = ReleaseInfo(
         engine=PluralisticEngine.name,
         model_config=generator.config.to_dict(),

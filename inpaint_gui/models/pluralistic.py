@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from inpaint_gui.models.config import PluralisticConfig
-from inpaint_gui.models.layers import ResBlock, ShortLongAttention, Up, act, conv
+from inpaint_gui.models.layers import ResBlock, ShortLongAttention, Up, act, conv, push_pull_fill
 
 MIN_STD = 1e-4
 
@@ -26,6 +26,7 @@ class Encoded:
     context: torch.Tensor  # [N, channels[-1], h, w], input to the decoder beside z
     prior_mu: torch.Tensor  # [N, z, h, w]
     prior_std: torch.Tensor  # [N, z, h, w]
+    prefill: torch.Tensor | None = None  # [N, 3, H, W] push-pull fill of the hole (config.prefill)
 
 
 class Encoder(nn.Module):
@@ -37,8 +38,12 @@ class Encoder(nn.Module):
         self.stem = conv(4, ch[0], 3, sn=sn)
         self.blocks = nn.ModuleList(ResBlock(ch[i - 1], ch[i], down=True, sn=sn) for i in range(1, len(ch)))
 
-    def forward(self, image: torch.Tensor, visible: torch.Tensor) -> list[torch.Tensor]:
-        x = self.stem(torch.cat([image * visible, visible], dim=1))
+    def forward(
+        self, image: torch.Tensor, visible: torch.Tensor, fill: torch.Tensor | None = None
+    ) -> list[torch.Tensor]:
+        """fill, if given, stands in for the pixels that are not visible (else they are zero)."""
+        seen = image * visible if fill is None else image * visible + fill * (1 - visible)
+        x = self.stem(torch.cat([seen, visible], dim=1))
         feats = [x]
         for block in self.blocks:
             x = block(x)
@@ -89,6 +94,9 @@ class Decoder(nn.Module):
             }
         )
         self.to_full = nn.Sequential(act(), conv(ch[1], 3 * 4, 3, sn=sn), nn.PixelShuffle(2))
+        # With prefill, output = fill + gain * correction; gain[0] is the full-size output's,
+        # gain[level] that of level `level`. Zero at first, so training starts from the fill.
+        self.prefill_gain = nn.Parameter(torch.zeros(cfg.output_levels)) if cfg.prefill else None
 
     def forward(
         self,
@@ -110,9 +118,18 @@ class Decoder(nn.Module):
                 hole = F.adaptive_max_pool2d(mask, x.shape[-2:])
                 x = self.attention(x, enc.features[level], hole)
             if all_levels and str(level) in self.to_rgb:
-                outputs.append(torch.tanh(self.to_rgb[str(level)](x)))
-        outputs.append(torch.tanh(self.to_full(x)))
+                outputs.append(self._image(self.to_rgb[str(level)](x), enc.prefill, level, n))
+        outputs.append(self._image(self.to_full(x), enc.prefill, 0, n))
         return outputs
+
+    def _image(self, raw: torch.Tensor, fill: torch.Tensor | None, level: int, n: int) -> torch.Tensor:
+        if self.prefill_gain is None:
+            return torch.tanh(raw)
+        if fill is None:
+            raise ValueError("this network starts from a prefill, but the encoding has none")
+        if fill.shape[-2:] != raw.shape[-2:]:
+            fill = F.interpolate(fill, size=raw.shape[-2:], mode="area")
+        return (fill.expand(n, -1, -1, -1) + self.prefill_gain[level] * raw).clamp(-1, 1)
 
 
 class PluralisticGenerator(nn.Module):
@@ -133,16 +150,19 @@ class PluralisticGenerator(nn.Module):
     def encode(self, image: torch.Tensor, mask: torch.Tensor) -> Encoded:
         """Generative path: features and conditional prior from the visible pixels."""
         self._check(image, mask)
-        feats = self.encoder(image, 1 - mask)
+        visible = 1 - mask
+        fill = push_pull_fill(image, visible) if self.config.prefill else None
+        feats = self.encoder(image, visible, fill)
         context, mu, std = self.prior(feats[-1])
-        return Encoded(feats, context, mu, std)
+        return Encoded(feats, context, mu, std, fill)
 
     def infer_posterior(self, image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Reconstructive path: q(z | I_c) from the hole content alone (training only)."""
         if self.posterior is None:
             raise RuntimeError("this generator was built without its posterior head (inference only)")
         self._check(image, mask)
-        feats = self.encoder(image, mask)
+        fill = push_pull_fill(image, mask) if self.config.prefill else None
+        feats = self.encoder(image, mask, fill)
         _, mu, std = self.posterior(feats[-1])
         return mu, std
 

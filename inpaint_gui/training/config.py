@@ -172,6 +172,10 @@ class RunConfig:
     sample_images: int = 6  # fixed validation images in the sample grid
     sample_candidates: int = 4
     val_data: str | None = None  # folder of validation images for the grid; default: training images
+    # A training checkpoint (or run folder: its newest) whose network weights a new run starts from;
+    # tensors whose name and shape match are taken, the rest keep their fresh initialisation, and
+    # the optimisers start fresh. For fine-tuning (another resolution, data set or model option).
+    init: str | None = None
 
     def __post_init__(self) -> None:
         _check(self.amp in AMP_MODES, f"run.amp must be one of {AMP_MODES}")

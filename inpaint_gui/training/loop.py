@@ -129,6 +129,10 @@ def _train(
         start = int(state["step"])
         _restore_rng(state, env, cfg)
         log.info("resumed %s at step %d", out, start)
+    elif cfg.run.init:
+        source_ckpt = runs.resolve_checkpoint(cfg.run.init)
+        fresh = task.init_networks(runs.load_checkpoint(source_ckpt, env.device)["task"])
+        log.info("networks start from %s; left as initialised: %s", source_ckpt, ", ".join(fresh) or "none")
     if env.main:
         runs.truncate_stats(out, start)  # drop what was logged after the checkpoint
     if env.distributed:

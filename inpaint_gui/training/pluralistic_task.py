@@ -49,8 +49,13 @@ class GeneratorStep(nn.Module):
                 enc.prior_mu + enc.prior_std * torch.randn_like(enc.prior_mu),
             ]
         )
+        fill = None if enc.prefill is None else torch.cat([enc.prefill, enc.prefill])
         both = Encoded(
-            [torch.cat([f, f]) for f in enc.features], torch.cat([enc.context, enc.context]), mu_q, std_q
+            [torch.cat([f, f]) for f in enc.features],
+            torch.cat([enc.context, enc.context]),
+            mu_q,
+            std_q,
+            fill,
         )
         outs = g.decode(z, both, torch.cat([mask, mask]), all_levels=True)
         return outs, mu_q, std_q, enc.prior_mu, enc.prior_std

@@ -84,6 +84,19 @@ class TrainTask(abc.ABC):
             for k, o in opts.items():
                 o.load_state_dict(state["optimizers"][k])
 
+    def init_networks(self, state: dict[str, Any]) -> list[str]:
+        """Start from another run's network weights: every tensor whose name and shape match is
+        copied; returns the names of this task's tensors left as initialised."""
+        saved = state["networks"]
+        fresh = []
+        for k, m in self.networks().items():
+            theirs = saved.get(k, {})
+            ours = m.state_dict()
+            take = {n: t for n, t in theirs.items() if n in ours and ours[n].shape == t.shape}
+            fresh += [f"{k}.{n}" for n in ours if n not in take]
+            m.load_state_dict({**ours, **take})
+        return fresh
+
 
 def make_task(cfg: TrainConfig, device: torch.device) -> TrainTask:
     """The training task of cfg.engine; raises ValueError listing the engines that can be trained."""

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -7,11 +9,13 @@ from inpaint_gui.core.compose import InputError
 from inpaint_gui.engine import Cancelled, load_engine
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    from inpaint_gui.engine.pluralistic import save_random_release
+@pytest.fixture(scope="module", params=["zero-hole", "prefill"])
+def engine(request, tmp_path_factory):
+    """Every guarantee holds for both kinds of network: hole given as zeros, or as a push-pull fill."""
+    from inpaint_gui.engine.pluralistic import TINY_CONFIG, save_random_release
 
-    path = save_random_release(tmp_path_factory.mktemp("e") / "tiny.safetensors")
+    config = dataclasses.replace(TINY_CONFIG, prefill=request.param == "prefill")
+    path = save_random_release(tmp_path_factory.mktemp("e") / "tiny.safetensors", config)
     return load_engine("pluralistic", checkpoint=path, device="cpu")
 
 
