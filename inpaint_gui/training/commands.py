@@ -7,9 +7,12 @@ Bad input prints one line to stderr and returns 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import signal
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -150,14 +153,32 @@ def _train(args: argparse.Namespace) -> int:
             return 0
         if not cfg.data.paths:
             return _fail("no training data: pass --data DIR (a folder of images or a shard)")
-        step = train(cfg, args.out, resume=args.resume, progress_bar=not args.no_progress)
+        with _stop_on_sigterm() as stop:
+            step = train(
+                cfg, args.out, resume=args.resume, progress_bar=not args.no_progress, should_stop=stop
+            )
     except (ValueError, RunError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         print(f"interrupted; continue with: inpaint train --out {args.out} --resume", file=sys.stderr)
         return 130
     print(f"{args.out}: step {step} of {cfg.steps}")
+    if step < cfg.steps:
+        print(f"stopped; continue with: inpaint train --out {args.out} --resume", file=sys.stderr)
     return 0
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm() -> Iterator[Callable[[], bool]]:
+    """`kill PID` ends training after the current step, with a checkpoint. A shell starts its
+    background jobs with Ctrl-C's SIGINT ignored, so this is how a run started with & or nohup
+    is stopped without losing the steps since its last checkpoint."""
+    requested: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: requested.append(signum))
+    try:
+        yield lambda: bool(requested)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _pack(args: argparse.Namespace) -> int:

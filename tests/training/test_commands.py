@@ -99,3 +99,31 @@ def test_bad_input_gives_one_line(tmp_path, capsys):
     assert main(["eval", "--images", str(tmp_path), "--masks", str(tmp_path), "-o", "r.json"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "holds no images" in err
+
+
+def test_sigterm_stops_a_background_run_with_a_checkpoint(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    data = write_images(tmp_path / "imgs", 6)
+    run = tmp_path / "run"
+    code = "import sys; from inpaint_gui.cli import main; sys.exit(main(sys.argv[1:]))"
+    args = ["train", "--data", str(data), "--out", str(run), "--steps", "100000", "--no-progress", *_sets()]
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (run / "stats.jsonl").exists() or not (run / "stats.jsonl").read_text().strip():
+            assert proc.poll() is None and time.monotonic() < deadline, "training did not start"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "continue with: inpaint train --out" in err
+    from inpaint_gui.training import runs
+
+    last = runs.read_stats(run)[-1]["step"]
+    assert runs.latest_checkpoint(run).name == f"step_{last:08d}.pt" and 1 <= last < 100000
