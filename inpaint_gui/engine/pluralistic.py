@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from numpy.typing import NDArray
+from torch import nn
 
 from inpaint_gui.engine.base import Engine
 from inpaint_gui.engine.checkpoint import (
@@ -153,16 +154,17 @@ def save_random_release(
 ) -> Path:
     """A randomly initialised release checkpoint, written by the real saver (tests, plumbing demos).
 
-    A prefill network's correction gains start at 0 (its output would be the fill alone); here
-    they are 1, so candidates differ as they do in a trained one.
+    A new prefill network's output layers are zero (it would give the fill alone); here they are
+    random too, so candidates differ as they do in a trained one.
     """
     torch.manual_seed(seed)
     generator = PluralisticGenerator(
         PluralisticConfig.from_dict({**config.to_dict(), "spectral_norm": False})
     )
-    if generator.decoder.prefill_gain is not None:
+    if generator.config.prefill:
         with torch.no_grad():
-            generator.decoder.prefill_gain.fill_(1.0)
+            for head in (*generator.decoder.to_rgb.values(), generator.decoder.to_full):
+                nn.init.normal_(head[1].weight, std=0.05)
     info = ReleaseInfo(
         engine=PluralisticEngine.name,
         model_config=generator.config.to_dict(),

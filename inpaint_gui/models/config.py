@@ -25,7 +25,7 @@ class PluralisticConfig:
     output_levels: int = 4  # training outputs: full size plus levels 1 .. output_levels-1
     spectral_norm: bool = False  # only for training; release weights have it folded in
     # Start the hole from a push-pull fill (layers.push_pull_fill) instead of zeros, and make every
-    # output that fill plus a learned correction (scaled by a gain that starts at 0): a new network
+    # output that fill plus a learned correction (from a zero-initialised layer): a new network
     # begins as good as a diffusion fill and learns structure and texture on top of it.
     prefill: bool = False
 

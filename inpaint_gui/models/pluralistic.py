@@ -87,16 +87,24 @@ class Decoder(nn.Module):
             self.blocks.append(ResBlock(ch[level], ch[level], sn=sn))
         self.attention = ShortLongAttention(ch[cfg.attention_level], ch[cfg.attention_level], sn=sn)
         # Extra outputs at levels 1 .. output_levels-1, for the multi-scale losses in training.
+        # With prefill each output is the fill plus a correction from a zero-initialised plain
+        # convolution without bias, so a new network starts as the fill, and the correction learns
+        # at the optimiser's full pace (a spectral-normed layer cannot start at zero).
+        self.prefill = cfg.prefill
         self.to_rgb = nn.ModuleDict(
             {
-                str(level): nn.Sequential(act(), conv(ch[level], 3, 3, sn=sn))
+                str(level): nn.Sequential(act(), self._head(ch[level], 3, sn))
                 for level in range(1, cfg.output_levels)
             }
         )
-        self.to_full = nn.Sequential(act(), conv(ch[1], 3 * 4, 3, sn=sn), nn.PixelShuffle(2))
-        # With prefill, output = fill + gain * correction; gain[0] is the full-size output's,
-        # gain[level] that of level `level`. Zero at first, so training starts from the fill.
-        self.prefill_gain = nn.Parameter(torch.zeros(cfg.output_levels)) if cfg.prefill else None
+        self.to_full = nn.Sequential(act(), self._head(ch[1], 3 * 4, sn), nn.PixelShuffle(2))
+
+    def _head(self, cin: int, cout: int, sn: bool) -> nn.Conv2d:
+        if not self.prefill:
+            return conv(cin, cout, 3, sn=sn)
+        layer = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+        nn.init.zeros_(layer.weight)
+        return layer
 
     def forward(
         self,
@@ -118,18 +126,18 @@ class Decoder(nn.Module):
                 hole = F.adaptive_max_pool2d(mask, x.shape[-2:])
                 x = self.attention(x, enc.features[level], hole)
             if all_levels and str(level) in self.to_rgb:
-                outputs.append(self._image(self.to_rgb[str(level)](x), enc.prefill, level, n))
-        outputs.append(self._image(self.to_full(x), enc.prefill, 0, n))
+                outputs.append(self._image(self.to_rgb[str(level)](x), enc.prefill, n))
+        outputs.append(self._image(self.to_full(x), enc.prefill, n))
         return outputs
 
-    def _image(self, raw: torch.Tensor, fill: torch.Tensor | None, level: int, n: int) -> torch.Tensor:
-        if self.prefill_gain is None:
+    def _image(self, raw: torch.Tensor, fill: torch.Tensor | None, n: int) -> torch.Tensor:
+        if not self.prefill:
             return torch.tanh(raw)
         if fill is None:
             raise ValueError("this network starts from a prefill, but the encoding has none")
         if fill.shape[-2:] != raw.shape[-2:]:
             fill = F.interpolate(fill, size=raw.shape[-2:], mode="area")
-        return (fill.expand(n, -1, -1, -1) + self.prefill_gain[level] * raw).clamp(-1, 1)
+        return (fill.expand(n, -1, -1, -1) + raw).clamp(-1, 1)
 
 
 class PluralisticGenerator(nn.Module):
