@@ -126,6 +126,9 @@ class LossConfig:
     adv_gen: float = 1.0  # adversarial loss of the generative path's output
     adv_local: float = 1.0  # local discriminator's share, relative to the global one
     coarse_weight: float = 0.5  # appearance loss weight of each coarser output scale
+    # Not in the paper: losses.texture_loss on both paths' composites (the fill's detail per
+    # pyramid band, matched to the photo's in the same hole; needs no pretrained network). 0 = off.
+    texture: float = 0.0
     # Fixed prior of the reconstructive path: std grows linearly with the hole's share of the image.
     prior_std_min: float = 0.5
     prior_std_max: float = 1.0

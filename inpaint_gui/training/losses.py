@@ -48,3 +48,40 @@ def pyramid(x: torch.Tensor, levels: int) -> list[torch.Tensor]:
     for _ in range(levels - 1):
         out.append(F.avg_pool2d(out[-1], 2))
     return out[::-1]
+
+
+def band_energy(image: torch.Tensor, hole: torch.Tensor, bands: int = 3) -> torch.Tensor:
+    """Mean absolute response of each Laplacian-pyramid band inside the hole: [N, bands].
+
+    Band k is level k minus its 2x-blurred, re-enlarged self (detail at 1/2**k scale), averaged
+    over colour channels and over the hole's pixels at that level. image: [N, 3, H, W]; hole:
+    [N, 1, H, W], 1 = hole. An image (or hole) too small for a band gives 0 there.
+    """
+    x, m = image.float(), hole.float()
+    out = []
+    for _ in range(bands):
+        if min(x.shape[-2:]) < 2:
+            out.append(x.new_zeros(x.shape[0]))
+            continue
+        down = F.avg_pool2d(x, 2, ceil_mode=True)
+        detail = (x - F.interpolate(down, size=x.shape[-2:], mode="bilinear", align_corners=False)).abs()
+        area = m.sum(dim=(1, 2, 3)).clamp_min(1.0)
+        out.append((detail.mean(dim=1, keepdim=True) * m).sum(dim=(1, 2, 3)) / area)
+        x, m = down, (F.avg_pool2d(m, 2, ceil_mode=True) > 0.5).float()
+    return torch.stack(out, dim=1)
+
+
+def texture_loss(
+    fake: torch.Tensor, real: torch.Tensor, hole: torch.Tensor, eps: float = 0.01
+) -> torch.Tensor:
+    """How far the fill's amount of detail, per pyramid band, is from the photo's in the same hole.
+
+    |log(eps + E_fake) - log(eps + E_real)| per image and band, averaged (E = band_energy). It
+    compares how much texture there is, not where, so it leaves candidates free to differ, and it
+    needs no pretrained network. A blurred fill scores high; so does one noisier than the photo.
+    eps (in [-1, 1] units, ~1.3 grey levels) keeps flat holes (sky) from dominating.
+    """
+    e_fake = band_energy(fake, hole)
+    with torch.no_grad():
+        e_real = band_energy(real, hole)
+    return (torch.log(eps + e_fake) - torch.log(eps + e_real)).abs().mean()

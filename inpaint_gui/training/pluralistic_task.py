@@ -132,8 +132,10 @@ class PluralisticTask(TrainTask):
         if logits_l is not None:
             adv_rec = adv_rec + lw.adv_local * L.g_loss(logits_l[:n], cfg.disc.gan_loss)
             adv_gen = adv_gen + lw.adv_local * L.g_loss(logits_l[n:], cfg.disc.gan_loss)
+        texture = L.texture_loss(fake, real2, mask2) if lw.texture > 0 else image.new_zeros(())
         total_g = (
-            lw.app_rec * app_rec
+            lw.texture * texture
+            + lw.app_rec * app_rec
             + lw.app_gen * app_gen
             + lw.kl_rec * kl_rec
             + lw.kl_gen * kl_gen
@@ -170,6 +172,7 @@ class PluralisticTask(TrainTask):
                 "app_gen": app_gen.detach(),
                 "kl_rec": kl_rec.detach(),
                 "kl_gen": kl_gen.detach(),
+                "texture": texture.detach(),
                 "adv_rec": adv_rec.detach(),
                 "adv_gen": adv_gen.detach(),
                 "d_total": loss_d.detach(),
