@@ -92,6 +92,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("--no-baselines", action="store_true", help="skip telea and navier-stokes")
+    p.add_argument(
+        "--grid", metavar="PNG", help="also write a grid: input, candidates, navier-stokes, original"
+    )
+    p.add_argument(
+        "--grid-rows", type=int, default=6, help="images in the grid, holes of 20%% and more (default 6)"
+    )
     p.add_argument("-o", "--output", required=True, metavar="REPORT.json")
     p.set_defaults(func=_eval)
 
@@ -274,6 +280,8 @@ def _eval(args: argparse.Namespace) -> int:
             baselines=not args.no_baselines,
             device=args.device,
             on_progress=progress,
+            grid=args.grid,
+            grid_rows=args.grid_rows,
         )
         for bar in bars.values():
             bar.close()
@@ -281,5 +289,5 @@ def _eval(args: argparse.Namespace) -> int:
     except (ValueError, CheckpointError, OSError) as exc:
         return _fail(str(exc))
     print(md_path.read_text())
-    print(f"wrote {json_path} and {md_path}")
+    print(f"wrote {json_path} and {md_path}" + (f" and {args.grid}" if args.grid else ""))
     return 0

@@ -34,6 +34,7 @@ from inpaint_gui.core import quality as q
 from inpaint_gui.engine import load_engine
 from inpaint_gui.training.data import list_images
 from inpaint_gui.training.masks import list_mask_files, read_mask
+from inpaint_gui.training.runs import grey_hole, tile_rows, write_png
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ _HIGHER_IS_BETTER = {
     "l1_hole": False,
 }
 _BAND_NAME = re.compile(r"^b(\d+)_")
+GRID_MIN_HOLE = 0.2  # the grid shows the holes the bars are about
 
 
 @dataclass(frozen=True)
@@ -171,14 +173,26 @@ def evaluate(
     baselines: bool = True,
     device: str = "auto",
     on_progress: Callable[[str, int, int], None] | None = None,
+    grid: str | Path | None = None,
+    grid_rows: int = 6,
 ) -> dict[str, Any]:
-    """Evaluate `engine` (and telea and navier-stokes) on paired images and masks; returns the report."""
+    """Evaluate `engine` (and telea and navier-stokes) on paired images and masks; returns the report.
+
+    With `grid`, also writes a PNG of the first `grid_rows` pairs whose hole is 20% or more: input
+    with the hole greyed, each candidate, navier-stokes (when baselines run) and the original.
+    """
     pairs = pair_images_and_masks(images_dir, masks_dir, limit)
     loaded = [(p, load_pair(p, resolution)) for p in pairs]
     data = [(p, x) for p, x in loaded if x is not None]
     if not data:
         raise ValueError("no usable image/mask pair")
     names = [engine] + ([b for b in BASELINES if b != engine] if baselines else [])
+    shown = (
+        [i for i, (_, (_, mask)) in enumerate(data) if mask.mean() >= GRID_MIN_HOLE][:grid_rows]
+        if grid
+        else []
+    )
+    grid_fills: dict[str, dict[int, list[NDArray[np.uint8]]]] = defaultdict(dict)
     report: dict[str, Any] = {
         "settings": {
             "images": str(images_dir),
@@ -205,6 +219,8 @@ def evaluate(
         for i, (pair, (image, mask)) in enumerate(data):
             fills = [c.image for c in eng.inpaint(image, mask, n=n, seed=seed)]
             candidates = len(fills)
+            if i in shown:
+                grid_fills[name][i] = fills
             by_band[pair.band].append(score_image(image, mask, fills))
             if on_progress is not None:
                 on_progress(name, i + 1, len(data))
@@ -217,6 +233,18 @@ def evaluate(
             "overall": aggregate(everything),
         }
         log.info("%s: %.2f s per image", name, seconds / len(data))
+    if grid and shown:
+        rows = []
+        for i in shown:
+            image, mask = data[i][1]
+            extra = grid_fills.get("navier-stokes", {}).get(i, [])
+            rows.append([grey_hole(image, mask), *grid_fills[engine][i], *extra, image])
+        size = rows[0][0].shape[1::-1]
+        rows = [
+            [t if t.shape[1::-1] == size else cv2.resize(t, size, interpolation=cv2.INTER_AREA) for t in r]
+            for r in rows
+        ]
+        write_png(Path(grid), tile_rows(rows))
     return report
 
 

@@ -114,17 +114,27 @@ def sample_grid(images: torch.Tensor, masks: torch.Tensor, fills: torch.Tensor, 
 
     images uint8 [N, 3, H, W], masks [N, 1, H, W], fills uint8 [N, C, 3, H, W] -> uint8 RGB grid.
     """
-    n, c = fills.shape[:2]
-    h, w = images.shape[2:]
     imgs = images.permute(0, 2, 3, 1).numpy()
     holes = masks[:, 0].numpy().astype(bool)
     cands = fills.permute(0, 1, 3, 4, 2).numpy()
-    cols = c + 2
-    grid = np.full((n * (h + pad) + pad, cols * (w + pad) + pad, 3), 255, np.uint8)
-    for i in range(n):
-        shown = imgs[i].copy()
-        shown[holes[i]] = (shown[holes[i]] // 4 + 128).astype(np.uint8)
-        row = [shown, *cands[i], imgs[i]]
+    return tile_rows(
+        [[grey_hole(img, hole), *c, img] for img, hole, c in zip(imgs, holes, cands, strict=True)], pad
+    )
+
+
+def grey_hole(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The image with its hole pixels washed out to light grey (how a grid shows the input)."""
+    shown = image.copy()
+    shown[hole] = (shown[hole] // 4 + 128).astype(np.uint8)
+    return shown
+
+
+def tile_rows(rows: list[list[np.ndarray]], pad: int = 2) -> np.ndarray:
+    """Equal-sized uint8 RGB tiles laid out row by row on white, `pad` pixels apart."""
+    h, w = rows[0][0].shape[:2]
+    cols = max(len(r) for r in rows)
+    grid = np.full((len(rows) * (h + pad) + pad, cols * (w + pad) + pad, 3), 255, np.uint8)
+    for i, row in enumerate(rows):
         for j, tile in enumerate(row):
             y, x = pad + i * (h + pad), pad + j * (w + pad)
             grid[y : y + h, x : x + w] = tile

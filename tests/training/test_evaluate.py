@@ -86,3 +86,18 @@ def test_eval_reports_every_field(eval_set, tmp_path):
     assert cells["SSIM"].startswith(f"{overall['mean']['ssim']:.3f}")
     assert cells["L1 hole"].startswith(f"{overall['mean']['l1_hole']:.3f}")
     assert cells["sharpness (magnitude)"] == f"{overall['sharpness_magnitude']:.2f}"
+
+
+def test_grid_shows_large_holes_with_candidates_navier_stokes_and_original(eval_set, tmp_path):
+    images, masks = eval_set
+    ckpt = save_random_release(tmp_path / "tiny.safetensors", resolution=32)
+    grid = tmp_path / "grid.png"
+    evaluate(images, masks, checkpoint=ckpt, n=3, resolution=32, device="cpu", grid=grid, grid_rows=3)
+    picture = cv2.imread(str(grid))
+    # pairs with holes of 20% and more: b2 and b4, twice each; 3 rows asked for
+    # columns: input, 3 candidates, navier-stokes, original; 32 px tiles 2 px apart
+    assert picture.shape == (3 * 34 + 2, 6 * 34 + 2, 3)
+    first = cv2.cvtColor(picture[2:34, 2:34], cv2.COLOR_BGR2RGB)
+    original = cv2.cvtColor(picture[2:34, 5 * 34 + 2 : 5 * 34 + 34], cv2.COLOR_BGR2RGB)
+    greyed = (first != original).any(axis=2)
+    assert 0.2 <= greyed.mean() < 0.35  # the b2 hole (25%) is greyed out in the input column
