@@ -1,0 +1,114 @@
+"""Make docs/before_after.png: sample photos, a hole, and candidates of the shipped checkpoints.
+
+    .venv/bin/python docs/before_after.py [--scenes CKPT] [--faces CKPT] [-o docs/before_after.png]
+
+Uses only images from resources/samples (public domain / CC0, see SOURCES.md). Each row: the
+photo, the hole (greyed), navier-stokes for comparison, then three pluralistic candidates.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from inpaint_gui.core.image_io import load_image
+from inpaint_gui.engine import load_engine
+from inpaint_gui.engine.checkpoint import FACES_NAME, SCENES_NAME, checkpoint_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "resources" / "samples"
+TILE = 240  # tile height in pixels
+CANDIDATES = 3
+
+
+def _strokes(shape: tuple[int, int], strokes: list[tuple[list[tuple[int, int]], int]]) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    for points, width in strokes:
+        cv2.polylines(mask, [np.array(points, np.int32)], False, 255, width, lineType=cv2.LINE_AA)
+        for p in points:
+            cv2.circle(mask, p, width // 2, 255, -1)
+    return mask > 0
+
+
+def _examples() -> list[tuple[str, str, np.ndarray, np.ndarray]]:
+    """(label, checkpoint kind, image, mask) for each row."""
+    rocket = load_image(SAMPLES / "rocket.jpg").rgb
+    # the left-hand lightning tower, from its tip to the lights at its foot
+    rocket_mask = _strokes(rocket.shape[:2], [([(199, 118), (196, 200), (190, 300), (186, 380)], 30)])
+    coffee = load_image(SAMPLES / "coffee.jpg").rgb
+    # the spoon, as in the app's screenshots
+    coffee_mask = _strokes(
+        coffee.shape[:2],
+        [
+            ([(413, 68), (408, 110), (400, 150), (392, 188), (383, 222), (372, 248)], 28),
+            ([(360, 262), (368, 300)], 84),
+        ],
+    )
+    astronaut = load_image(SAMPLES / "astronaut.jpg").rgb
+    face = np.ascontiguousarray(astronaut[15:195, 135:315])  # a square crop like the aligned training faces
+    face_mask = np.zeros(face.shape[:2], bool)
+    face_mask[105:150, 55:125] = True  # mouth and chin
+    return [
+        ("scenes: a tower removed", "scenes", rocket, rocket_mask),
+        ("scenes: the spoon removed", "scenes", coffee, coffee_mask),
+        ("faces: mouth filled", "faces", face, face_mask),
+    ]
+
+
+def _tile(image: np.ndarray) -> np.ndarray:
+    h, w = image.shape[:2]
+    size = (max(1, round(w * TILE / h)), TILE)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if h > TILE else cv2.INTER_CUBIC)
+
+
+def _label(tile: np.ndarray, text: str) -> np.ndarray:
+    out = tile.copy()
+    cv2.rectangle(out, (0, 0), (out.shape[1], 22), (20, 20, 20), -1)
+    cv2.putText(out, text, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (235, 235, 235), 1, cv2.LINE_AA)
+    return out
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scenes", type=Path, default=checkpoint_dir() / SCENES_NAME)
+    p.add_argument("--faces", type=Path, default=checkpoint_dir() / FACES_NAME)
+    p.add_argument("-o", "--output", type=Path, default=ROOT / "docs" / "before_after.png")
+    args = p.parse_args()
+
+    engines = {
+        "scenes": load_engine("pluralistic", checkpoint=args.scenes, device="cpu"),
+        "faces": load_engine("pluralistic", checkpoint=args.faces, device="cpu"),
+    }
+    classical = load_engine("navier-stokes")
+    rows = []
+    for label, kind, image, mask in _examples():
+        shown = image.copy()
+        shown[mask] = shown[mask] // 4 + 128
+        fills = [c.image for c in engines[kind].inpaint(image, mask, n=CANDIDATES, seed=0)]
+        ns = classical.inpaint(image, mask, n=1)[0].image
+        tiles = [
+            _label(_tile(image), label),
+            _label(_tile(shown), "hole"),
+            _label(_tile(ns), "navier-stokes"),
+        ]
+        tiles += [_label(_tile(f), f"pluralistic #{i + 1}") for i, f in enumerate(fills)]
+        rows.append(tiles)
+    gap = 4
+    width = max(sum(t.shape[1] for t in r) + gap * (len(r) - 1) for r in rows)
+    sheet = np.full((len(rows) * (TILE + gap) - gap, width, 3), 255, np.uint8)
+    for i, row in enumerate(rows):
+        x = 0
+        for t in row:
+            sheet[i * (TILE + gap) : i * (TILE + gap) + TILE, x : x + t.shape[1]] = t
+            x += t.shape[1] + gap
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(args.output), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
