@@ -9,7 +9,9 @@ writes exactly its masked pixels. Applying ends the round.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,6 +23,16 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar
 
 from inpaint_gui.core.compose import mask_bbox
 from inpaint_gui.core.mask_doc import Box
+from inpaint_gui.engine import EngineInfo
+from inpaint_gui.engine.checkpoint import (
+    FACES_NAME,
+    SCENES_NAME,
+    CheckpointError,
+    ReleaseInfo,
+    checkpoint_dir,
+    list_checkpoints,
+    read_release_info,
+)
 from inpaint_gui.ui.settings import list_engines
 
 if TYPE_CHECKING:
@@ -29,6 +41,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FALLBACK_ENGINE = "telea"
+# An engine box item holds the engine name (UserRole, so findData(name) works) and its checkpoint here.
+CHECKPOINT_ROLE = Qt.ItemDataRole.UserRole + 1
+_KINDS = {SCENES_NAME: "scenes", FACES_NAME: "faces"}
 
 
 @dataclass
@@ -39,6 +54,80 @@ class Round:
     box: Box
     engine: str
     single: bool = False  # the engine gives one fill whatever n is
+    title: str = ""  # the engine box's label, e.g. "Pluralistic: faces"
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """One entry of the toolbar's engine box: an engine and the checkpoint it loads (None = default)."""
+
+    name: str
+    checkpoint: str | None
+    label: str
+    enabled: bool = True
+    tooltip: str = ""
+
+
+def engine_choices(engines: Sequence[EngineInfo], extra: str | None = None) -> list[EngineChoice]:
+    """The engine box's entries: an engine that needs a checkpoint gets one per installed release
+    (its default, the scenes one, first), plus extra (a file chosen in Settings) when that is not
+    among them; every other engine gets one entry."""
+    out: list[EngineChoice] = []
+    for info in engines:
+        if info.needs_checkpoint:
+            out.extend(_checkpoint_choices(info, extra))
+        else:
+            out.append(EngineChoice(info.name, None, info.label, info.available, info.reason))
+    return out
+
+
+def same_checkpoint(a: str | None, b: str | None) -> bool:
+    """Whether two checkpoint settings load the same file (None and the default file's path do)."""
+    return _normalised(a) == _normalised(b)
+
+
+def _checkpoint_choices(info: EngineInfo, extra: str | None) -> list[EngineChoice]:
+    try:
+        releases = [(p, r) for p, r in list_checkpoints() if r.engine == info.name]
+    except OSError as exc:  # an unreadable folder leaves the default entry, with its reason
+        log.warning("cannot list checkpoints in %s: %s", checkpoint_dir(), exc)
+        releases = []
+    default = next((pr for pr in releases if pr[0].name == SCENES_NAME), None)
+    # describe_engines decides whether the default loads; its entry keeps following the default (None).
+    if default is None or not info.available:
+        label = _label(info, default[0]) if default is not None else info.label
+        out = [EngineChoice(info.name, None, label, info.available, info.reason)]
+    else:
+        out = [EngineChoice(info.name, None, _label(info, default[0]), True, _describe(*default))]
+    others = [pr for pr in releases if pr is not default]
+    others.sort(key=lambda pr: (pr[0].name != FACES_NAME, pr[0].name))  # faces, then the rest by name
+    out += [EngineChoice(info.name, str(p), _label(info, p), True, _describe(p, r)) for p, r in others]
+    if extra and not any(same_checkpoint(extra, c.checkpoint) for c in out):
+        try:
+            tip, ok = _describe(Path(extra), read_release_info(extra)), True
+        except CheckpointError as exc:
+            tip, ok = str(exc), False
+        out.append(EngineChoice(info.name, extra, _label(info, Path(extra)), ok, tip))
+    return out
+
+
+def _label(info: EngineInfo, path: Path) -> str:
+    return f"{info.name.capitalize()}: {_KINDS.get(path.name, path.stem)}"
+
+
+def _describe(path: Path, info: ReleaseInfo) -> str:
+    return f"{info.dataset} · {info.resolution}×{info.resolution} px · {info.steps:,} steps\n{path}"
+
+
+def _normalised(checkpoint: str | None) -> str | None:
+    if not checkpoint:
+        return None
+    try:
+        path = Path(checkpoint).expanduser().resolve()
+        default = (checkpoint_dir() / SCENES_NAME).resolve()
+    except (OSError, RuntimeError, ValueError):  # a hand-edited setting; compare it as written
+        return str(checkpoint)
+    return None if path == default else str(path)
 
 
 class GenerationRounds(QObject):
@@ -52,6 +141,8 @@ class GenerationRounds(QObject):
         self._w = window
         self.round: Round | None = None
         self.engine = ""
+        self.checkpoint: str | None = None
+        self.engine_title = ""  # the box's label of the engine, e.g. "Pluralistic: faces"
         self.progress = QProgressBar()
         self.progress.setFixedWidth(170)
         self.progress.setFormat("%v / %m candidates")
@@ -81,34 +172,57 @@ class GenerationRounds(QObject):
 
     def load_engine(self, name: str, checkpoint: str | None) -> None:
         """Load an engine in the worker; checkpoint and device go only to engines that use them
-        (the classical engines run on the CPU and refuse either)."""
+        (the classical engines run on the CPU and refuse either). The box shows the choice."""
         device = self._w.settings.device
         if not any(info.name == name and info.needs_checkpoint for info in list_engines()):
             checkpoint, device = None, "auto"
-        self.engine = name
-        self.engine_label.setText(f"Engine: loading {name}…")
-        self._w.controller.load_engine(name, checkpoint, device)
+        self.engine, self.checkpoint = name, checkpoint
         box = self._w.actions.engine_box
-        box.setCurrentIndex(max(0, box.findData(name)))
+        row = self._engine_row(name, checkpoint)
+        if row < 0:  # a file chosen in Settings, or one installed since the box was filled
+            self._fill_engine_box(checkpoint)
+            row = self._engine_row(name, checkpoint)
+        box.setCurrentIndex(max(0, row if row >= 0 else box.findData(name)))
+        self.engine_title = box.itemText(row) if row >= 0 else name
+        self.engine_label.setText(f"Engine: loading {self.engine_title}…")
+        self._w.controller.load_engine(name, checkpoint, device)
 
-    def _fill_engine_box(self) -> None:
+    def _fill_engine_box(self, extra: str | None = None) -> None:
+        """One item per engine, and per release checkpoint of the pluralistic one; extra
+        (default: the Settings checkpoint) gets its own item when it is not in the folder."""
         box = self._w.actions.engine_box
         box.clear()
-        for info in list_engines():
-            box.addItem(info.label, info.name)
-            model = box.model()
-            if not info.available and isinstance(model, QStandardItemModel):
-                item = model.item(box.count() - 1)
-                item.setEnabled(False)
-                item.setToolTip(info.reason)
+        model = box.model()
+        for choice in engine_choices(list_engines(), extra or self._w.settings.checkpoint):
+            box.addItem(choice.label, choice.name)
+            row = box.count() - 1
+            box.setItemData(row, choice.checkpoint, CHECKPOINT_ROLE)
+            box.setItemData(row, choice.tooltip or None, Qt.ItemDataRole.ToolTipRole)
+            if not choice.enabled and isinstance(model, QStandardItemModel):
+                model.item(row).setEnabled(False)
+        row = self._engine_row(self.engine, self.checkpoint)
+        if row >= 0:
+            box.setCurrentIndex(row)
+
+    def _engine_row(self, name: str, checkpoint: str | None) -> int:
+        box = self._w.actions.engine_box
+        for row in range(box.count()):
+            if box.itemData(row) == name and same_checkpoint(box.itemData(row, CHECKPOINT_ROLE), checkpoint):
+                return row
+        return -1
 
     @Slot(int)
     def _on_engine_box_activated(self, index: int) -> None:
-        name = str(self._w.actions.engine_box.itemData(index))
-        if name != self.engine:
-            settings = self._w.settings
-            settings.engine = name
-            self.load_engine(name, settings.checkpoint)
+        box = self._w.actions.engine_box
+        name = str(box.itemData(index))
+        checkpoint = box.itemData(index, CHECKPOINT_ROLE) or None
+        if name == self.engine and same_checkpoint(checkpoint, self.checkpoint):
+            return
+        settings = self._w.settings
+        settings.engine = name
+        if any(info.name == name and info.needs_checkpoint for info in list_engines()):
+            settings.checkpoint = checkpoint  # a classical engine leaves the user's file set for later
+        self.load_engine(name, checkpoint)
 
     # -- requests ------------------------------------------------------------------------
 
@@ -135,7 +249,7 @@ class GenerationRounds(QObject):
             self.message.emit("Paint over what to remove first (brush: B, rectangle: R, lasso: L)", 5000)
             return
         self.end()
-        self.round = Round(mask, box, self.engine)
+        self.round = Round(mask, box, self.engine, title=self.engine_title)
         self._w.gallery.set_focus_mask(mask)
         self._request(self._w.settings.next_seed())
 
@@ -153,9 +267,8 @@ class GenerationRounds(QObject):
 
     def _single(self) -> bool:
         if self.round is not None and self.round.single:
-            self.message.emit(
-                f"{self.round.engine} gives one fill; choose the pluralistic engine for more", 5000
-            )
+            who = self.round.title or self.round.engine
+            self.message.emit(f"{who} gives one fill; choose the pluralistic engine for more", 5000)
             return True
         return False
 
@@ -168,7 +281,8 @@ class GenerationRounds(QObject):
         self.progress.show()
         self._w.gallery.set_progress(0, n)
         what = "variations" if near is not None else "candidates"
-        self.message.emit(f"Generating {n} {what} with {self.engine}… (Esc cancels)", 0)
+        who = self.round.title or self.round.engine
+        self.message.emit(f"Generating {n} {what} with {who}… (Esc cancels)", 0)
 
     def _fresh_seed(self) -> int:
         seeds = self._w.gallery.seeds()
@@ -213,7 +327,7 @@ class GenerationRounds(QObject):
 
     @Slot(str)
     def _on_controller_engine_ready(self, name: str) -> None:
-        self.engine_label.setText(f"Engine: {name}")
+        self.engine_label.setText(f"Engine: {self.engine_title if name == self.engine else name}")
 
     @Slot(str, str)
     def _on_controller_engine_failed(self, name: str, message: str) -> None:
