@@ -103,12 +103,12 @@ def save_release(
 
 
 def read_release_info(path: str | Path) -> ReleaseInfo:
-    """The metadata block alone, without reading the weights."""
+    """The metadata block alone, without reading the weights (and without importing torch)."""
     from safetensors import safe_open
 
     path = _existing(path)
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(str(path), framework="numpy") as f:
             meta = f.metadata() or {}
     except Exception as exc:
         raise CheckpointError(f"{path}: not a readable safetensors file ({_short(exc)})") from None
