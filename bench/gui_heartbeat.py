@@ -149,8 +149,10 @@ def main() -> int:
         ckpt = None
         if args.engine == "pluralistic":
             ckpt = str(args.checkpoint or make_checkpoint(Path(tmp), args.resolution))
-        print(f"image {args.image.name} {w}x{h}, hole {int(mask.sum())} px, engine {args.engine}, "
-              f"{args.n} candidates, {os.cpu_count()} CPUs, platform {app.platformName()}")
+        print(
+            f"image {args.image.name} {w}x{h}, hole {int(mask.sum())} px, engine {args.engine}, "
+            f"{args.n} candidates, {os.cpu_count()} CPUs, platform {app.platformName()}"
+        )
         print(f"torch imported in the GUI process before loading: {'torch' in sys.modules}")
         beat.start()
         t = time.perf_counter()

@@ -116,8 +116,10 @@ def main() -> int:
         controller.load_engine("pluralistic", str(ckpt), "cpu")
         loop.exec()
 
-    print(f"{args.cycles} cycles of generate {args.n} + preview + uncertainty + apply, "
-          f"{pw}x{ph} photo, {'paper' if args.paper else 'tiny'} network, platform {app.platformName()}")
+    print(
+        f"{args.cycles} cycles of generate {args.n} + preview + uncertainty + apply, "
+        f"{pw}x{ph} photo, {'paper' if args.paper else 'tiny'} network, platform {app.platformName()}"
+    )
     rng = np.random.default_rng(0)
     readings: list[float] = []
     start = time.perf_counter()
@@ -149,10 +151,14 @@ def main() -> int:
     warm = readings[args.warmup - 1 :] if args.cycles > args.warmup else readings
     x = np.arange(len(warm), dtype=float)
     slope = float(np.polyfit(x, warm, 1)[0]) if len(warm) > 1 else 0.0
-    print(f"RSS after cycle 1: {readings[0]:.1f} MB, after warm-up (cycle {args.warmup}): {warm[0]:.1f} MB, "
-          f"last: {readings[-1]:.1f} MB, max: {max(readings):.1f} MB")
-    print(f"growth after warm-up: {readings[-1] - warm[0]:+.1f} MB over {len(warm) - 1} cycles "
-          f"(fitted slope {slope * 1024:+.1f} KB/cycle)")
+    print(
+        f"RSS after cycle 1: {readings[0]:.1f} MB, after warm-up (cycle {args.warmup}): {warm[0]:.1f} MB, "
+        f"last: {readings[-1]:.1f} MB, max: {max(readings):.1f} MB"
+    )
+    print(
+        f"growth after warm-up: {readings[-1] - warm[0]:+.1f} MB over {len(warm) - 1} cycles "
+        f"(fitted slope {slope * 1024:+.1f} KB/cycle)"
+    )
     half = len(readings) // 2
     print(f"second half (cycles {half + 1}-{len(readings)}): {readings[-1] - readings[half - 1]:+.1f} MB")
     return 0

@@ -69,8 +69,10 @@ def main() -> int:
         timer.stop()
         window.files.opened.disconnect()
         gaps = np.diff([b for b in beats if b > start - 0.05])
-        print(f"round {n}: open_path returned in {call * 1000:.0f} ms, image shown after "
-              f"{(shown[0] - start) * 1000:.0f} ms, longest stall {gaps.max() * 1000:.0f} ms")
+        print(
+            f"round {n}: open_path returned in {call * 1000:.0f} ms, image shown after "
+            f"{(shown[0] - start) * 1000:.0f} ms, longest stall {gaps.max() * 1000:.0f} ms"
+        )
     window.document.close_image()
     window.close()
     return 0

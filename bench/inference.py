@@ -1,6 +1,6 @@
 """Inference speed and memory of the pluralistic engine.
 
-    python bench/inference.py [--size 256] [-n 6] [--threads 2] [--checkpoint PATH]
+    python bench/inference.py [--size 256] [-n 6] [--threads 2] [--checkpoint PATH] [--prefill]
 
 Without --checkpoint it times a randomly initialised network of the default
 (paper-sized) architecture: speed does not depend on the weights' values.
@@ -32,12 +32,17 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--checkpoint", type=Path)
     p.add_argument("--hole", type=float, default=0.25, help="fraction of the image to fill")
+    p.add_argument(
+        "--prefill", action="store_true", help="random network with model.prefill (push-pull start)"
+    )
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         ckpt = args.checkpoint or save_random_release(
-            Path(tmp) / "bench.safetensors", config=PluralisticConfig(), resolution=args.size
+            Path(tmp) / "bench.safetensors",
+            config=PluralisticConfig(prefill=args.prefill),
+            resolution=args.size,
         )
         engine = load_engine("pluralistic", checkpoint=ckpt, device="cpu")
     params = sum(t.numel() for t in engine.generator.parameters())
