@@ -179,6 +179,7 @@ class RunConfig:
     # tensors whose name and shape match are taken, the rest keep their fresh initialisation, and
     # the optimisers start fresh. For fine-tuning (another resolution, data set or model option).
     init: str | None = None
+    init_skip: tuple[str, ...] = ()  # networks run.init leaves fresh, e.g. discriminator
 
     def __post_init__(self) -> None:
         _check(self.amp in AMP_MODES, f"run.amp must be one of {AMP_MODES}")

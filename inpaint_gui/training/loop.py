@@ -131,7 +131,7 @@ def _train(
         log.info("resumed %s at step %d", out, start)
     elif cfg.run.init:
         source_ckpt = runs.resolve_checkpoint(cfg.run.init)
-        fresh = task.init_networks(runs.load_checkpoint(source_ckpt, env.device)["task"])
+        fresh = task.init_networks(runs.load_checkpoint(source_ckpt, env.device)["task"], cfg.run.init_skip)
         log.info("networks start from %s; left as initialised: %s", source_ckpt, ", ".join(fresh) or "none")
     if env.main:
         runs.truncate_stats(out, start)  # drop what was logged after the checkpoint

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import torch
@@ -84,12 +84,20 @@ class TrainTask(abc.ABC):
             for k, o in opts.items():
                 o.load_state_dict(state["optimizers"][k])
 
-    def init_networks(self, state: dict[str, Any]) -> list[str]:
+    def init_networks(self, state: dict[str, Any], skip: Sequence[str] = ()) -> list[str]:
         """Start from another run's network weights: every tensor whose name and shape match is
-        copied; returns the names of this task's tensors left as initialised."""
+        copied, except in the networks named in skip; returns what was left as initialised."""
         saved = state["networks"]
+        unknown = sorted(set(skip) - set(self.networks()))
+        if unknown:
+            raise ValueError(
+                f"run.init_skip: no network {', '.join(unknown)}; this task has {', '.join(self.networks())}"
+            )
         fresh = []
         for k, m in self.networks().items():
+            if k in skip:
+                fresh.append(f"{k} (all of it)")
+                continue
             theirs = saved.get(k, {})
             ours = m.state_dict()
             take = {n: t for n, t in theirs.items() if n in ours and ours[n].shape == t.shape}

@@ -139,6 +139,27 @@ def test_a_new_run_can_start_from_another_runs_networks(image_dir, tmp_path, cap
     moved = [k for k in weights if not torch.equal(base["generator"][k], tuned["generator"][k])]
     assert len(weights) > 20 and not moved, moved[:3]
     assert not tuned["generator"]["decoder.to_full.1.weight"].any()  # the correction starts at 0
+    # a fresh discriminator: nothing of it is taken
+    caplog.clear()
+    skip = tiny_config(
+        image_dir, "steps=1", "optim.lr_d=0", f"run.init={tmp_path / 'base'}", "run.init_skip=discriminator"
+    )
+    with caplog.at_level("INFO"):
+        train(skip, tmp_path / "fresh_d", progress_bar=False)
+    assert "left as initialised: discriminator (all of it)" in caplog.text
+    fresh_d = runs.load_checkpoint(runs.latest_checkpoint(tmp_path / "fresh_d"))["task"]["networks"][
+        "discriminator"
+    ]
+    train(tiny_config(image_dir, "steps=1", "optim.lr_d=0"), tmp_path / "new", progress_bar=False)
+    new_d = runs.load_checkpoint(runs.latest_checkpoint(tmp_path / "new"))["task"]["networks"][
+        "discriminator"
+    ]
+    d_weights = [k for k in fresh_d if not k.endswith(("._u", "._v"))]
+    assert d_weights and all(torch.equal(fresh_d[k], new_d[k]) for k in d_weights)  # as a new run's
+    assert not all(torch.equal(fresh_d[k], base["discriminator"][k]) for k in d_weights)
+    with pytest.raises(ValueError, match="run.init_skip: no network critic; this task has generator"):
+        bad = tiny_config(image_dir, "steps=1", f"run.init={tmp_path / 'base'}", "run.init_skip=critic")
+        train(bad, tmp_path / "bad", progress_bar=False)
     with pytest.raises(RunError, match="no such run folder"):
         train(
             tiny_config(image_dir, "steps=1", f"run.init={tmp_path / 'nowhere'}"),
