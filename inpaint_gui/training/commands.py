@@ -289,5 +289,6 @@ def _eval(args: argparse.Namespace) -> int:
     except (ValueError, CheckpointError, OSError) as exc:
         return _fail(str(exc))
     print(md_path.read_text())
-    print(f"wrote {json_path} and {md_path}" + (f" and {args.grid}" if args.grid else ""))
+    grid = f" and {args.grid}" if args.grid and Path(args.grid).exists() else ""
+    print(f"wrote {json_path} and {md_path}{grid}")
     return 0

@@ -233,11 +233,13 @@ def evaluate(
             "overall": aggregate(everything),
         }
         log.info("%s: %.2f s per image", name, seconds / len(data))
+    if grid and not shown:
+        log.warning("no pair has a hole of %d%% or more: no grid written", round(GRID_MIN_HOLE * 100))
     if grid and shown:
         rows = []
         for i in shown:
             image, mask = data[i][1]
-            extra = grid_fills.get("navier-stokes", {}).get(i, [])
+            extra = grid_fills.get("navier-stokes", {}).get(i, []) if engine != "navier-stokes" else []
             rows.append([grey_hole(image, mask), *grid_fills[engine][i], *extra, image])
         size = rows[0][0].shape[1::-1]
         rows = [
