@@ -219,7 +219,7 @@ def evaluate(
         for i, (pair, (image, mask)) in enumerate(data):
             fills = [c.image for c in eng.inpaint(image, mask, n=n, seed=seed)]
             candidates = len(fills)
-            if i in shown:
+            if i in shown and name in (engine, "navier-stokes"):
                 grid_fills[name][i] = fills
             by_band[pair.band].append(score_image(image, mask, fills))
             if on_progress is not None:
