@@ -111,6 +111,10 @@ def _checkpoint_choices(info: EngineInfo, extra: str | None) -> list[EngineChoic
     return out
 
 
+def _needs_checkpoint(name: str) -> bool:
+    return any(info.name == name and info.needs_checkpoint for info in list_engines())
+
+
 def _label(info: EngineInfo, path: Path) -> str:
     return f"{info.name.capitalize()}: {_KINDS.get(path.name, path.stem)}"
 
@@ -174,7 +178,7 @@ class GenerationRounds(QObject):
         """Load an engine in the worker; checkpoint and device go only to engines that use them
         (the classical engines run on the CPU and refuse either). The box shows the choice."""
         device = self._w.settings.device
-        if not any(info.name == name and info.needs_checkpoint for info in list_engines()):
+        if not _needs_checkpoint(name):
             checkpoint, device = None, "auto"
         self.engine, self.checkpoint = name, checkpoint
         box = self._w.actions.engine_box
@@ -220,7 +224,7 @@ class GenerationRounds(QObject):
             return
         settings = self._w.settings
         settings.engine = name
-        if any(info.name == name and info.needs_checkpoint for info in list_engines()):
+        if _needs_checkpoint(name):
             settings.checkpoint = checkpoint  # a classical engine leaves the user's file set for later
         self.load_engine(name, checkpoint)
 
