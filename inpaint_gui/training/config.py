@@ -19,6 +19,7 @@ from inpaint_gui.models.config import PluralisticConfig
 GAN_LOSSES = ("hinge", "lsgan")
 LR_SCHEDULES = ("constant", "cosine", "linear")
 AMP_MODES = ("auto", "bf16", "off")
+MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 SMALL_IMAGE_MODES = ("resize", "pad")
 
 #: Keys that may change when a run is resumed; anything else would break the run's continuity.
@@ -28,6 +29,8 @@ RESUMABLE_KEYS = frozenset(
         "data.paths",
         "data.workers",
         "run.device",
+        "run.amp",
+        "run.memory_format",
         "run.compile",
         "run.log_every",
         "run.sample_every",
@@ -164,7 +167,11 @@ class RunConfig:
     """Hardware, logging and checkpoints."""
 
     device: str = "auto"  # auto / cpu / cuda (under torchrun: the local rank's GPU)
-    amp: str = "auto"  # bf16 autocast on CUDA when "auto" or "bf16"; "off" = float32
+    # bf16 autocast: "auto" = on CUDA and on CPUs with bf16 matrix units (AMX); "off" = float32
+    amp: str = "auto"
+    # Layout of the networks' tensors: "auto" = channels_last on a CPU (oneDNN skips reorders), else as
+    # PyTorch makes them.
+    memory_format: str = "auto"
     compile: bool = False  # torch.compile the networks
     threads: int = 0  # torch CPU threads per process, 0 = torch's default
     log_every: int = 50
@@ -183,6 +190,7 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         _check(self.amp in AMP_MODES, f"run.amp must be one of {AMP_MODES}")
+        _check(self.memory_format in MEMORY_FORMATS, f"run.memory_format must be one of {MEMORY_FORMATS}")
         for name in ("log_every", "sample_every", "checkpoint_every", "keep_checkpoints"):
             _check(getattr(self, name) >= 1, f"run.{name} must be >= 1")
         _check(self.threads >= 0, "run.threads must be >= 0")

@@ -25,7 +25,7 @@ from inpaint_gui.models import Encoded, PluralisticGenerator, fold_spectral_norm
 from inpaint_gui.models.discriminator import InpaintDiscriminators
 from inpaint_gui.training import losses as L
 from inpaint_gui.training.config import TrainConfig
-from inpaint_gui.training.task import TrainTask
+from inpaint_gui.training.task import TrainTask, memory_format, use_bf16
 
 
 class GeneratorStep(nn.Module):
@@ -68,8 +68,9 @@ class PluralisticTask(TrainTask):
         super().__init__(cfg, device)
         res = cfg.data.resolution
         self.local_size = int(res * cfg.disc.local_size) if cfg.disc.local else None
-        self.generator = PluralisticGenerator(cfg.model).to(device)
-        self.disc = InpaintDiscriminators(cfg.disc.channels, self.local_size).to(device)
+        layout = memory_format(device, cfg.run.memory_format)
+        self.generator = PluralisticGenerator(cfg.model).to(device, memory_format=layout)
+        self.disc = InpaintDiscriminators(cfg.disc.channels, self.local_size).to(device, memory_format=layout)
         self.ema = copy.deepcopy(self.generator).eval().requires_grad_(False)
         o = cfg.optim
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=o.lr_g, betas=(o.beta1, o.beta2))
@@ -83,8 +84,7 @@ class PluralisticTask(TrainTask):
             self.g_step = torch.compile(self.g_step)
             self.d_step = torch.compile(self.d_step)
         self._d_plain: nn.Module = self.d_step  # used in the generator's step, outside DDP
-        # bf16 autocast on CUDA unless switched off; on a CPU only when asked for (it is slow there).
-        self._amp = (device.type == "cuda" and cfg.run.amp == "auto") or cfg.run.amp == "bf16"
+        self._amp = use_bf16(device, cfg.run.amp)
 
     # -- TrainTask -------------------------------------------------------------------------------
 

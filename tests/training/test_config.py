@@ -56,3 +56,13 @@ def test_presets_are_valid_configs():
     for name, sets in PRESETS.items():
         cfg = TrainConfig.from_dict(apply_overrides(TrainConfig().to_dict(), list(sets)))
         assert cfg.model.stride <= 16, name
+
+
+def test_precision_and_layout_can_change_on_resume():
+    saved = TrainConfig()
+    changed = TrainConfig.from_dict(
+        apply_overrides(saved.to_dict(), ["run.amp=off", "run.memory_format=contiguous"])
+    )
+    assert sorted(check_resume_changes(saved, changed)) == ["run.amp", "run.memory_format"]
+    with pytest.raises(ValueError, match="memory_format"):
+        TrainConfig.from_dict(apply_overrides(saved.to_dict(), ["run.memory_format=nhwc"]))
