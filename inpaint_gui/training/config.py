@@ -132,6 +132,11 @@ class LossConfig:
     # Not in the paper: losses.texture_loss on both paths' composites (the fill's detail per
     # pyramid band, matched to the photo's in the same hole; needs no pretrained network). 0 = off.
     texture: float = 0.0
+    # Not in the paper: L1 between the generative path's fill and the photo after both are
+    # average-pooled by anchor_pool (losses.lowpass_l1), in the hole only: it ties a candidate's
+    # coarse layout and colour to the photo and leaves finer detail free to differ. 0 = off.
+    anchor: float = 0.0
+    anchor_pool: int = 8
     # Fixed prior of the reconstructive path: std grows linearly with the hole's share of the image.
     prior_std_min: float = 0.5
     prior_std_max: float = 1.0
@@ -140,6 +145,7 @@ class LossConfig:
         for f in dataclasses.fields(self):
             _check(getattr(self, f.name) >= 0, f"loss.{f.name} must be >= 0")
         _check(0 < self.prior_std_min <= self.prior_std_max, "need 0 < loss.prior_std_min <= prior_std_max")
+        _check(self.anchor_pool >= 1, "loss.anchor_pool must be >= 1")
 
 
 @dataclass(frozen=True)

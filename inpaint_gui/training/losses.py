@@ -42,6 +42,17 @@ def masked_l1(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | N
     return diff.mean()
 
 
+def lowpass_l1(fake: torch.Tensor, real: torch.Tensor, hole: torch.Tensor, pool: int) -> torch.Tensor:
+    """L1 between fake and real after pool x pool average pooling, weighted by each cell's hole share.
+
+    Cells of known pixels count zero, so only the hole's coarse content (layout, colour) is pulled
+    towards the photo; detail finer than a cell is left free. fake, real: [N, 3, H, W]; hole:
+    [N, 1, H, W], 1 = hole. Sizes that do not divide by pool keep the partial cells (ceil_mode).
+    """
+    f, r, m = (F.avg_pool2d(t.float(), pool, ceil_mode=True) for t in (fake, real, hole))
+    return masked_l1(f, r, m)
+
+
 def pyramid(x: torch.Tensor, levels: int) -> list[torch.Tensor]:
     """x at 1/2**level for level = levels-1 .. 0 (coarse to fine, like the generator's outputs)."""
     out = [x]

@@ -133,8 +133,12 @@ class PluralisticTask(TrainTask):
             adv_rec = adv_rec + lw.adv_local * L.g_loss(logits_l[:n], cfg.disc.gan_loss)
             adv_gen = adv_gen + lw.adv_local * L.g_loss(logits_l[n:], cfg.disc.gan_loss)
         texture = L.texture_loss(fake, real2, mask2) if lw.texture > 0 else image.new_zeros(())
+        anchor = image.new_zeros(())
+        if lw.anchor > 0:
+            anchor = L.lowpass_l1(fake[n:], image, mask, lw.anchor_pool)
         total_g = (
             lw.texture * texture
+            + lw.anchor * anchor
             + lw.app_rec * app_rec
             + lw.app_gen * app_gen
             + lw.kl_rec * kl_rec
@@ -173,6 +177,7 @@ class PluralisticTask(TrainTask):
                 "kl_rec": kl_rec.detach(),
                 "kl_gen": kl_gen.detach(),
                 "texture": texture.detach(),
+                "anchor": anchor.detach(),
                 "adv_rec": adv_rec.detach(),
                 "adv_gen": adv_gen.detach(),
                 "d_total": loss_d.detach(),

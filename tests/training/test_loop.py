@@ -80,18 +80,20 @@ def test_run_folder_rules_progress_and_stop(image_dir, tmp_path):
     assert train(cfg, tmp_path / "r", resume=True, progress_bar=False) == 5
 
 
-def test_switches_lsgan_no_local_disc_bf16_autocast_prefill_and_texture_run(image_dir, tmp_path):
+def test_optional_switches_run_together(image_dir, tmp_path):
     switches = [
         "disc.gan_loss=lsgan",
         "disc.local=false",
         "run.amp=bf16",
         "model.prefill=true",
         "loss.texture=1",
+        "loss.anchor=5",
+        "loss.anchor_pool=4",
     ]
     cfg = tiny_config(image_dir, "steps=2", *switches)
     assert train(cfg, tmp_path / "run", progress_bar=False) == 2
     stats = runs.read_stats(tmp_path / "run")
-    assert stats[-1]["texture"] > 0
+    assert stats[-1]["texture"] > 0 and stats[-1]["anchor"] > 0
     assert "d_local" not in stats[-1]  # no local discriminator, no local loss
     assert all(v == v for r in stats for v in r.values())  # no NaN
     state = runs.load_checkpoint(runs.latest_checkpoint(tmp_path / "run"))

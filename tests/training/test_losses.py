@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.nn.functional as F
 
-from inpaint_gui.training.losses import band_energy, texture_loss
+from inpaint_gui.training.losses import band_energy, lowpass_l1, texture_loss
 
 
 def _texture(seed: int, n: int = 2, size: int = 64) -> torch.Tensor:
@@ -53,3 +54,20 @@ def test_tiny_images_and_empty_holes_stay_finite():
     x = torch.rand(1, 3, 3, 5)
     assert torch.isfinite(texture_loss(x, x.flip(-1), torch.ones(1, 1, 3, 5)))
     assert torch.isfinite(texture_loss(x, x, torch.zeros(1, 1, 3, 5)))
+
+
+def test_lowpass_l1_ties_coarse_colour_and_leaves_detail_free():
+    real, hole = _texture(0), _hole()
+    # detail rearranged inside each 8x8 cell: the cells' means, so the loss, do not change
+    n, c, h, w = real.shape
+    cells = real.reshape(n, c, h // 8, 8, w // 8, 8)
+    shuffled = cells.flip(3).flip(5).reshape(n, c, h, w)
+    fill = hole * shuffled + (1 - hole) * real
+    assert lowpass_l1(fill, real, hole, 8) < 1e-6
+    assert lowpass_l1(fill, real, hole, 1) > 0.05  # at full resolution the same fill is far off
+    # a colour cast in the hole is what it pulls back, in proportion to the hole's share of the image
+    cast = real + 0.2 * hole
+    share = hole.mean().item()
+    assert lowpass_l1(cast, real, hole, 8).item() == pytest.approx(0.2 * share, rel=0.05)
+    # known pixels are not its business
+    assert lowpass_l1(real + 0.2 * (1 - hole), real, hole, 8).item() < 0.2 * share * 0.1
