@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inpaint_gui.core.files import atomic_path
+from inpaint_gui.core.files import atomic_write
 
 if TYPE_CHECKING:  # torch is imported lazily: menus list checkpoints before torch has loaded
     import torch
@@ -87,7 +87,7 @@ def save_release(
     path: str | Path, state_dict: dict[str, torch.Tensor], info: ReleaseInfo, half: bool = True
 ) -> None:
     """Write weights (float16 when half) and info atomically: a temp file, then os.replace."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     path = Path(path)
     tensors = {}
@@ -98,8 +98,10 @@ def save_release(
         tensors[key] = t.contiguous().clone()
     meta = {"format": RELEASE_FORMAT, "format_version": FORMAT_VERSION, "info": info.to_json()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=meta)
+    # safetensors' save_file creates its file owner-only (0600); bytes through atomic_write get the
+    # permissions of any file the user writes.
+    with atomic_write(path) as file:
+        file.write(save(tensors, metadata=meta))
 
 
 def read_release_info(path: str | Path) -> ReleaseInfo:

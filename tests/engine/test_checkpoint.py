@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import pickle
 from pathlib import Path
 
@@ -19,6 +20,15 @@ def test_round_trip_keeps_metadata(tmp_path):
     assert info.resolution == 128
     assert info.model_config == TINY_CONFIG.to_dict()
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_release_files_are_readable_by_others_as_umask_allows(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = save_random_release(tmp_path / "shared.safetensors")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644  # not safetensors' owner-only 0600
 
 
 def test_release_leaves_out_the_posterior(tiny_checkpoint):
