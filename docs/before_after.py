@@ -3,7 +3,8 @@
     .venv/bin/python docs/before_after.py [--scenes CKPT] [--faces CKPT] [-o docs/before_after.png]
 
 Uses only images from resources/samples (public domain / CC0, see SOURCES.md). Each row: the
-photo, the hole (greyed), navier-stokes for comparison, then three pluralistic candidates.
+photo, the hole (greyed), navier-stokes for comparison, then three pluralistic candidates. Rows
+of a checkpoint that is not installed are left out (and said so).
 """
 
 from __future__ import annotations
@@ -78,13 +79,22 @@ def main() -> int:
     p.add_argument("-o", "--output", type=Path, default=ROOT / "docs" / "before_after.png")
     args = p.parse_args()
 
+    paths = {"scenes": args.scenes, "faces": args.faces}
+    missing = [f"{kind} ({path})" for kind, path in paths.items() if not path.is_file()]
+    if len(missing) == len(paths):
+        p.error(f"no checkpoint found: {', '.join(missing)}")
+    if missing:
+        print(f"leaving out the rows of missing checkpoints: {', '.join(missing)}")
     engines = {
-        "scenes": load_engine("pluralistic", checkpoint=args.scenes, device="cpu"),
-        "faces": load_engine("pluralistic", checkpoint=args.faces, device="cpu"),
+        kind: load_engine("pluralistic", checkpoint=path, device="cpu")
+        for kind, path in paths.items()
+        if path.is_file()
     }
     classical = load_engine("navier-stokes")
     rows = []
     for label, kind, image, mask in _examples():
+        if kind not in engines:
+            continue
         shown = image.copy()
         shown[mask] = shown[mask] // 4 + 128
         fills = [c.image for c in engines[kind].inpaint(image, mask, n=CANDIDATES, seed=0)]
