@@ -81,15 +81,14 @@ def main() -> int:
     args = p.parse_args()
 
     paths = {"scenes": args.scenes, "faces": args.faces}
-    missing = [f"{kind} ({path})" for kind, path in paths.items() if not path.is_file()]
-    if len(missing) == len(paths):
-        p.error(f"no checkpoint found: {', '.join(missing)}")
+    installed = {kind: path for kind, path in paths.items() if path.is_file()}
+    missing = ", ".join(f"{kind} ({path})" for kind, path in paths.items() if kind not in installed)
+    if not installed:
+        p.error(f"no checkpoint found: {missing}")
     if missing:
-        print(f"leaving out the rows of missing checkpoints: {', '.join(missing)}")
+        print(f"leaving out the rows of missing checkpoints: {missing}")
     engines = {
-        kind: load_engine("pluralistic", checkpoint=path, device="cpu")
-        for kind, path in paths.items()
-        if path.is_file()
+        kind: load_engine("pluralistic", checkpoint=path, device="cpu") for kind, path in installed.items()
     }
     classical = load_engine("navier-stokes")
     rows = []

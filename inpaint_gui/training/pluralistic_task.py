@@ -133,9 +133,7 @@ class PluralisticTask(TrainTask):
             adv_rec = adv_rec + lw.adv_local * L.g_loss(logits_l[:n], cfg.disc.gan_loss)
             adv_gen = adv_gen + lw.adv_local * L.g_loss(logits_l[n:], cfg.disc.gan_loss)
         texture = L.texture_loss(fake, real2, mask2) if lw.texture > 0 else image.new_zeros(())
-        anchor = image.new_zeros(())
-        if lw.anchor > 0:
-            anchor = L.lowpass_l1(fake[n:], image, mask, lw.anchor_pool)
+        anchor = L.lowpass_l1(fake[n:], image, mask, lw.anchor_pool) if lw.anchor > 0 else image.new_zeros(())
         total_g = (
             lw.texture * texture
             + lw.anchor * anchor
