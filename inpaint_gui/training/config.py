@@ -137,6 +137,12 @@ class LossConfig:
     # coarse layout and colour to the photo and leaves finer detail free to differ. 0 = off.
     anchor: float = 0.0
     anchor_pool: int = 8
+    # Not in the paper: a second generative sample per image, and a hinge on how much the two
+    # fills differ inside the hole (losses.spread_hinge: mean |a - b| in [-1, 1] units, pushed up
+    # to diversity_target and no further). Counters candidates that all look alike. 0 = off; costs
+    # a third decoder pass per step.
+    diversity: float = 0.0
+    diversity_target: float = 0.1
     # Fixed prior of the reconstructive path: std grows linearly with the hole's share of the image.
     prior_std_min: float = 0.5
     prior_std_max: float = 1.0

@@ -53,6 +53,19 @@ def lowpass_l1(fake: torch.Tensor, real: torch.Tensor, hole: torch.Tensor, pool:
     return masked_l1(f, r, m)
 
 
+def spread_hinge(a: torch.Tensor, b: torch.Tensor, hole: torch.Tensor, target: float) -> torch.Tensor:
+    """How far two fills of the same images are from differing by target inside the hole.
+
+    Per image, the mean |a - b| over the hole's pixels and channels; relu(target - that), averaged
+    over images. Past the target it costs nothing, so the push for variety stops before it turns
+    into noise. a, b: [N, 3, H, W]; hole: [N, 1, H, W], 1 = hole; images without a hole count 0.
+    """
+    diff = (a.float() - b.float()).abs().mean(dim=1, keepdim=True)
+    area = hole.sum(dim=(1, 2, 3))
+    spread = (diff * hole).sum(dim=(1, 2, 3)) / area.clamp_min(1.0)
+    return (F.relu(target - spread) * (area > 0)).mean()
+
+
 def pyramid(x: torch.Tensor, levels: int) -> list[torch.Tensor]:
     """x at 1/2**level for level = levels-1 .. 0 (coarse to fine, like the generator's outputs)."""
     out = [x]

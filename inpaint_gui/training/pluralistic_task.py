@@ -31,33 +31,30 @@ from inpaint_gui.training.task import TrainTask, memory_format, use_bf16
 class GeneratorStep(nn.Module):
     """The generator's whole training forward in one call: DDP synchronises through forward()."""
 
-    def __init__(self, generator: PluralisticGenerator) -> None:
+    def __init__(self, generator: PluralisticGenerator, gen_samples: int = 1) -> None:
         super().__init__()
         self.generator = generator
+        self.gen_samples = gen_samples
 
     def forward(
         self, image: torch.Tensor, mask: torch.Tensor
     ) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Outputs coarse->fine, each [2N, 3, h, w] (reconstructive first, then generative), and
-        the posterior's and prior's (mu, std), each [N, z, h, w]."""
+        """Outputs coarse->fine, each [(1 + gen_samples) N, 3, h, w] (reconstructive first, then
+        each generative sample), and the posterior's and prior's (mu, std), each [N, z, h, w]."""
         g = self.generator
         enc = g.encode(image, mask)
         mu_q, std_q = g.infer_posterior(image, mask)
-        z = torch.cat(
-            [
-                mu_q + std_q * torch.randn_like(mu_q),
-                enc.prior_mu + enc.prior_std * torch.randn_like(enc.prior_mu),
-            ]
-        )
-        fill = None if enc.prefill is None else torch.cat([enc.prefill, enc.prefill])
+        z = [mu_q + std_q * torch.randn_like(mu_q)]
+        z += [enc.prior_mu + enc.prior_std * torch.randn_like(enc.prior_mu) for _ in range(self.gen_samples)]
+        k = len(z)
         both = Encoded(
-            [torch.cat([f, f]) for f in enc.features],
-            torch.cat([enc.context, enc.context]),
+            [torch.cat([f] * k) for f in enc.features],
+            torch.cat([enc.context] * k),
             mu_q,
             std_q,
-            fill,
+            None if enc.prefill is None else torch.cat([enc.prefill] * k),
         )
-        outs = g.decode(z, both, torch.cat([mask, mask]), all_levels=True)
+        outs = g.decode(torch.cat(z), both, torch.cat([mask] * k), all_levels=True)
         return outs, mu_q, std_q, enc.prior_mu, enc.prior_std
 
 
@@ -78,7 +75,7 @@ class PluralisticTask(TrainTask):
         for opt, lr in ((self.opt_g, o.lr_g), (self.opt_d, o.lr_d)):
             for group in opt.param_groups:
                 group["base_lr"] = lr
-        self.g_step: nn.Module = GeneratorStep(self.generator)
+        self.g_step: nn.Module = GeneratorStep(self.generator, 2 if cfg.loss.diversity > 0 else 1)
         self.d_step: nn.Module = self.disc
         if cfg.run.compile:
             self.g_step = torch.compile(self.g_step)
@@ -111,6 +108,10 @@ class PluralisticTask(TrainTask):
         self.disc.requires_grad_(False)
         with self._autocast():
             outs, mu_q, std_q, mu_p, std_p = self.g_step(image, mask)
+        spread = image.new_zeros(())
+        if lw.diversity > 0:  # the second generative sample serves only the diversity hinge
+            spread = L.spread_hinge(outs[-1][n : 2 * n], outs[-1][2 * n :], mask, lw.diversity_target)
+            outs = [o[: 2 * n] for o in outs]
         levels = len(outs)
         targets, holes = L.pyramid(image, levels), L.pyramid(mask, levels)
         app_rec = image.new_zeros(())
@@ -137,6 +138,7 @@ class PluralisticTask(TrainTask):
         total_g = (
             lw.texture * texture
             + lw.anchor * anchor
+            + lw.diversity * spread
             + lw.app_rec * app_rec
             + lw.app_gen * app_gen
             + lw.kl_rec * kl_rec
@@ -176,6 +178,7 @@ class PluralisticTask(TrainTask):
                 "kl_gen": kl_gen.detach(),
                 "texture": texture.detach(),
                 "anchor": anchor.detach(),
+                "spread": spread.detach(),
                 "adv_rec": adv_rec.detach(),
                 "adv_gen": adv_gen.detach(),
                 "d_total": loss_d.detach(),

@@ -89,11 +89,12 @@ def test_optional_switches_run_together(image_dir, tmp_path):
         "loss.texture=1",
         "loss.anchor=5",
         "loss.anchor_pool=4",
+        "loss.diversity=1",
     ]
     cfg = tiny_config(image_dir, "steps=2", *switches)
     assert train(cfg, tmp_path / "run", progress_bar=False) == 2
     stats = runs.read_stats(tmp_path / "run")
-    assert stats[-1]["texture"] > 0 and stats[-1]["anchor"] > 0
+    assert stats[-1]["texture"] > 0 and stats[-1]["anchor"] > 0 and stats[-1]["spread"] > 0
     assert "d_local" not in stats[-1]  # no local discriminator, no local loss
     assert all(v == v for r in stats for v in r.values())  # no NaN
     state = runs.load_checkpoint(runs.latest_checkpoint(tmp_path / "run"))

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from inpaint_gui.training.losses import band_energy, lowpass_l1, texture_loss
+from inpaint_gui.training.losses import band_energy, lowpass_l1, spread_hinge, texture_loss
 
 
 def _texture(seed: int, n: int = 2, size: int = 64) -> torch.Tensor:
@@ -71,3 +71,20 @@ def test_lowpass_l1_ties_coarse_colour_and_leaves_detail_free():
     assert lowpass_l1(cast, real, hole, 8).item() == pytest.approx(0.2 * share, rel=0.05)
     # known pixels are not its business
     assert lowpass_l1(real + 0.2 * (1 - hole), real, hole, 8).item() < 0.2 * share * 0.1
+
+
+def test_spread_hinge_rewards_fills_that_differ_in_the_hole_up_to_the_target():
+    real, hole = _texture(0), _hole()
+    same = spread_hinge(real, real, hole, 0.1)
+    assert same.item() == pytest.approx(0.1)  # identical candidates pay the whole target
+    # fills differing by 0.06 everywhere in the hole pay what is missing: 0.04
+    apart = spread_hinge(real, real + 0.06 * hole, hole, 0.1)
+    assert apart.item() == pytest.approx(0.04, abs=1e-5)
+    # past the target nothing more is asked (no push towards noise), and no gradient flows
+    far = (real + 0.3 * hole).requires_grad_()
+    loss = spread_hinge(real, far, hole, 0.1)
+    loss.backward()
+    assert loss.item() == 0 and far.grad.abs().max() == 0
+    # differences outside the hole do not count; images without a hole cost nothing
+    assert spread_hinge(real, real + 0.5 * (1 - hole), hole, 0.1).item() == pytest.approx(0.1)
+    assert spread_hinge(real, real, torch.zeros_like(hole), 0.1).item() == 0
