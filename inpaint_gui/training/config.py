@@ -138,11 +138,13 @@ class LossConfig:
     anchor: float = 0.0
     anchor_pool: int = 8
     # Not in the paper: a second generative sample per image, and a hinge on how much the two
-    # fills differ inside the hole (losses.spread_hinge: mean |a - b| in [-1, 1] units, pushed up
-    # to diversity_target and no further). Counters candidates that all look alike. 0 = off; costs
-    # a third decoder pass per step.
+    # fills differ inside the hole after diversity_pool x diversity_pool average pooling
+    # (losses.spread_hinge: mean |a - b| in [-1, 1] units, pushed up to diversity_target and no
+    # further). Counters candidates that all look alike; the pooling makes it ask for different
+    # layout and colour, not pixel noise. 0 = off; costs a third decoder pass per step.
     diversity: float = 0.0
     diversity_target: float = 0.1
+    diversity_pool: int = 4
     # Fixed prior of the reconstructive path: std grows linearly with the hole's share of the image.
     prior_std_min: float = 0.5
     prior_std_max: float = 1.0
@@ -152,6 +154,7 @@ class LossConfig:
             _check(getattr(self, f.name) >= 0, f"loss.{f.name} must be >= 0")
         _check(0 < self.prior_std_min <= self.prior_std_max, "need 0 < loss.prior_std_min <= prior_std_max")
         _check(self.anchor_pool >= 1, "loss.anchor_pool must be >= 1")
+        _check(self.diversity_pool >= 1, "loss.diversity_pool must be >= 1")
 
 
 @dataclass(frozen=True)

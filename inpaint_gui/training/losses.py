@@ -53,16 +53,21 @@ def lowpass_l1(fake: torch.Tensor, real: torch.Tensor, hole: torch.Tensor, pool:
     return masked_l1(f, r, m)
 
 
-def spread_hinge(a: torch.Tensor, b: torch.Tensor, hole: torch.Tensor, target: float) -> torch.Tensor:
+def spread_hinge(
+    a: torch.Tensor, b: torch.Tensor, hole: torch.Tensor, target: float, pool: int = 1
+) -> torch.Tensor:
     """How far two fills of the same images are from differing by target inside the hole.
 
-    Per image, the mean |a - b| over the hole's pixels and channels; relu(target - that), averaged
-    over images. Past the target it costs nothing, so the push for variety stops before it turns
-    into noise. a, b: [N, 3, H, W]; hole: [N, 1, H, W], 1 = hole; images without a hole count 0.
+    Both fills and the hole are first average-pooled in pool x pool cells (ceil_mode), so with pool
+    > 1 pixel noise averages out and only differences of layout and colour count. Per image, the
+    mean |a - b| over the cells, each weighted by its share of hole; relu(target - that), averaged
+    over images. Past the target it costs nothing, so the push for variety stops there.
+    a, b: [N, 3, H, W]; hole: [N, 1, H, W], 1 = hole; images without a hole count 0.
     """
-    diff = (a.float() - b.float()).abs().mean(dim=1, keepdim=True)
+    a, b, hole = (F.avg_pool2d(t.float(), pool, ceil_mode=True) for t in (a, b, hole))
+    diff = (a - b).abs().mean(dim=1, keepdim=True)
     area = hole.sum(dim=(1, 2, 3))
-    spread = (diff * hole).sum(dim=(1, 2, 3)) / area.clamp_min(1.0)
+    spread = (diff * hole).sum(dim=(1, 2, 3)) / area.clamp_min(1e-6)
     return (F.relu(target - spread) * (area > 0)).mean()
 
 

@@ -110,7 +110,9 @@ class PluralisticTask(TrainTask):
             outs, mu_q, std_q, mu_p, std_p = self.g_step(image, mask)
         spread = image.new_zeros(())
         if lw.diversity > 0:  # the second generative sample serves only the diversity hinge
-            spread = L.spread_hinge(outs[-1][n : 2 * n], outs[-1][2 * n :], mask, lw.diversity_target)
+            spread = L.spread_hinge(
+                outs[-1][n : 2 * n], outs[-1][2 * n :], mask, lw.diversity_target, lw.diversity_pool
+            )
             outs = [o[: 2 * n] for o in outs]
         levels = len(outs)
         targets, holes = L.pyramid(image, levels), L.pyramid(mask, levels)

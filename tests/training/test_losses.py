@@ -88,3 +88,15 @@ def test_spread_hinge_rewards_fills_that_differ_in_the_hole_up_to_the_target():
     # differences outside the hole do not count; images without a hole cost nothing
     assert spread_hinge(real, real + 0.5 * (1 - hole), hole, 0.1).item() == pytest.approx(0.1)
     assert spread_hinge(real, real, torch.zeros_like(hole), 0.1).item() == 0
+
+
+def test_spread_hinge_with_pooling_ignores_pixel_noise_and_sees_colour():
+    real, hole = _texture(0), _hole()  # hole edges fall on 8-pixel cell borders
+    g = torch.Generator().manual_seed(1)
+    flicker = torch.where(torch.rand(real.shape, generator=g) < 0.5, 0.2, -0.2)
+    # +-0.2 per pixel: a big difference pixel by pixel, almost none once 8x8 cells are averaged
+    noisy = real + flicker * hole
+    assert spread_hinge(real, noisy, hole, 0.1).item() == 0
+    assert spread_hinge(real, noisy, hole, 0.1, pool=8).item() > 0.07  # pooled: ~0.02 of 0.2 left
+    # a different colour over the hole is a difference at any pooling
+    assert spread_hinge(real, real + 0.2 * hole, hole, 0.1, pool=8).item() == 0
