@@ -1,6 +1,7 @@
 """Inference speed and memory of the pluralistic engine.
 
     python bench/inference.py [--size 256] [-n 6] [--threads 2] [--checkpoint PATH] [--prefill]
+                              [--amp auto|bf16|off]
 
 Without --checkpoint it times a randomly initialised network of the default
 (paper-sized) architecture: speed does not depend on the weights' values.
@@ -19,8 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from inpaint_gui.engine import load_engine
-from inpaint_gui.engine.pluralistic import save_random_release
+from inpaint_gui.engine.pluralistic import PluralisticEngine, save_random_release
 from inpaint_gui.models import PluralisticConfig
 
 
@@ -35,6 +35,7 @@ def main() -> None:
     p.add_argument(
         "--prefill", action="store_true", help="random network with model.prefill (push-pull start)"
     )
+    p.add_argument("--amp", default="auto", help="auto (bf16 on CUDA and AMX CPUs), bf16 or off")
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -44,7 +45,7 @@ def main() -> None:
             config=PluralisticConfig(prefill=args.prefill),
             resolution=args.size,
         )
-        engine = load_engine("pluralistic", checkpoint=ckpt, device="cpu")
+        engine = PluralisticEngine.from_checkpoint(ckpt, device="cpu", amp=args.amp)
     params = sum(t.numel() for t in engine.generator.parameters())
 
     rng = np.random.default_rng(0)
@@ -63,7 +64,8 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"{args.n} candidates at {args.size}x{args.size}, {args.threads} threads, "
-        f"{params / 1e6:.2f}M inference parameters, torch {torch.__version__}"
+        f"{params / 1e6:.2f}M inference parameters, {'bf16' if engine.bf16 else 'float32'}, "
+        f"torch {torch.__version__}"
     )
     print(f"median {statistics.median(times):.3f} s  (min {min(times):.3f}, max {max(times):.3f})")
     print(f"peak RSS {peak_mb:.0f} MB (whole process, torch included)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from collections.abc import Iterator, Sequence
@@ -21,7 +22,7 @@ from inpaint_gui.engine.checkpoint import (
     missing_checkpoint_message,
     save_release,
 )
-from inpaint_gui.engine.device import choose_device
+from inpaint_gui.engine.device import choose_device, use_bf16
 from inpaint_gui.engine.tensors import image_to_tensor, mask_to_tensor, tensor_to_images
 from inpaint_gui.models import PluralisticConfig, PluralisticGenerator
 
@@ -58,6 +59,7 @@ class PluralisticEngine(Engine):
         path: Path | None = None,
         max_side: int | None = None,
         batch_size: int = 2,
+        amp: str = "auto",
     ) -> None:
         # channels_last lets oneDNN skip layout reorders between convolutions: ~20% faster on CPU.
         self.generator = generator.eval().to(device, memory_format=torch.channels_last)
@@ -69,6 +71,9 @@ class PluralisticEngine(Engine):
         #: Candidates decoded per forward pass: 2-3 is fastest on a 2-core CPU (cache-sized
         #: activations), and it lets a GUI stream them in pairs; 1 streams one by one.
         self.batch_size = batch_size
+        #: bf16 autocast ("auto": on CUDA and on CPUs with AMX): 2x faster on such a CPU (6 fills
+        #: at 256 px, 0.30 s against 0.67 s) and within ~0.4 grey levels of float32 (56 dB).
+        self.bf16 = use_bf16(device, amp)
 
     @classmethod
     def from_checkpoint(
@@ -96,17 +101,28 @@ class PluralisticEngine(Engine):
         near: int | None,
         spread: float,
     ) -> Iterator[NDArray[np.uint8]]:
-        with torch.inference_mode():
-            cl = torch.channels_last
+        cl = torch.channels_last
+        with self._torch_mode():
             x = image_to_tensor(image, self.device).contiguous(memory_format=cl)  # [1, 3, H, W]
             m = mask_to_tensor(mask, self.device).contiguous(memory_format=cl)  # [1, 1, H, W]
             enc = self.generator.encode(x, m)
-            shape = tuple(enc.prior_mu.shape[1:])  # (z, h, w)
-            for start in range(0, len(seeds), self.batch_size):
-                batch = seeds[start : start + self.batch_size]
-                noise = torch.stack([latent_noise(s, shape, near, spread) for s in batch])
+        shape = tuple(enc.prior_mu.shape[1:])  # (z, h, w)
+        for start in range(0, len(seeds), self.batch_size):
+            batch = seeds[start : start + self.batch_size]
+            noise = torch.stack([latent_noise(s, shape, near, spread) for s in batch])
+            with self._torch_mode():
                 out = self.generator.sample(enc, noise.to(self.device), m)  # [b, 3, H, W]
-                yield from tensor_to_images(out)
+                images = tensor_to_images(out.float())
+            yield from images  # outside the torch modes: the caller's code runs between yields
+
+    @contextlib.contextmanager
+    def _torch_mode(self) -> Iterator[None]:
+        with torch.inference_mode():
+            if not self.bf16:
+                yield
+                return
+            with torch.autocast(self.device.type, torch.bfloat16):
+                yield
 
 
 def latent_noise(

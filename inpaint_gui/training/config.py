@@ -18,7 +18,7 @@ from inpaint_gui.models.config import PluralisticConfig
 
 GAN_LOSSES = ("hinge", "lsgan")
 LR_SCHEDULES = ("constant", "cosine", "linear")
-AMP_MODES = ("auto", "bf16", "off")
+AMP_MODES = ("auto", "bf16", "off")  # engine.device.AMP_MODES; repeated so configs load without torch
 MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 SMALL_IMAGE_MODES = ("resize", "pad")
 

@@ -19,13 +19,14 @@ from typing import Any
 import torch
 from torch import nn
 
+from inpaint_gui.engine.device import use_bf16
 from inpaint_gui.engine.pluralistic import inference_state_dict
 from inpaint_gui.engine.tensors import to_model_range, to_uint8
 from inpaint_gui.models import Encoded, PluralisticGenerator, fold_spectral_norm
 from inpaint_gui.models.discriminator import InpaintDiscriminators
 from inpaint_gui.training import losses as L
 from inpaint_gui.training.config import TrainConfig
-from inpaint_gui.training.task import TrainTask, memory_format, use_bf16
+from inpaint_gui.training.task import TrainTask, memory_format
 
 
 class GeneratorStep(nn.Module):

@@ -106,26 +106,6 @@ class TrainTask(abc.ABC):
         return fresh
 
 
-def use_bf16(device: torch.device, mode: str) -> bool:
-    """Whether run.amp asks for bf16 autocast on this device.
-
-    "auto" takes it on CUDA and on CPUs with AMX, whose bf16 tile units make a CPU training step
-    about 2x faster than float32 (1.69 vs 3.39 s, cpu-small at 128 px, one thread); on CPUs without
-    them bf16 is emulated and slow.
-    """
-    if mode != "auto":
-        return mode == "bf16"
-    return device.type == "cuda" or (device.type == "cpu" and cpu_has_amx())
-
-
-def cpu_has_amx() -> bool:
-    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)  # private, so guarded
-    try:
-        return bool(probe and probe())
-    except RuntimeError:
-        return False
-
-
 def memory_format(device: torch.device, mode: str) -> torch.memory_format:
     """The layout run.memory_format asks for: "auto" = channels_last on a CPU, where oneDNN then skips
     reordering between convolutions (a cpu-small step 1.4x faster in float32, 1.5x in bf16)."""

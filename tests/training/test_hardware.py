@@ -7,15 +7,16 @@ import pytest
 import torch
 from training_helpers import tiny_config
 
-from inpaint_gui.training import task as T
-from inpaint_gui.training.task import make_task, memory_format, use_bf16
+from inpaint_gui.engine import device as D
+from inpaint_gui.engine.device import use_bf16
+from inpaint_gui.training.task import make_task, memory_format
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 
 
 @pytest.mark.parametrize("amx", [True, False])
 def test_auto_bf16_on_cuda_and_on_cpus_with_amx(monkeypatch, amx):
-    monkeypatch.setattr(T, "cpu_has_amx", lambda: amx)
+    monkeypatch.setattr(D, "cpu_has_amx", lambda: amx)
     assert use_bf16(CUDA, "auto") and use_bf16(CPU, "auto") is amx
     for dev in (CPU, CUDA):
         assert use_bf16(dev, "bf16") and not use_bf16(dev, "off")
