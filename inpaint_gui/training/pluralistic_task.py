@@ -48,14 +48,14 @@ class GeneratorStep(nn.Module):
         z = [mu_q + std_q * torch.randn_like(mu_q)]
         z += [enc.prior_mu + enc.prior_std * torch.randn_like(enc.prior_mu) for _ in range(self.gen_samples)]
         k = len(z)
-        both = Encoded(
+        tiled = Encoded(
             [torch.cat([f] * k) for f in enc.features],
             torch.cat([enc.context] * k),
             mu_q,
             std_q,
             None if enc.prefill is None else torch.cat([enc.prefill] * k),
         )
-        outs = g.decode(torch.cat(z), both, torch.cat([mask] * k), all_levels=True)
+        outs = g.decode(torch.cat(z), tiled, torch.cat([mask] * k), all_levels=True)
         return outs, mu_q, std_q, enc.prior_mu, enc.prior_std
 
 
