@@ -115,6 +115,9 @@ def _train(
     cfg, ckpt = prepare_run(cfg, out, resume)
     masks = MaskGenerator(cfg.data.resolution, cfg.masks)
     source = open_source(cfg.data.paths, cfg.data.max_short_side)  # bad data fails before the run exists
+    dataset = TrainDataset(source, cfg.data, masks, cfg.seed)
+    # on every rank (6 images), so a bad run.val_data stops all of them, before the run exists
+    val = _validation_set(cfg, dataset, masks)
     if env.main:
         out.mkdir(parents=True, exist_ok=True)
         cfg.save(out / "config.json")
@@ -142,7 +145,6 @@ def _train(
         log.info("run is already at step %d of %d", start, cfg.steps)
         return start
 
-    dataset = TrainDataset(source, cfg.data, masks, cfg.seed)
     log.info("%d training images; batch %d x %d processes", len(dataset), cfg.batch_size, env.world)
     loader = make_loader(
         dataset,
@@ -153,7 +155,6 @@ def _train(
         cfg.data.workers,
         pin_memory=env.device.type == "cuda",
     )
-    val = _validation_set(cfg, dataset, masks) if env.main else None
     board = _tensorboard(cfg, out) if env.main else None
     bar = _bar(cfg, start, env.main and progress_bar)
 
@@ -196,7 +197,7 @@ def _train(
                 sums, count, tick = {}, 0, time.perf_counter()
             if bar is not None:
                 bar.update(1)
-            if env.main and val is not None and (step % cfg.run.sample_every == 0 or step == cfg.steps):
+            if env.main and (step % cfg.run.sample_every == 0 or step == cfg.steps):
                 _write_samples(task, cfg, out, step, val, board)
             if on_progress is not None:
                 on_progress(Progress(step, cfg.steps, dict(last_logged), rate, time.perf_counter() - t0))

@@ -120,6 +120,15 @@ def test_validation_folder_skips_corrupt_images_and_refuses_an_empty_one(image_d
     assert "broken.png" in caplog.text
 
 
+def test_a_bad_validation_folder_stops_the_run_before_it_exists(image_dir, tmp_path):
+    # every rank builds the validation set before the run folder, so under DDP all of them stop
+    val = tmp_path / "val"
+    val.mkdir()
+    with pytest.raises(ValueError, match="holds no readable images"):
+        train(tiny_config(image_dir, "steps=1", f"run.val_data={val}"), tmp_path / "run", progress_bar=False)
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_new_run_can_start_from_another_runs_networks(image_dir, tmp_path, caplog):
     train(tiny_config(image_dir, "steps=2"), tmp_path / "base", progress_bar=False)
     base = runs.load_checkpoint(runs.latest_checkpoint(tmp_path / "base"))["task"]["networks"]
