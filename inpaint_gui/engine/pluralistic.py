@@ -71,8 +71,8 @@ class PluralisticEngine(Engine):
         #: Candidates decoded per forward pass: 2-3 is fastest on a 2-core CPU (cache-sized
         #: activations), and it lets a GUI stream them in pairs; 1 streams one by one.
         self.batch_size = batch_size
-        #: bf16 autocast ("auto": on CUDA and on CPUs with AMX): 2x faster on such a CPU (6 fills
-        #: at 256 px, 0.30 s against 0.67 s) and within ~0.4 grey levels of float32 (56 dB).
+        #: bf16 autocast ("auto": on CUDA and on CPUs with AMX): 2.2-2.6x faster on such a CPU (faces,
+        #: 6 fills at 256 px: 0.30 s against 0.67 s) and within ~0.4 grey levels of float32 (56 dB).
         self.bf16 = use_bf16(device, amp)
 
     @classmethod
