@@ -28,6 +28,10 @@ class PluralisticConfig:
     # output that fill plus a learned correction (from a zero-initialised layer): a new network
     # begins as good as a diffusion fill and learns structure and texture on top of it.
     prefill: bool = False
+    # Add the encoder's features to the decoder's at every level between the latent one and full
+    # size (through a 1x1 convolution), as a U-Net does; the paper's decoder sees them only through
+    # its attention layer. Not in the paper: an experiment on whether that limits the coarse fill.
+    skips: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))

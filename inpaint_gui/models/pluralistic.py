@@ -86,6 +86,8 @@ class Decoder(nn.Module):
             self.ups.append(Up(ch[level + 1], ch[level], sn=sn))
             self.blocks.append(ResBlock(ch[level], ch[level], sn=sn))
         self.attention = ShortLongAttention(ch[cfg.attention_level], ch[cfg.attention_level], sn=sn)
+        skip_levels = [lv for lv in range(1, top) if lv != cfg.attention_level] if cfg.skips else []
+        self.skips = nn.ModuleDict({str(lv): conv(ch[lv], ch[lv], 1, sn=sn) for lv in skip_levels})
         # Extra outputs at levels 1 .. output_levels-1, for the multi-scale losses in training.
         # With prefill each output is the fill plus a correction from a zero-initialised plain
         # convolution without bias, so a new network starts as the fill, and the correction learns
@@ -122,6 +124,8 @@ class Decoder(nn.Module):
         for i, (up, block) in enumerate(zip(self.ups, self.blocks, strict=True)):
             level = top - i
             x = block(up(x))
+            if str(level) in self.skips:  # features [N or 1, C, h, w] broadcast over the candidates
+                x = x + self.skips[str(level)](enc.features[level])
             if level == self.attention_level:
                 hole = F.adaptive_max_pool2d(mask, x.shape[-2:])
                 x = self.attention(x, enc.features[level], hole)
