@@ -31,7 +31,7 @@ class PluralisticConfig:
     # Add the encoder's features to the decoder's at every level between the latent one and full
     # size (through a 1x1 convolution), as a U-Net does; the paper's decoder sees them only through
     # its attention layer. Not in the paper: an experiment on whether that limits the coarse fill
-    # (on scenes it made no difference in 1,000 steps; docs/training.md, run 11).
+    # (on scenes it made no difference in 1,600 steps; docs/training.md, run 11).
     skips: bool = False
 
     def __post_init__(self) -> None:
