@@ -10,6 +10,13 @@ from inpaint_gui.models.config import PluralisticConfig
 CONFIG = dict(channels=(8, 8, 16, 16, 16), z_channels=4, attention_level=2, output_levels=2, prefill=True)
 
 
+def _open_outputs(g: PluralisticGenerator) -> PluralisticGenerator:
+    """A new prefill network's output layers are zero; give them weights so features show."""
+    for head in (g.decoder.to_full, *g.decoder.to_rgb.values()):
+        torch.nn.init.normal_(head[1].weight, std=0.05)
+    return g
+
+
 def _decode(g: PluralisticGenerator, image: torch.Tensor, mask: torch.Tensor, level: int, bump: float):
     enc = g.encode(image, mask)
     enc.features[level] = enc.features[level] + bump
@@ -18,10 +25,8 @@ def _decode(g: PluralisticGenerator, image: torch.Tensor, mask: torch.Tensor, le
 
 def test_skips_feed_every_level_but_the_latent_and_attention_ones():
     torch.manual_seed(0)
-    g = PluralisticGenerator(PluralisticConfig(**CONFIG, skips=True))
+    g = _open_outputs(PluralisticGenerator(PluralisticConfig(**CONFIG, skips=True)))
     assert sorted(g.decoder.skips) == ["1", "3"]
-    for head in (g.decoder.to_full[1], *(s[1] for s in g.decoder.to_rgb.values())):
-        torch.nn.init.normal_(head.weight, std=0.05)  # open the prefill's zero output layers
     image, mask = torch.rand(1, 3, 32, 32) * 2 - 1, torch.zeros(1, 1, 32, 32)
     mask[..., 8:24, 8:24] = 1
     with torch.no_grad():
@@ -30,10 +35,8 @@ def test_skips_feed_every_level_but_the_latent_and_attention_ones():
         assert not torch.allclose(base, _decode(g, image, mask, 1, 0.5))  # a skip level
         assert not torch.allclose(base, _decode(g, image, mask, 3, 0.5))
 
-    plain = PluralisticGenerator(PluralisticConfig(**CONFIG))
+    plain = _open_outputs(PluralisticGenerator(PluralisticConfig(**CONFIG)))
     assert len(plain.decoder.skips) == 0
-    for head in (plain.decoder.to_full[1], *(s[1] for s in plain.decoder.to_rgb.values())):
-        torch.nn.init.normal_(head.weight, std=0.05)
     with torch.no_grad():  # the paper's decoder does not read level 1's features
         assert torch.equal(_decode(plain, image, mask, 1, 0.0), _decode(plain, image, mask, 1, 0.5))
 
