@@ -165,6 +165,15 @@ def inference_state_dict(generator: PluralisticGenerator) -> dict[str, torch.Ten
     return {k: v for k, v in generator.state_dict().items() if not k.startswith("posterior.")}
 
 
+def open_outputs(generator: PluralisticGenerator, std: float = 0.05) -> PluralisticGenerator:
+    """Give a new prefill network's zero output layers random weights (in place), so its output
+    shows what the layers beneath compute instead of the fill alone (tests, plumbing demos)."""
+    with torch.no_grad():
+        for head in (*generator.decoder.to_rgb.values(), generator.decoder.to_full):
+            nn.init.normal_(head[1].weight, std=std)
+    return generator
+
+
 def save_random_release(
     path: str | Path, config: PluralisticConfig = TINY_CONFIG, seed: int = 0, resolution: int = 64
 ) -> Path:
@@ -178,9 +187,7 @@ def save_random_release(
         PluralisticConfig.from_dict({**config.to_dict(), "spectral_norm": False})
     )
     if generator.config.prefill:
-        with torch.no_grad():
-            for head in (*generator.decoder.to_rgb.values(), generator.decoder.to_full):
-                nn.init.normal_(head[1].weight, std=0.05)
+        open_outputs(generator)
     info = ReleaseInfo(
         engine=PluralisticEngine.name,
         model_config=generator.config.to_dict(),

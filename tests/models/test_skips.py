@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import torch
 
+from inpaint_gui.engine import load_engine
+from inpaint_gui.engine.pluralistic import open_outputs, save_random_release
 from inpaint_gui.models import PluralisticGenerator
 from inpaint_gui.models.config import PluralisticConfig
 
 CONFIG = dict(channels=(8, 8, 16, 16, 16), z_channels=4, attention_level=2, output_levels=2, prefill=True)
 
 
-def _open_outputs(g: PluralisticGenerator) -> PluralisticGenerator:
-    """A new prefill network's output layers are zero; give them weights so features show."""
-    for head in (g.decoder.to_full, *g.decoder.to_rgb.values()):
-        torch.nn.init.normal_(head[1].weight, std=0.05)
-    return g
-
-
-def _decode(g: PluralisticGenerator, image: torch.Tensor, mask: torch.Tensor, level: int, bump: float):
+def _decode(
+    g: PluralisticGenerator, image: torch.Tensor, mask: torch.Tensor, level: int, bump: float
+) -> torch.Tensor:
     enc = g.encode(image, mask)
     enc.features[level] = enc.features[level] + bump
     return g.decode(enc.prior_mu.expand(3, -1, -1, -1), enc, mask)[-1]
@@ -25,7 +22,7 @@ def _decode(g: PluralisticGenerator, image: torch.Tensor, mask: torch.Tensor, le
 
 def test_skips_feed_every_level_but_the_latent_and_attention_ones():
     torch.manual_seed(0)
-    g = _open_outputs(PluralisticGenerator(PluralisticConfig(**CONFIG, skips=True)))
+    g = open_outputs(PluralisticGenerator(PluralisticConfig(**CONFIG, skips=True)))
     assert sorted(g.decoder.skips) == ["1", "3"]
     image, mask = torch.rand(1, 3, 32, 32) * 2 - 1, torch.zeros(1, 1, 32, 32)
     mask[..., 8:24, 8:24] = 1
@@ -35,16 +32,13 @@ def test_skips_feed_every_level_but_the_latent_and_attention_ones():
         assert not torch.allclose(base, _decode(g, image, mask, 1, 0.5))  # a skip level
         assert not torch.allclose(base, _decode(g, image, mask, 3, 0.5))
 
-    plain = _open_outputs(PluralisticGenerator(PluralisticConfig(**CONFIG)))
+    plain = open_outputs(PluralisticGenerator(PluralisticConfig(**CONFIG)))
     assert len(plain.decoder.skips) == 0
     with torch.no_grad():  # the paper's decoder does not read level 1's features
         assert torch.equal(_decode(plain, image, mask, 1, 0.0), _decode(plain, image, mask, 1, 0.5))
 
 
 def test_a_release_with_skips_loads_and_fills(tmp_path):
-    from inpaint_gui.engine import load_engine
-    from inpaint_gui.engine.pluralistic import save_random_release
-
     path = save_random_release(tmp_path / "skips.safetensors", PluralisticConfig(**CONFIG, skips=True))
     engine = load_engine("pluralistic", path, "cpu")
     image = torch.randint(0, 256, (48, 40, 3), dtype=torch.uint8).numpy()
