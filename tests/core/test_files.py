@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +30,158 @@ def test_failure_keeps_the_old_file_and_leaves_no_temp(tmp_path):
         raise RuntimeError("disk full")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def test_saving_over_a_file_keeps_its_mode(tmp_path):
+    target = tmp_path / "private.png"
+    target.write_bytes(b"old")
+    target.chmod(0o600)
+    with atomic_write(target) as f:
+        f.write(b"new")
+    assert target.read_bytes() == b"new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_saving_over_a_file_keeps_its_owner(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("only root can give a file to another owner")
+    target = tmp_path / "theirs.png"
+    target.write_bytes(b"old")
+    os.chown(target, 12345, 23456)
+    with atomic_write(target) as f:
+        f.write(b"new")
+    st = target.stat()
+    assert (st.st_uid, st.st_gid) == (12345, 23456)
+    assert target.read_bytes() == b"new"
+
+
+def test_saving_through_a_symlink_writes_its_target(tmp_path):
+    real = tmp_path / "photos" / "real.png"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    link = tmp_path / "link.png"
+    link.symlink_to(real)
+    with atomic_write(link) as f:
+        f.write(b"new")
+    assert link.is_symlink()
+    assert real.read_bytes() == b"new"
+    assert sorted(p.name for p in real.parent.iterdir()) == ["real.png"]
+
+
+def test_a_new_file_gets_normal_permissions(tmp_path):
+    target = tmp_path / "new.png"
+    with atomic_write(target) as f:
+        f.write(b"x")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~_umask()
+
+
+def _deny_temp_files(monkeypatch, folder):
+    """Make creating a new file in folder fail as a non-writable folder does (the tests run as root,
+    which no chmod stops)."""
+    real_open = os.open
+
+    def fake_open(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT and os.path.dirname(os.fspath(path)) == str(folder):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", fake_open)
+
+
+def test_a_writable_file_in_a_read_only_folder_is_written_in_place(tmp_path, monkeypatch):
+    target = tmp_path / "out.png"
+    target.write_bytes(b"old contents")
+    target.chmod(0o640)
+    inode = target.stat().st_ino
+    _deny_temp_files(monkeypatch, tmp_path)
+    with atomic_write(target) as f:
+        f.write(b"new")
+    assert target.read_bytes() == b"new"
+    assert target.stat().st_ino == inode
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_a_failed_in_place_write_keeps_the_original(tmp_path, monkeypatch):
+    target = tmp_path / "out.png"
+    target.write_bytes(b"precious")
+    _deny_temp_files(monkeypatch, tmp_path)
+    with pytest.raises(RuntimeError), atomic_write(target) as f:
+        f.write(b"half")
+        raise RuntimeError("encoder failed")
+    assert target.read_bytes() == b"precious"
+
+
+def test_an_in_place_write_that_fails_midway_restores_the_original(tmp_path, monkeypatch):
+    target = tmp_path / "out.png"
+    target.write_bytes(b"precious" * 1000)
+    _deny_temp_files(monkeypatch, tmp_path)
+    import inpaint_gui.core.files as files
+
+    real_copy = files._copy_into
+    calls = []
+
+    def failing_copy(src, dst):
+        calls.append(1)
+        if len(calls) == 1:  # the new contents: fail after writing some of them
+            dst.write(b"torn")
+            raise OSError(28, "No space left on device")
+        return real_copy(src, dst)  # restoring the backup
+
+    monkeypatch.setattr(files, "_copy_into", failing_copy)
+    with pytest.raises(OSError, match="No space"), atomic_write(target) as f:
+        f.write(b"new" * 5000)
+    assert target.read_bytes() == b"precious" * 1000
+
+
+def test_a_real_read_only_folder_as_another_user():
+    """The same as above without faking: a user who may write the file but not its folder."""
+    import shutil
+    import subprocess
+    import sys
+
+    # files.py needs only the standard library: a system Python can run it as user nobody
+    # when the venv's own Python lives in a folder nobody may read.
+    python = shutil.which("python3", path="/usr/bin:/bin") or sys.executable
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run as another user")
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="ro-folder-"))  # pytest's tmp_path is root-only
+    base.chmod(0o755)
+    folder = base / "ro"
+    folder.mkdir()
+    target = folder / "out.png"
+    target.write_bytes(b"old")
+    os.chown(target, 65534, 65534)
+    target.chmod(0o600)
+    folder.chmod(0o755)  # owned by root: nobody cannot create files in it
+    code = (
+        "import os, sys; os.setgid(65534); os.setuid(65534); "
+        "from inpaint_gui.core.files import atomic_write\n"
+        "with atomic_write(sys.argv[1]) as f: f.write(b'new')"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    probe = "import os; os.setgid(65534); os.setuid(65534); import logging, inpaint_gui.core.files"
+    if subprocess.run([python, "-c", probe], cwd=root, env=env, capture_output=True).returncode:
+        pytest.skip("this Python cannot run as user nobody")
+    subprocess.run(
+        [python, "-c", code, str(target)],
+        check=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        assert target.read_bytes() == b"new"
+        st = target.stat()
+        assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (65534, 0o600)
+    finally:
+        shutil.rmtree(base)
