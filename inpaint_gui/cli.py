@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -40,6 +41,9 @@ PROG = "inpaint"
 MAX_PIXELS_ENV = "INPAINT_MAX_PIXELS"
 MANIFEST_COLUMNS = ("image", "mask", "stem")
 RESULTS_NAME = "candidates.json"
+#: Candidates are named candidate_00.png .. candidate_99.png, and each is a full image held in memory.
+MAX_CANDIDATES = 100
+_CANDIDATE_NAME = re.compile(r"candidate_\d{2}\.png")
 _TRAINING_COMMANDS = "inpaint_gui.training.commands"
 #: Errors of one fill (bad file, bad input for the engine, out of memory) that leave the others fine.
 _JOB_ERRORS = (ValueError, OSError, RuntimeError, MemoryError)
@@ -110,7 +114,12 @@ def _add_fill(commands: argparse._SubParsersAction, verbosity: argparse.Argument
         help="CSV with columns image,mask and optionally stem; paths relative to the CSV's folder",
     )
     fill.add_argument("-o", "--outdir", type=Path, required=True, help="output folder")
-    fill.add_argument("-n", type=_positive_int, default=6, help="number of candidates (default 6)")
+    fill.add_argument(
+        "-n",
+        type=_candidate_count,
+        default=6,
+        help=f"number of candidates, 1 to {MAX_CANDIDATES} (default 6)",
+    )
     fill.add_argument("--seed", type=_seed, default=0, help="seed of the first candidate (default 0)")
     fill.add_argument(
         "--engine",
@@ -149,7 +158,7 @@ def run_fill(args: argparse.Namespace) -> int:
     done = 0
     for job in tqdm(jobs, desc="fill", unit="image", disable=None if batch else True, file=sys.stderr):
         try:
-            count = fill_one(engine, job, args.n, args.seed, max_pixels, args.overwrite)
+            count = fill_one(engine, job, args.n, args.seed, max_pixels, args.overwrite, batch)
         except _JOB_ERRORS as e:
             log.debug("%s failed", job.where or job.image, exc_info=True)
             text = "not enough memory for this image" if isinstance(e, MemoryError) else str(e)
@@ -171,10 +180,25 @@ def fill_one(
     seed: int,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     overwrite: bool = False,
+    progress: bool = False,
 ) -> int:
-    """Fill one pair and write its candidates and candidates.json; returns how many were written."""
+    """Fill one pair and write its candidates and candidates.json; returns how many were written.
+
+    An empty mask is refused; one that covers the whole image is warned about (nothing is left
+    to fill from). With overwrite, candidates of an earlier run that this one does not replace
+    (listed in the old candidates.json) are removed, so the folder holds one run's results.
+    """
     image = load_image(job.image, max_pixels)
     mask = load_mask(job.mask, size=image.size, max_pixels=max_pixels)
+    if not mask.any():
+        raise ImageError(f"{job.mask}: the mask is empty (no white pixels), so there is nothing to fill")
+    if mask.all():
+        where = f"{job.where}: " if job.where else ""
+        _error(
+            f"warning: {where}{job.mask} covers the whole image: no pixel is kept, so every fill is made "
+            "up from nothing",
+            progress=progress,
+        )
     count = n if engine.pluralistic else 1
     names = [f"candidate_{i:02d}.png" for i in range(count)]
     _check_outputs(job, [*names, RESULTS_NAME], overwrite)
@@ -203,9 +227,26 @@ def fill_one(
             for name, c in zip(names, candidates, strict=True)
         ],
     }
+    stale = _earlier_candidates(job.outdir) - set(names) if overwrite else set()
     with atomic_write(job.outdir / RESULTS_NAME) as file:
         file.write(json.dumps(results, indent=2).encode())
+    for name in sorted(stale):
+        if any(same_file(job.outdir / name, p) for p in (job.image, job.mask)):
+            continue  # an input that happens to have a candidate's name
+        (job.outdir / name).unlink(missing_ok=True)
+        log.info("removed %s of the earlier run", job.outdir / name)
     return len(candidates)
+
+
+def _earlier_candidates(outdir: Path) -> set[str]:
+    """Candidate files an earlier run wrote here, as its candidates.json lists them; only names
+    this command gives its files (a hand-edited list cannot make it delete anything else)."""
+    try:
+        old = json.loads((outdir / RESULTS_NAME).read_text())
+        files = {str(c["file"]) for c in old["candidates"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+    return {f for f in files if _CANDIDATE_NAME.fullmatch(f)}
 
 
 def _check_outputs(job: FillJob, names: list[str], overwrite: bool) -> None:
@@ -343,10 +384,10 @@ def _max_pixels_from_env() -> int:
         raise UsageError(f"{MAX_PIXELS_ENV}: {e}") from None
 
 
-def _positive_int(text: str) -> int:
+def _candidate_count(text: str) -> int:
     value = _int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if not 1 <= value <= MAX_CANDIDATES:
+        raise argparse.ArgumentTypeError(f"must be at least 1 and at most {MAX_CANDIDATES}, got {value}")
     return value
 
 

@@ -331,3 +331,57 @@ def test_out_of_memory_skips_the_row_and_the_rest_still_run(
     assert main(["fill", "--manifest", str(csv), "-o", str(tmp_path / "out"), "--engine", "telea"]) == 1
     assert "not enough memory" in capsys.readouterr().err
     assert (tmp_path / "out" / "b" / "candidates.json").is_file()
+
+
+# --- masks that fill nothing or everything, -n bounds, stale results (issue 12) -----------------
+
+
+def test_an_empty_mask_is_refused(pair: tuple[Path, Path], tmp_path: Path, capsys) -> None:
+    image, mask = pair
+    Image.fromarray(np.zeros((H, W), np.uint8)).save(mask)
+    out = tmp_path / "out"
+    assert main(["fill", str(image), str(mask), "-o", str(out), "--engine", "telea"]) == 1
+    err = capsys.readouterr().err
+    assert "mask is empty" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()  # nothing written that looks like a result
+
+
+def test_a_mask_covering_everything_is_warned_about(pair: tuple[Path, Path], tmp_path: Path, capsys) -> None:
+    image, mask = pair
+    Image.fromarray(np.full((H, W), 255, np.uint8)).save(mask)
+    main(["fill", str(image), str(mask), "-o", str(tmp_path / "out"), "--engine", "telea"])
+    assert "covers the whole image" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("n", ["101", "1000000000"])
+def test_n_is_bounded(n: str, pair: tuple[Path, Path], tmp_path: Path, capsys) -> None:
+    image, mask = pair
+    assert main(["fill", str(image), str(mask), "-o", str(tmp_path / "o"), "-n", n]) == 2
+    assert "at most 100" in capsys.readouterr().err
+
+
+def test_overwrite_with_fewer_candidates_removes_the_stale_ones(
+    pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from inpaint_gui.engine.pluralistic import save_random_release
+
+    checkpoint = save_random_release(tmp_path / "tiny.safetensors")
+    image, mask = pair
+    out = tmp_path / "out"
+    mine = out / "notes.png"  # a file of the user's, which this tool never wrote
+    common = [
+        str(image),
+        str(mask),
+        "-o",
+        str(out),
+        "--engine",
+        "pluralistic",
+        "--checkpoint",
+        str(checkpoint),
+    ]
+    assert main(["fill", *common, "-n", "4"]) == 0
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(mine)
+    assert main(["fill", *common, "-n", "2", "--overwrite"]) == 0
+    listed = [c["file"] for c in _results(out)["candidates"]]
+    assert listed == ["candidate_00.png", "candidate_01.png"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([*listed, "candidates.json", "notes.png"])
