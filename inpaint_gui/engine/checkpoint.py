@@ -44,10 +44,42 @@ class ReleaseInfo:
 
     @classmethod
     def from_json(cls, text: str) -> ReleaseInfo:
+        """Parse and check the metadata: ValueError names the first entry of a wrong type or range."""
         d = json.loads(text)
         if not isinstance(d, dict):
             raise ValueError("metadata is not a JSON object")
-        return cls(**d)
+        info = cls(**d)
+        info.check()
+        return info
+
+    def check(self) -> None:
+        """Types and ranges of every entry, so nothing downstream meets a string for a number."""
+        for name, kind in (
+            ("engine", str),
+            ("model_config", dict),
+            ("dataset", str),
+            ("evaluation", dict),
+            ("notes", str),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, kind):
+                raise ValueError(f"{name} must be a {_KIND_WORDS[kind]}, got {value!r:.60}")
+        if not self.engine:
+            raise ValueError("engine is empty")
+        _check_int("resolution", self.resolution, MIN_RESOLUTION, MAX_RESOLUTION)
+        _check_int("steps", self.steps, 0, 10**12)
+
+
+#: Training crop sizes a release may name (its max fill side is twice this).
+MIN_RESOLUTION, MAX_RESOLUTION = 8, 8192
+_KIND_WORDS = {str: "string", dict: "JSON object"}
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{name} must be a whole number, got {value!r:.60}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
 
 
 def checkpoint_dir() -> Path:
@@ -109,6 +141,7 @@ def read_release_info(path: str | Path) -> ReleaseInfo:
     from safetensors import safe_open
 
     path = _existing(path)
+    _refuse_pickle(path)
     try:
         with safe_open(str(path), framework="numpy") as f:
             meta = f.metadata() or {}
@@ -132,10 +165,12 @@ def load_release(
         raise CheckpointError(f"{path}: truncated or corrupt weights ({_short(exc)})") from None
     out = {}
     for key, t in tensors.items():
-        if t.is_floating_point():
-            t = t.float()
-            if not torch.isfinite(t).all():
-                raise CheckpointError(f"{path}: tensor {key!r} holds NaN or infinite values")
+        if not t.is_floating_point():  # release weights are all floating point; this is not one
+            dtype = str(t.dtype).removeprefix("torch.")
+            raise CheckpointError(f"{path}: tensor {key!r} holds {dtype} values, not floating-point weights")
+        t = t.float()
+        if not torch.isfinite(t).all():
+            raise CheckpointError(f"{path}: tensor {key!r} holds NaN or infinite values")
         out[key] = t.to(device)
     return out, info
 
@@ -149,6 +184,25 @@ def _existing(path: str | Path) -> Path:
     return path
 
 
+#: How pickle files start: protocol 2-5 pickles, and the zip archives torch.save writes.
+_PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK\x03\x04")
+
+
+def _refuse_pickle(path: Path) -> None:
+    """A pickle can run code when loaded; say so in our words, before any library gives advice."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(9)
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read ({_short(exc)})") from None
+    # A safetensors file starts with its header's length (8 bytes, any values), then "{".
+    if head[8:9] != b"{" and head.startswith(_PICKLE_MAGIC):
+        raise CheckpointError(
+            f"{path}: not a safe checkpoint: it is a pickle (e.g. a torch .pt file), which can run code "
+            "when loaded, so it is never opened; use a .safetensors release written by `inpaint export`"
+        )
+
+
 def _parse_meta(path: Path, meta: dict[str, str]) -> ReleaseInfo:
     if meta.get("format") != RELEASE_FORMAT:
         raise CheckpointError(f"{path}: not an inpaint-gui release checkpoint (no '{RELEASE_FORMAT}' header)")
@@ -160,7 +214,7 @@ def _parse_meta(path: Path, meta: dict[str, str]) -> ReleaseInfo:
     try:
         return ReleaseInfo.from_json(meta["info"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: unreadable metadata block ({_short(exc)})") from None
+        raise CheckpointError(f"{path}: bad metadata ({_short(exc)})") from None
 
 
 def _short(exc: BaseException) -> str:

@@ -136,26 +136,50 @@ def latent_noise(
     return math.sqrt(1.0 - spread * spread) * base + spread * eps
 
 
+#: The largest network a release may ask for: 200 M parameters, 800 MB as float32 (the shipped
+#: faces network has 1.6 M). A file's metadata is read before its weights, and could ask for more.
+MAX_PARAMETERS = 200_000_000
+
+
 def build_generator(path: Path, info: ReleaseInfo, state: dict[str, torch.Tensor]) -> PluralisticGenerator:
-    """An inference generator from a release checkpoint's config and weights."""
+    """An inference generator from a release checkpoint's config and weights.
+
+    The architecture is first built on PyTorch's meta device, which allocates nothing: its
+    parameter count and its tensors' names, shapes and dtypes are checked against the budget
+    and the weights before the real network takes any memory.
+    """
     try:
         config = PluralisticConfig.from_dict({**info.model_config, "spectral_norm": False})
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: bad architecture settings in metadata ({exc})") from None
-    generator = PluralisticGenerator(config, with_posterior=False)
-    expected = generator.state_dict()
+    with torch.device("meta"):
+        expected = PluralisticGenerator(config, with_posterior=False).state_dict()
+    count = sum(t.numel() for t in expected.values())
+    if count > MAX_PARAMETERS:
+        raise CheckpointError(
+            f"{path}: its metadata asks for a network of {count:,} parameters "
+            f"({count * 4 / 1e9:.1f} GB); the limit is {MAX_PARAMETERS:,}"
+        )
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
-    wrong = sorted(k for k in set(expected) & set(state) if expected[k].shape != state[k].shape)
-    if missing or unexpected or wrong:
+    common = set(expected) & set(state)
+    wrong = sorted(k for k in common if expected[k].shape != state[k].shape)
+    kind = sorted(k for k in common if expected[k].is_floating_point() != state[k].is_floating_point())
+    if missing or unexpected or wrong or kind:
         parts = []
-        for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)):
+        for label, keys in (
+            ("missing", missing),
+            ("unexpected", unexpected),
+            ("wrong shape", wrong),
+            ("wrong type", kind),
+        ):
             if keys:
                 more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
                 parts.append(f"{label}: {', '.join(keys[:3])}{more}")
         raise CheckpointError(
             f"{path}: weights do not match the architecture in its metadata ({'; '.join(parts)})"
         )
+    generator = PluralisticGenerator(config, with_posterior=False)
     generator.load_state_dict(state)
     return generator
 

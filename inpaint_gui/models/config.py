@@ -6,6 +6,14 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+#: Bounds on single settings; the parameter count as a whole is checked where a file is loaded
+#: (engine.pluralistic.build_generator), before a network is built.
+MAX_LEVELS, MAX_WIDTH, MAX_BLOCKS = 8, 8192, 64
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
 
 @dataclass(frozen=True)
 class PluralisticConfig:
@@ -35,16 +43,31 @@ class PluralisticConfig:
     skips: bool = False
 
     def __post_init__(self) -> None:
+        # Types first: these come from JSON a file carries, where "64" or 4.5 must not slip through.
+        if not isinstance(self.channels, (list, tuple)) or not all(_is_int(c) for c in self.channels):
+            raise ValueError(f"channels must be a list of whole numbers, got {self.channels!r:.80}")
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
+        for name in ("z_channels", "prior_blocks", "posterior_blocks", "decoder_blocks"):
+            if not _is_int(getattr(self, name)):
+                raise ValueError(f"{name} must be a whole number, got {getattr(self, name)!r:.40}")
+        for name in ("attention_level", "output_levels"):
+            if not _is_int(getattr(self, name)):
+                raise ValueError(f"{name} must be a whole number, got {getattr(self, name)!r:.40}")
+        for name in ("spectral_norm", "prefill", "skips"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r:.40}")
         levels = len(self.channels) - 1
         if levels < 2:
             raise ValueError("channels needs at least 3 levels")
-        if any(c < 4 for c in self.channels):
-            raise ValueError(f"every channel count must be >= 4, got {self.channels}")
-        if self.z_channels < 1:
-            raise ValueError("z_channels must be >= 1")
-        if min(self.prior_blocks, self.posterior_blocks, self.decoder_blocks) < 0:
-            raise ValueError("block counts must be >= 0")
+        if levels > MAX_LEVELS:
+            raise ValueError(f"channels allows at most {MAX_LEVELS + 1} levels, got {len(self.channels)}")
+        if any(not 4 <= c <= MAX_WIDTH for c in self.channels):
+            raise ValueError(f"every channel count must be in 4..{MAX_WIDTH}, got {self.channels}")
+        if not 1 <= self.z_channels <= MAX_WIDTH:
+            raise ValueError(f"z_channels must be in 1..{MAX_WIDTH}, got {self.z_channels}")
+        blocks = (self.prior_blocks, self.posterior_blocks, self.decoder_blocks)
+        if min(blocks) < 0 or max(blocks) > MAX_BLOCKS:
+            raise ValueError(f"block counts must be in 0..{MAX_BLOCKS}, got {blocks}")
         if not 1 <= self.attention_level < levels:
             raise ValueError(f"attention_level must be in 1..{levels - 1}, got {self.attention_level}")
         if not 1 <= self.output_levels <= levels:

@@ -118,9 +118,6 @@ def _train(
     dataset = TrainDataset(source, cfg.data, masks, cfg.seed)
     # on every rank (6 images), so a bad run.val_data stops all of them, before the run exists
     val = _validation_set(cfg, dataset, masks)
-    if env.main:
-        out.mkdir(parents=True, exist_ok=True)
-        cfg.save(out / "config.json")
     torch.manual_seed(cfg.seed)  # the same initial networks (and EMA) on every rank
     task = make_task(cfg, env.device)
     torch.manual_seed(D.rank_seed(cfg.seed, env.rank))  # then each rank its own noise
@@ -128,14 +125,21 @@ def _train(
     start = 0
     if ckpt is not None:
         state = runs.load_checkpoint(ckpt, env.device)
-        task.load_state_dict(state["task"])
-        start = int(state["step"])
-        _restore_rng(state, env, cfg)
+        try:
+            task.load_state_dict(state["task"])
+            start = int(state["step"])
+            _restore_rng(state, env, cfg)
+        except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+            why = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            raise runs.RunError(f"{ckpt}: cannot resume from it ({why})") from None
         log.info("resumed %s at step %d", out, start)
     elif cfg.run.init:
         source_ckpt = runs.resolve_checkpoint(cfg.run.init)
         fresh = task.init_networks(runs.load_checkpoint(source_ckpt, env.device)["task"], cfg.run.init_skip)
         log.info("networks start from %s; left as initialised: %s", source_ckpt, ", ".join(fresh) or "none")
+    if env.main:  # only once the checkpoint has loaded: a failed resume leaves the run's config as it was
+        out.mkdir(parents=True, exist_ok=True)
+        cfg.save(out / "config.json")
     if env.main:
         runs.truncate_stats(out, start)  # drop what was logged after the checkpoint
     if env.distributed:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 import re
 from pathlib import Path
 from typing import Any
@@ -59,14 +60,43 @@ def save_checkpoint(run: Path, step: int, state: dict[str, Any], keep: int) -> P
 
 
 def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> dict[str, Any]:
-    """A training checkpoint; plain tensors and containers only (no pickled code is run)."""
+    """A training checkpoint; plain tensors and containers only (no pickled code is run).
+
+    Its layout is checked here, so a malformed file fails with one line naming it, not with a
+    KeyError deep in a resume.
+    """
     try:
         state = torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError:  # torch's own message ends by advising weights_only=False: never
+        raise RunError(
+            f"{path}: not a safe checkpoint: it holds pickled objects other than tensors, which can run "
+            "code when loaded, so it is refused"
+        ) from None
     except Exception as exc:
         raise RunError(f"{path}: unreadable training checkpoint ({str(exc).splitlines()[0][:200]})") from None
     if not isinstance(state, dict) or "step" not in state or "task" not in state:
         raise RunError(f"{path}: not a training checkpoint of `inpaint train`")
+    problem = _layout_problem(state)
+    if problem:
+        raise RunError(f"{path}: malformed training checkpoint ({problem})")
     return state
+
+
+def _layout_problem(state: dict[str, Any]) -> str:
+    """What is wrong with a training checkpoint's layout, or "" when nothing is."""
+    step, task = state["step"], state["task"]
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        return f"step is {step!r:.40}, not a step number"
+    if not isinstance(task, dict):
+        return f"task is a {type(task).__name__}, not a dictionary"
+    for part in ("networks", "optimizers"):
+        entry = task.get(part)
+        if not isinstance(entry, dict):
+            return f"task has no {part} dictionary"
+        for name, value in entry.items():
+            if not isinstance(value, dict):
+                return f"task.{part}.{name} is a {type(value).__name__}, not a state dictionary"
+    return ""
 
 
 def resolve_checkpoint(run_or_file: str | Path) -> Path:

@@ -138,3 +138,72 @@ def test_no_default_checkpoint_says_how_to_get_one(tmp_path, monkeypatch):
     with pytest.raises(CheckpointError, match="inpaint train"):
         load_engine("pluralistic")
     assert load_engine("telea").name == "telea"
+
+
+# --- metadata and tensors are checked before they are trusted (issue 12) ------------------------
+
+
+def _release_with_info(tmp_path: Path, tiny_checkpoint: Path, **changes) -> Path:
+    from safetensors.torch import load_file
+
+    info = read_release_info(tiny_checkpoint)
+    fields = {**info.__dict__, **changes}
+    path = tmp_path / "meta.safetensors"
+    save_release(path, load_file(str(tiny_checkpoint)), ReleaseInfo(**fields))
+    return path
+
+
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({"resolution": "64"}, "resolution"),
+        ({"resolution": 0}, "resolution"),
+        ({"resolution": -5}, "resolution"),
+        ({"resolution": True}, "resolution"),
+        ({"steps": "many"}, "steps"),
+        ({"engine": 3}, "engine"),
+        ({"model_config": [1, 2]}, "model_config"),
+        ({"model_config": {**TINY_CONFIG.to_dict(), "channels": ["8", "8", "16", "16"]}}, "channels"),
+        ({"model_config": {**TINY_CONFIG.to_dict(), "z_channels": 4.5}}, "z_channels"),
+        ({"model_config": {**TINY_CONFIG.to_dict(), "prefill": "yes"}}, "prefill"),
+    ],
+)
+def test_bad_metadata_is_refused_in_one_line(tmp_path, tiny_checkpoint, changes, words):
+    path = _release_with_info(tmp_path, tiny_checkpoint, **changes)
+    with pytest.raises(CheckpointError, match=words) as caught:
+        _load(path)
+    assert "\n" not in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_metadata_asking_for_a_huge_network_fails_before_building_it(tmp_path, tiny_checkpoint):
+    import resource
+    import time
+
+    huge = {**TINY_CONFIG.to_dict(), "channels": [4096, 4096, 4096, 4096]}
+    path = _release_with_info(tmp_path, tiny_checkpoint, model_config=huge)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    start = time.perf_counter()
+    with pytest.raises(CheckpointError, match="parameters") as caught:
+        _load(path)
+    assert time.perf_counter() - start < 2.0
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 200, f"peak memory grew {grown_mb:.0f} MB"  # the network would take 11 GB
+    assert "\n" not in str(caught.value)
+
+
+def test_integer_tensors_are_refused(tmp_path, tiny_checkpoint):
+    from safetensors.torch import load_file
+
+    state = load_file(str(tiny_checkpoint))
+    key = sorted(state)[0]
+    state[key] = torch.ones_like(state[key], dtype=torch.int32)
+    with pytest.raises(CheckpointError, match=f"{key}.*int32"):
+        _load(_release_with(tmp_path, state))
+
+
+def test_a_pickle_file_is_called_unsafe_in_our_words(tmp_path):
+    bad = tmp_path / "model.pt"
+    torch.save({"weights": torch.zeros(2)}, bad)
+    with pytest.raises(CheckpointError, match="not a safe checkpoint") as caught:
+        _load(bad)
+    assert "weights_only" not in str(caught.value)

@@ -178,3 +178,35 @@ def test_a_new_run_can_start_from_another_runs_networks(image_dir, tmp_path, cap
             tmp_path / "c",
             progress_bar=False,
         )
+
+
+def _one_step_run(image_dir, tmp_path):
+    cfg = tiny_config(image_dir, "steps=1")
+    train(cfg, tmp_path / "r", progress_bar=False)
+    return cfg, tmp_path / "r"
+
+
+@pytest.mark.parametrize("task", [{"nets": {}}, {"networks": []}, "task", {"networks": {"g": 1}}])
+def test_a_malformed_checkpoint_fails_resume_clearly_and_keeps_config(image_dir, tmp_path, task):
+    cfg, run = _one_step_run(image_dir, tmp_path)
+    ckpt = runs.latest_checkpoint(run)
+    state = runs.load_checkpoint(ckpt)
+    torch.save({**state, "task": task}, ckpt)
+    config_before = (run / "config.json").read_bytes()
+    longer = tiny_config(image_dir, "steps=3")  # a changed setting that resume would write
+    with pytest.raises(RunError, match="step_00000001.pt") as caught:
+        train(longer, run, resume=True, progress_bar=False)
+    assert "\n" not in str(caught.value)
+    assert (run / "config.json").read_bytes() == config_before
+
+
+def test_a_pickle_with_code_is_refused_in_our_words(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (print, ("ran",))
+
+    path = tmp_path / "step_00000001.pt"
+    torch.save({"step": 1, "task": Payload()}, path)
+    with pytest.raises(RunError, match="not a safe checkpoint") as caught:
+        runs.load_checkpoint(path)
+    assert "weights_only" not in str(caught.value)
