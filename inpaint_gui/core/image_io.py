@@ -87,6 +87,7 @@ class LoadedImage:
     exif: bytes | None  # with the orientation reset to 1, since the pixels are upright now
     path: Path | None
     format: str  # Pillow's name for the file format, e.g. "PNG"
+    digest: str | None = None  # of the file's bytes, where the opener asked for it (files.file_digest)
 
     @property
     def size(self) -> tuple[int, int]:

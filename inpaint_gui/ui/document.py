@@ -21,6 +21,7 @@ from PySide6.QtCore import QMimeData, QObject, Signal
 from PySide6.QtGui import QGuiApplication, QUndoStack
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from inpaint_gui.core.files import file_digest
 from inpaint_gui.core.image_io import ImageError, LoadedImage, load_image, save_image
 from inpaint_gui.core.mask_doc import Box, MaskDiff, MaskDoc
 from inpaint_gui.ui import qimage
@@ -514,7 +515,11 @@ def _read(path: Path, limit: dict[str, int]) -> LoadedImage:
     """load_image for a pool thread: every failure becomes an ImageError with a one-line message."""
     start = time.perf_counter()
     try:
+        digest = file_digest(path)  # first: recovery checks the autosave was made on this very file
         loaded = load_image(path, **limit)
+        loaded.digest = digest
+    except OSError as exc:
+        raise ImageError(f"{path.name}: cannot read: {exc.strerror or exc}") from None
     except ImageError:
         raise
     except MemoryError:

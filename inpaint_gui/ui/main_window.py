@@ -27,6 +27,7 @@ from inpaint_gui.ui.controller import GenerationController
 from inpaint_gui.ui.document import DocumentFiles, ImageDocument
 from inpaint_gui.ui.export_dialog import ExportDialog
 from inpaint_gui.ui.gallery import CandidateGallery
+from inpaint_gui.ui.history_panel import HistoryPanel
 from inpaint_gui.ui.presentation import Presentation
 from inpaint_gui.ui.rounds import GenerationRounds
 from inpaint_gui.ui.session import SessionAutosave
@@ -60,6 +61,11 @@ class MainWindow(QMainWindow):
         self.gallery_dock.setObjectName("galleryDock")
         self.gallery_dock.setWidget(self.gallery)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.gallery_dock)
+        self.history_panel = HistoryPanel(self)
+        self.history_dock = QDockWidget("History", self)
+        self.history_dock.setObjectName("historyDock")
+        self.history_dock.setWidget(self.history_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history_dock)
         self.files = DocumentFiles(
             self.document, self, recent=self.settings.recent_files, max_pixels=max_pixels
         )
@@ -68,6 +74,7 @@ class MainWindow(QMainWindow):
         self.actions.build_menus()
         self.toolbar = self.actions.build_toolbars()
         self.actions.view_menu.addAction(self.gallery_dock.toggleViewAction())
+        self.actions.view_menu.addAction(self.history_dock.toggleViewAction())
         self.presentation = Presentation(self)
         self.autosave = SessionAutosave(self, session_root)
         self.rounds = GenerationRounds(self)
@@ -188,6 +195,8 @@ class MainWindow(QMainWindow):
 
         rounds.message.connect(self.statusBar().showMessage)
         rounds.state_changed.connect(self._update_actions)
+        rounds.history_changed.connect(self._on_rounds_history_changed)
+        self.history_panel.round_requested.connect(rounds.reopen)
 
     def _update_title(self) -> None:
         name = self.document.name if self.document.has_image() else ""
@@ -247,6 +256,11 @@ class MainWindow(QMainWindow):
             self.canvas.clear_document()
         self._update_title()
         self._update_actions()
+
+    @Slot()
+    def _on_rounds_history_changed(self) -> None:
+        shown = self.rounds.round.record if self.rounds.round is not None else None
+        self.history_panel.set_rounds(self.rounds.history.records, shown.number if shown else None)
 
     @Slot(object)
     def _on_document_image_changed(self, box: Box) -> None:

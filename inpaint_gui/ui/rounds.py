@@ -3,7 +3,9 @@
 A round starts when the user asks for fills of the current mask. Its mask is
 kept, so "Generate more" and "More like this" add candidates for the same
 region, previews show the candidate inside that region, and applying one
-writes exactly its masked pixels. Applying ends the round.
+writes exactly its masked pixels. Applying ends the round in the gallery; the
+round stays in the document's history (ui/history.py), so undoing the Apply
+brings its candidates back and any earlier round can be reopened.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from inpaint_gui.engine.checkpoint import (
     list_checkpoints,
     read_release_info,
 )
+from inpaint_gui.ui.history import RoundHistory, RoundRecord
 from inpaint_gui.ui.settings import list_engines
 
 if TYPE_CHECKING:
@@ -55,6 +58,7 @@ class Round:
     engine: str
     single: bool = False  # the engine gives one fill whatever n is
     title: str = ""  # the engine box's label, e.g. "Pluralistic: faces"
+    record: RoundRecord | None = None  # where the history keeps its candidates
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,7 @@ class GenerationRounds(QObject):
 
     message = Signal(str, int)  # status-bar text, milliseconds (0 = until replaced)
     state_changed = Signal()  # candidates, selection or busy state changed
+    history_changed = Signal()  # a round was started, grew, was applied or reopened
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -154,6 +159,10 @@ class GenerationRounds(QObject):
         self.engine_label = QLabel("Engine: starting…")
         self._compare_dialog = None
         self._export_task = None
+        self.history = RoundHistory()
+        self._applied: tuple[RoundRecord, object] | None = None  # the last round applied, and its fill
+        window.document.replaced.connect(self._on_document_replaced)
+        window.document.undo_stack.indexChanged.connect(self._on_undo_index_changed)
 
         ctl, gallery = window.controller, window.gallery
         ctl.candidate_ready.connect(self._on_controller_candidate_ready)
@@ -233,6 +242,10 @@ class GenerationRounds(QObject):
     def end(self) -> None:
         """Forget the round (a new image, or a fill applied)."""
         self._w.controller.cancel()
+        record = self.round.record if self.round is not None else None
+        if record is not None and not record.candidates and record in self.history.records:
+            self.history.records.remove(record)  # cancelled before any candidate: nothing to keep
+            self.history_changed.emit()
         self.round = None
         self._close_compare()  # its cells would apply the next round's candidates
         self._w.gallery.clear()
@@ -253,9 +266,13 @@ class GenerationRounds(QObject):
             self.message.emit("Paint over what to remove first (brush: B, rectangle: R, lasso: L)", 5000)
             return
         self.end()
-        self.round = Round(mask, box, self.engine, title=self.engine_title)
+        record = self.history.start(
+            mask, box, self.engine, self.checkpoint, self.engine_title, self._w.settings.n_candidates
+        )
+        self.round = Round(mask, box, self.engine, title=self.engine_title, record=record)
         self._w.gallery.set_focus_mask(mask)
         self._request(self._w.settings.next_seed())
+        self.history_changed.emit()
 
     @Slot()
     def generate_more(self) -> None:
@@ -301,6 +318,11 @@ class GenerationRounds(QObject):
         self.round.single = total == 1 and self._w.settings.n_candidates > 1
         gallery = self._w.gallery
         gallery.add_candidate(candidate)
+        if self.round.record is not None:
+            self.round.record.add(candidate)  # type: ignore[arg-type]
+            self.history.trim()
+            self._w.autosave.schedule()
+            self.history_changed.emit()
         gallery.set_progress(index + 1, total)
         self.progress.setRange(0, total)
         self.progress.setValue(index + 1)
@@ -311,6 +333,7 @@ class GenerationRounds(QObject):
     @Slot(int)
     def _on_controller_request_finished(self, _rid: int) -> None:
         self.progress.hide()
+        self._w.autosave.save_now()  # a crash from now on must not lose these candidates
         n = len(self._w.gallery.candidates())
         self.message.emit(
             f"{n} candidate{'s' if n != 1 else ''}: hover or 1–9 to preview, Enter applies", 8000
@@ -326,6 +349,7 @@ class GenerationRounds(QObject):
     @Slot(int)
     def _on_controller_request_cancelled(self, _rid: int) -> None:
         self.progress.hide()
+        self._w.autosave.save_now()
         self._w.gallery.set_progress(0, 0)
         self.message.emit("Cancelled", 4000)
 
@@ -366,11 +390,71 @@ class GenerationRounds(QObject):
         if self.round is None or not 0 <= index < len(candidates):
             return
         c = candidates[index]
-        if self._w.document.apply_fill(
+        doc = self._w.document
+        if doc.apply_fill(
             c.image, self.round.mask, seed=c.seed, engine=self.round.engine, near=c.near, spread=c.spread
         ):
             self.message.emit(f"Applied candidate {index + 1} (seed {c.seed}); Ctrl+Z undoes it", 6000)
+            record = self.round.record
+            if record is not None and doc.fills:
+                record.mark_applied(index)
+                self._applied = (record, doc.fills[-1])
+                self.history_changed.emit()
         self.end()  # results still coming were made for the image before this fill
+
+    # -- history ---------------------------------------------------------------------------
+
+    @Slot(int)
+    def reopen(self, number: int, set_mask: bool = True) -> bool:
+        """Show round `number`'s candidates in the gallery again, over the image as it is now;
+        with set_mask, the mask becomes that round's (one undoable step) so they apply to it."""
+        record = self.history.find(number)
+        doc = self._w.document
+        if record is None or not doc.has_image() or record.image_shape != doc.rgb.shape[:2]:
+            return False
+        mask = record.full_mask()
+        if set_mask and not record.same_mask(doc.mask_doc.mask):
+            doc.edit_mask(f"Mask of round {number}", lambda m: m.replace(mask))
+        self.end()
+        self.round = Round(mask, record.box, record.engine, title=record.title, record=record)
+        self.round.single = len(record.candidates) == 1 and record.n > 1
+        gallery = self._w.gallery
+        gallery.set_focus_mask(mask)
+        for candidate in record.rebuild(np.asarray(doc.rgb)):
+            gallery.add_candidate(candidate)
+        n = len(record.candidates)
+        self.message.emit(f"Round {number}: {n} candidate{'s' if n != 1 else ''} back in the gallery", 6000)
+        self.state_changed.emit()
+        self.history_changed.emit()
+        self._w.autosave.schedule()
+        return True
+
+    def restore_history(self, records: list[RoundRecord], active: int | None) -> None:
+        """Take over a recovered session's rounds; the one the gallery showed is shown again."""
+        self.history.replace(records)
+        if active is not None:
+            self.reopen(active, set_mask=False)
+        self.history_changed.emit()
+
+    @Slot()
+    def _on_document_replaced(self) -> None:
+        self.history.clear()
+        self._applied = None
+        self.history_changed.emit()
+
+    @Slot(int)
+    def _on_undo_index_changed(self, _index: int) -> None:
+        """Undoing an Apply brings its round's candidates back; redoing it ends the round again."""
+        if self._applied is None:
+            return
+        record, fill = self._applied
+        doc = self._w.document
+        applied = any(f is fill for f in doc.fills)
+        showing = self.round is not None and self.round.record is record
+        if not applied and not showing and self.round is None and record.same_mask(doc.mask_doc.mask):
+            self.reopen(record.number, set_mask=False)
+        elif applied and showing:
+            self.end()
 
     @Slot(bool)
     def show_uncertainty(self, on: bool) -> None:

@@ -1,11 +1,15 @@
 """Session autosave and crash recovery.
 
 Each running window owns a folder under the per-user data directory holding a
-lock file, `session.json` (image path, engine, candidate seeds, applied fills'
-metadata), `session.npz` (mask and applied fills' pixels) and, only for an image
-with no file (pasted), `image.npy`, written once. A clean exit removes the folder. At
-start-up, a folder whose lock can be taken belonged to a process that died: its
-session is offered for recovery.
+lock file and:
+  session.npz            the state as one file: mask, applied fills' pixels, and a JSON block
+                         (image path and its digest, engine, the files below), so it cannot tear
+  round_NNNN_TOKEN.npz   one per generation round of the history, written once per change
+  image_TOKEN.npy        only for an image with no file (pasted), written once
+session.npz is replaced atomically after the files it names exist; files it no longer
+names are removed after it. A clean exit removes the folder. At start-up, a folder
+whose lock can be taken belonged to a process that died: its session is offered for
+recovery, and one that cannot be read is deleted only if the user says so.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import os
 import shutil
 import time
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +32,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from inpaint_gui.core.files import atomic_write
 from inpaint_gui.core.image_io import LoadedImage
+from inpaint_gui.ui.history import RoundRecord, read_round, round_file_name, write_round
 from inpaint_gui.ui.undo import AppliedFill
 
 if TYPE_CHECKING:
@@ -34,7 +40,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+SESSION_FILE = "session.npz"
+_LEGACY_META = "session.json"  # version 1 kept its JSON apart, where a crash could tear the pair
 
 
 @dataclass
@@ -45,20 +53,34 @@ class SessionState:
     image_size: tuple[int, int]  # (width, height)
     mask: NDArray[np.bool_] | None
     fills: list[AppliedFill] = field(default_factory=list)
-    candidate_seeds: list[int] = field(default_factory=list)
+    rounds: list[RoundRecord] = field(default_factory=list)  # the history, oldest first
+    active_round: int | None = None  # number of the round the gallery showed
     engine: str = ""
     image: NDArray[np.uint8] | None = None  # only when image_path is None
+    image_digest: str | None = None  # of the file at image_path when it was opened
     saved_at: float = 0.0
+    unreadable: list[str] = field(default_factory=list)  # parts that could not be read back
+
+    def active(self) -> RoundRecord | None:
+        return next((r for r in self.rounds if r.number == self.active_round), None)
 
     def describe(self) -> str:
         name = Path(self.image_path).name if self.image_path else "a pasted image"
         parts = [f"{len(self.fills)} applied fill{'s' if len(self.fills) != 1 else ''}"]
         if self.mask is not None and self.mask.any():
             parts.append("a painted mask")
-        if self.candidate_seeds:
-            parts.append(f"{len(self.candidate_seeds)} candidate seeds")
+        active = self.active()
+        if active is not None and active.candidates:
+            n = len(active.candidates)
+            parts.append(f"the gallery's {n} candidate{'s' if n != 1 else ''}")
+        if self.rounds:
+            n = len(self.rounds)
+            parts.append(f"{n} generation round{'s' if n != 1 else ''} in the history")
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at)) if self.saved_at else "?"
-        return f"{name} ({', '.join(parts)}), saved {when}"
+        text = f"{name} ({', '.join(parts)}), saved {when}"
+        if self.unreadable:
+            text += f"; {len(self.unreadable)} part(s) could not be read"
+        return text
 
 
 def default_root() -> Path:
@@ -73,7 +95,7 @@ class SessionStore:
         self._root = root or default_root()
         self._dir = self._root / uuid.uuid4().hex
         self._lock: QLockFile | None = None
-        self._image_written: NDArray | None = None  # the pasted image image.npy holds
+        self._image_written: tuple[NDArray, str] | None = None  # the pasted image and its file
 
     @property
     def folder(self) -> Path:
@@ -96,7 +118,8 @@ class SessionStore:
         return True
 
     def save(self, state: SessionState) -> bool:
-        """Write state (atomically); False if autosave is not possible here."""
+        """Write state; False if autosave is not possible here. A crash at any moment leaves
+        the previous or the new session.npz, with every file it names."""
         if not self._open():
             return False
         arrays: dict[str, NDArray] = {}
@@ -110,39 +133,61 @@ class SessionStore:
             fills_meta.append(
                 {"box": list(f.box), "seed": f.seed, "engine": f.engine, "near": f.near, "spread": f.spread}
             )
-        meta = {
-            "version": FORMAT_VERSION,
-            "image_path": state.image_path,
-            "image_size": list(state.image_size),
-            "fills": fills_meta,
-            "candidate_seeds": [int(s) for s in state.candidate_seeds],
-            "engine": state.engine,
-            "saved_at": time.time(),
-            "pid": os.getpid(),
-        }
         try:
-            # A pasted image (no file to reload) never changes once pasted: write it once, not on
-            # every autosave. Uncompressed: compressing 6000x4000 took 4.6 s in the GUI thread.
-            if state.image is not None and state.image is not self._image_written:
-                with atomic_write(self._dir / "image.npy") as file:
-                    np.save(file, state.image, allow_pickle=False)
-                self._image_written = state.image
-            elif state.image is None and self._image_written is not None:
-                (self._dir / "image.npy").unlink(missing_ok=True)
-                self._image_written = None
-            with atomic_write(self._dir / "session.npz") as file:
+            image_file = self._write_image(state.image)
+            rounds = []
+            for record in state.rounds:
+                name = round_file_name(record)
+                if not (self._dir / name).is_file():  # a round's file changes name when it changes
+                    with atomic_write(self._dir / name) as file:
+                        write_round(file, record)
+                rounds.append(name)
+            meta = {
+                "version": FORMAT_VERSION,
+                "image_path": state.image_path,
+                "image_digest": state.image_digest,
+                "image_size": list(state.image_size),
+                "image_file": image_file,
+                "fills": fills_meta,
+                "rounds": rounds,
+                "active_round": state.active_round,
+                "engine": state.engine,
+                "saved_at": time.time(),
+                "pid": os.getpid(),
+            }
+            arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+            with atomic_write(self._dir / SESSION_FILE) as file:
                 np.savez(file, **arrays)
-            with atomic_write(self._dir / "session.json") as file:
-                file.write(json.dumps(meta, indent=1).encode())
         except OSError as e:
             log.warning("autosave failed: %s", e)
             return False
+        self._remove_unnamed({*rounds, *([image_file] if image_file else [])})
         return True
+
+    def _write_image(self, image: NDArray[np.uint8] | None) -> str | None:
+        """A pasted image (no file to reload) never changes once pasted: write it once, not on
+        every autosave. Uncompressed: compressing 6000x4000 took 4.6 s in the GUI thread."""
+        if image is None:
+            self._image_written = None
+            return None
+        if self._image_written is not None and self._image_written[0] is image:
+            return self._image_written[1]
+        name = f"image_{uuid.uuid4().hex[:8]}.npy"
+        with atomic_write(self._dir / name) as file:
+            np.save(file, image, allow_pickle=False)
+        self._image_written = (image, name)
+        return name
+
+    def _remove_unnamed(self, keep: set[str]) -> None:
+        for path in self._dir.iterdir():
+            if path.name.startswith(("round_", "image_")) and path.name not in keep:
+                path.unlink(missing_ok=True)
 
     def clear(self) -> None:
         """Forget the saved state (nothing left to recover) but keep the folder locked."""
-        for name in ("session.json", "session.npz", "image.npy"):
-            (self._dir / name).unlink(missing_ok=True)
+        (self._dir / SESSION_FILE).unlink(missing_ok=True)
+        if self._dir.is_dir():
+            self._remove_unnamed(set())
         self._image_written = None
 
     def close(self) -> None:
@@ -163,7 +208,6 @@ class SessionStore:
             return []
         found = []
         for folder in root.iterdir():
-            meta = folder / "session.json"
             if not folder.is_dir():
                 continue
             lock = QLockFile(str(folder / "lock"))
@@ -171,60 +215,112 @@ class SessionStore:
             if not lock.tryLock(0):
                 continue  # a running window owns it
             lock.unlock()
-            if meta.is_file():
+            if any(p.suffix in (".npz", ".json", ".npy") for p in folder.iterdir()):
                 found.append(folder)
             else:
-                shutil.rmtree(folder, ignore_errors=True)  # nothing worth recovering
-        return sorted(found, key=lambda f: (f / "session.json").stat().st_mtime, reverse=True)
+                shutil.rmtree(folder, ignore_errors=True)  # a lock and unfinished temp files at most
+        return sorted(found, key=_saved_time, reverse=True)
 
     @staticmethod
     def load(folder: Path) -> SessionState:
-        """Read a saved session; ValueError with a one-line message if it is unreadable."""
+        """Read a saved session; ValueError with a one-line message if it is unreadable.
+
+        Rounds of the history that cannot be read are left out and named in state.unreadable.
+        """
+        if not (folder / SESSION_FILE).is_file() or (folder / _LEGACY_META).is_file():
+            return _load_legacy(folder)
         try:
-            meta = json.loads((folder / "session.json").read_text())
-            if meta.get("version") != FORMAT_VERSION:
-                raise ValueError(f"unknown session format {meta.get('version')!r}")
-            width, height = (int(v) for v in meta["image_size"])
-            with np.load(folder / "session.npz", allow_pickle=False) as data:
-                mask = None
-                if "mask" in data:
-                    mask = (
-                        np.unpackbits(data["mask"], count=width * height)
-                        .reshape(height, width)
-                        .view(np.bool_)
-                    )
-                image_file = folder / "image.npy"
-                image = np.load(image_file, allow_pickle=False) if image_file.is_file() else None
-                fills = []
-                for i, f in enumerate(meta["fills"]):
-                    fills.append(
-                        AppliedFill(
-                            tuple(int(v) for v in f["box"]),  # type: ignore[arg-type]
-                            data[f"fill{i}_bits"],
-                            data[f"fill{i}_old"],
-                            data[f"fill{i}_new"],
-                            int(f["seed"]),
-                            str(f["engine"]),
-                            f["near"],
-                            float(f["spread"]),
-                        )
-                    )
-        except (OSError, KeyError, TypeError, ValueError, json.JSONDecodeError) as e:
+            with np.load(folder / SESSION_FILE, allow_pickle=False) as data:
+                meta = json.loads(bytes(data["meta"]).decode())
+                if meta.get("version") != FORMAT_VERSION:
+                    raise ValueError(f"unknown session format {meta.get('version')!r}")
+                width, height = (int(v) for v in meta["image_size"])
+                mask = _mask(data, width, height)
+                fills = _fills(data, meta["fills"])
+            image = None
+            if meta.get("image_file"):
+                image = np.load(folder / str(meta["image_file"]), allow_pickle=False)
+        except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile, EOFError) as e:
             raise ValueError(f"cannot read the saved session in {folder}: {e}") from None
+        rounds, unreadable = [], []
+        for name in meta.get("rounds", []):
+            try:
+                rounds.append(read_round(folder / str(name)))
+            except ValueError as e:
+                log.warning("%s", e)
+                unreadable.append(str(name))
+        active = meta.get("active_round")
         return SessionState(
             meta["image_path"],
             (width, height),
             mask,
             fills,
-            [int(s) for s in meta.get("candidate_seeds", [])],
+            rounds,
+            int(active) if isinstance(active, int) else None,
             str(meta.get("engine", "")),
             image,
+            meta.get("image_digest"),
             float(meta.get("saved_at", 0.0)),
+            unreadable,
         )
 
     @staticmethod
     def discard(folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _saved_time(folder: Path) -> float:
+    times = [p.stat().st_mtime for p in folder.iterdir() if p.suffix in (".npz", ".json")]
+    return max(times, default=0.0)
+
+
+def _mask(data, width: int, height: int) -> NDArray[np.bool_] | None:
+    if "mask" not in data:
+        return None
+    return np.unpackbits(data["mask"], count=width * height).reshape(height, width).view(np.bool_)
+
+
+def _fills(data, fills_meta: list[dict]) -> list[AppliedFill]:
+    fills = []
+    for i, f in enumerate(fills_meta):
+        fills.append(
+            AppliedFill(
+                tuple(int(v) for v in f["box"]),  # type: ignore[arg-type]
+                data[f"fill{i}_bits"],
+                data[f"fill{i}_old"],
+                data[f"fill{i}_new"],
+                int(f["seed"]),
+                str(f["engine"]),
+                f["near"],
+                float(f["spread"]),
+            )
+        )
+    return fills
+
+
+def _load_legacy(folder: Path) -> SessionState:
+    """A version 1 session: session.json beside session.npz (and image.npy)."""
+    try:
+        meta = json.loads((folder / _LEGACY_META).read_text())
+        if meta.get("version") != 1:
+            raise ValueError(f"unknown session format {meta.get('version')!r}")
+        width, height = (int(v) for v in meta["image_size"])
+        with np.load(folder / SESSION_FILE, allow_pickle=False) as data:
+            mask = _mask(data, width, height)
+            fills = _fills(data, meta["fills"])
+        image_file = folder / "image.npy"
+        image = np.load(image_file, allow_pickle=False) if image_file.is_file() else None
+    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise ValueError(f"cannot read the saved session in {folder}: {e}") from None
+    return SessionState(
+        meta["image_path"],
+        (width, height),
+        mask,
+        fills,
+        engine=str(meta.get("engine", "")),
+        image=image,
+        saved_at=float(meta.get("saved_at", 0.0)),
+    )
 
 
 class SessionAutosave:
@@ -247,20 +343,25 @@ class SessionAutosave:
     def save_now(self) -> None:
         self._timer.stop()
         doc = self._window.document
-        if not doc.has_image() or (not doc.fills and not doc.mask_doc.any()):
+        rounds = self._window.rounds
+        records = rounds.history.records
+        if not doc.has_image() or (not doc.fills and not doc.mask_doc.any() and not records):
             self.store.clear()  # nothing that would hurt to lose
             return
         source = doc.source
         path = str(source.path) if source is not None and source.path is not None else None
         h, w = doc.rgb.shape[:2]
+        record = rounds.round.record if rounds.round is not None else None
         state = SessionState(
             image_path=path,
             image_size=(w, h),
             mask=doc.mask_doc.copy(),
             fills=doc.fills,
-            candidate_seeds=self._window.gallery.seeds(),
+            rounds=list(records),
+            active_round=record.number if record is not None else None,
             engine=self._window.engine_name(),
             image=source.rgb if path is None and source is not None else None,
+            image_digest=source.digest if path is not None and source is not None else None,
         )
         self.store.save(state)
 
@@ -284,7 +385,7 @@ class SessionAutosave:
                 state = SessionStore.load(folder)
             except ValueError as e:
                 log.warning("%s", e)
-                SessionStore.discard(folder)
+                self._ask_to_delete(folder, str(e))
                 continue
             answer = QMessageBox.question(
                 self._window,
@@ -300,13 +401,27 @@ class SessionAutosave:
                 return True
         return False
 
+    def _ask_to_delete(self, folder: Path, reason: str) -> None:
+        """An unreadable session is deleted only when the user says so; otherwise it stays for
+        someone to look at (and is offered again next time)."""
+        answer = QMessageBox.question(
+            self._window,
+            "Saved session unreadable",
+            f"Work saved by an earlier run cannot be read back ({reason}).\n\n"
+            f"Delete it? Ignore keeps the folder as it is:\n{folder}",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Ignore,
+            QMessageBox.StandardButton.Ignore,
+        )
+        if answer == QMessageBox.StandardButton.Discard:
+            SessionStore.discard(folder)
+
     def _restore(self, state: SessionState, folder: Path, rest: list[Path]) -> bool:
         """Start restoring state; False when it cannot (the caller then offers the next session)."""
         files = self._window.files
         if state.image_path is not None:
 
             def opened(ok: bool) -> None:
-                if ok and self._replay(state):
+                if ok and self._same_file(state) and self._replay(state):
                     self._recovered(folder)
                 else:
                     self._offer(rest)
@@ -320,12 +435,32 @@ class SessionAutosave:
         self._recovered(folder)
         return True
 
+    def _same_file(self, state: SessionState) -> bool:
+        """Whether the file just opened is the one the session was saved for; if its contents
+        changed (another photo of the same size, say), the user decides, and the saved session
+        is kept unless they replay it."""
+        source = self._window.document.source
+        now = source.digest if source is not None else None
+        if state.image_digest is None or now is None or now == state.image_digest:
+            return True
+        answer = QMessageBox.question(
+            self._window,
+            "The file has changed",
+            f"{state.image_path} is not the file the saved work was made on: its contents changed "
+            "since. Replaying the fills would write them onto a different picture.\n\n"
+            "Replay them anyway? No keeps the saved work for later.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def _recovered(self, folder: Path) -> None:
         SessionStore.discard(folder)
         self.save_now()
 
     def _replay(self, state: SessionState) -> bool:
-        """Re-apply the session's fills and mask to the image just opened; False if they no longer fit."""
+        """Re-apply the session's fills and mask to the image just opened, and bring back its
+        history and gallery; False if they no longer fit."""
         window = self._window
         doc = window.document
         h, w = doc.rgb.shape[:2]
@@ -338,5 +473,6 @@ class SessionAutosave:
             )
             return False
         doc.replay(state.fills, state.mask)
+        window.rounds.restore_history(state.rounds, state.active_round)
         window.statusBar().showMessage(f"Recovered {state.describe()}", 8000)
         return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -339,9 +340,7 @@ def test_crash_recovery_offers_the_autosaved_session(qtbot, window, dialogs, pho
     # A crash leaves the folder behind with nobody holding its lock.
     folder = window.autosave.store.folder
     crashed = folder.with_name("crashed")
-    crashed.mkdir()
-    for name in ("session.json", "session.npz"):
-        (crashed / name).write_bytes((folder / name).read_bytes())
+    shutil.copytree(folder, crashed, ignore=shutil.ignore_patterns("lock"))
 
     second = MainWindow(settings=window.settings, session_root=tmp_path / "sessions")
     qtbot.addWidget(second)
@@ -426,12 +425,16 @@ def test_export_candidates_and_contact_sheet_from_the_window(
     assert not dialogs.texts("warning")
 
 
-def test_a_corrupt_autosave_is_discarded_without_a_prompt(qtbot, window, dialogs, tmp_path):
+def test_a_corrupt_autosave_is_deleted_only_when_the_user_says_so(qtbot, window, dialogs, tmp_path):
     broken = tmp_path / "sessions" / "broken"
     broken.mkdir(parents=True)
     (broken / "session.json").write_text("{not json")
+    dialogs.answer = QMessageBox.StandardButton.Ignore
     assert not window.autosave.offer_recovery()
-    assert not dialogs.asked
+    assert "cannot be read" in dialogs.texts("question")[-1]
+    assert broken.exists()
+    dialogs.answer = QMessageBox.StandardButton.Discard
+    assert not window.autosave.offer_recovery()
     assert not broken.exists()
 
 
@@ -504,9 +507,7 @@ def test_a_pasted_image_is_recovered_from_its_autosave(qtbot, window, dialogs, t
     window.autosave.save_now()
     folder = window.autosave.store.folder
     crashed = folder.with_name("crashed-paste")
-    crashed.mkdir()
-    for name in ("session.json", "session.npz", "image.npy"):
-        (crashed / name).write_bytes((folder / name).read_bytes())
+    shutil.copytree(folder, crashed, ignore=shutil.ignore_patterns("lock"))
     mask = window.document.mask_doc.copy()
 
     second = MainWindow(settings=window.settings, session_root=tmp_path / "sessions")

@@ -1,0 +1,246 @@
+"""The document's history of generation rounds: every round's mask, engine, settings and candidates.
+
+Applying a candidate ends its round in the gallery but not here, so undoing an
+Apply brings its candidates back, and any earlier round can be reopened to pick
+another. Plain data (no Qt): a round keeps only the crop of each candidate
+inside the round's box, so a long session on a large photo stays small, and the
+session autosave writes each finished round once, to its own file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from inpaint_gui.core.mask_doc import Box
+from inpaint_gui.engine.base import Candidate
+
+log = logging.getLogger(__name__)
+
+#: Candidate pixels the history keeps before it forgets its oldest rounds.
+MAX_BYTES = 512 * 1024 * 1024
+
+
+@dataclass
+class KeptCandidate:
+    """One candidate of a round: its pixels inside the round's box and how to reproduce it."""
+
+    crop: NDArray[np.uint8]  # (h, w, 3) of the round's box
+    seed: int
+    score: float
+    seconds: float = 0.0
+    near: int | None = None
+    spread: float = 0.0
+
+
+@dataclass
+class RoundRecord:
+    """A generation round as the history keeps it."""
+
+    number: int  # 1, 2, ... in the order the rounds were started
+    box: Box  # top, left, bottom, right of the mask's bounding box
+    mask_crop: NDArray[np.bool_]  # the mask inside box
+    image_shape: tuple[int, int]  # (height, width) of the image it was made for
+    engine: str
+    checkpoint: str | None = None
+    title: str = ""  # the engine box's label
+    n: int = 0  # candidates asked for per request
+    candidates: list[KeptCandidate] = field(default_factory=list)
+    applied: list[int] = field(default_factory=list)  # indices of candidates applied, in order
+    created: float = field(default_factory=time.time)
+    token: str = field(default_factory=lambda: secrets.token_hex(4))  # changes with every change
+
+    @property
+    def nbytes(self) -> int:
+        return self.mask_crop.nbytes + sum(c.crop.nbytes for c in self.candidates)
+
+    def full_mask(self) -> NDArray[np.bool_]:
+        mask = np.zeros(self.image_shape, bool)
+        top, left, bottom, right = self.box
+        mask[top:bottom, left:right] = self.mask_crop
+        return mask
+
+    def same_mask(self, mask: NDArray[np.bool_]) -> bool:
+        """Whether mask is the mask this round was made for."""
+        if mask.shape != self.image_shape:
+            return False
+        top, left, bottom, right = self.box
+        if not np.array_equal(mask[top:bottom, left:right], self.mask_crop):
+            return False
+        return int(np.count_nonzero(mask)) == int(np.count_nonzero(self.mask_crop))
+
+    def add(self, candidate: Candidate) -> None:
+        top, left, bottom, right = self.box
+        crop = np.array(candidate.image[top:bottom, left:right], dtype=np.uint8, copy=True)
+        self.candidates.append(
+            KeptCandidate(
+                crop,
+                int(candidate.seed),
+                float(candidate.score),
+                float(candidate.seconds),
+                candidate.near,
+                float(candidate.spread),
+            )
+        )
+        self.token = secrets.token_hex(4)
+
+    def mark_applied(self, index: int) -> None:
+        self.applied.append(index)
+        self.token = secrets.token_hex(4)
+
+    def rebuild(self, image: NDArray[np.uint8]) -> list[Candidate]:
+        """The candidates as full images over image (the document as it is now): each one's
+        masked pixels written into a copy, as the gallery, previews and Apply expect."""
+        if image.shape[:2] != self.image_shape:
+            raise ValueError(
+                f"round {self.number} was made for a {self.image_shape} image, not {image.shape[:2]}"
+            )
+        top, left, bottom, right = self.box
+        out = []
+        for c in self.candidates:
+            full = np.array(image, copy=True)
+            full[top:bottom, left:right][self.mask_crop] = c.crop[self.mask_crop]
+            out.append(Candidate(full, c.seed, c.score, c.seconds, c.near, c.spread))
+        return out
+
+    def describe(self) -> str:
+        n = len(self.candidates)
+        who = self.title or self.engine
+        text = f"Round {self.number} · {who} · {n} candidate{'s' if n != 1 else ''}"
+        if self.candidates:
+            text += f" · seeds {self.candidates[0].seed}…" if n > 1 else f" · seed {self.candidates[0].seed}"
+        if self.applied:
+            text += " · applied " + ", ".join(f"#{i + 1}" for i in self.applied)
+        return text
+
+
+class RoundHistory:
+    """The rounds of one document, oldest first, within a memory budget."""
+
+    def __init__(self, max_bytes: int = MAX_BYTES) -> None:
+        self.records: list[RoundRecord] = []
+        self._max_bytes = max_bytes
+        self._next = 1
+
+    def start(
+        self,
+        mask: NDArray[np.bool_],
+        box: Box,
+        engine: str,
+        checkpoint: str | None,
+        title: str,
+        n: int,
+    ) -> RoundRecord:
+        top, left, bottom, right = box
+        record = RoundRecord(
+            self._next,
+            box,
+            np.array(mask[top:bottom, left:right], copy=True),
+            (int(mask.shape[0]), int(mask.shape[1])),
+            engine,
+            checkpoint,
+            title,
+            n,
+        )
+        self._next += 1
+        self.records.append(record)
+        return record
+
+    def trim(self) -> None:
+        """Forget the oldest rounds while the kept candidates exceed the budget (never the newest)."""
+        while len(self.records) > 1 and sum(r.nbytes for r in self.records) > self._max_bytes:
+            dropped = self.records.pop(0)
+            log.info("history: forgot round %d to stay within %d MB", dropped.number, self._max_bytes >> 20)
+
+    def clear(self) -> None:
+        self.records = []
+        self._next = 1
+
+    def replace(self, records: list[RoundRecord]) -> None:
+        """Take over recovered rounds."""
+        self.records = sorted(records, key=lambda r: r.number)
+        self._next = max((r.number for r in self.records), default=0) + 1
+
+    def find(self, number: int) -> RoundRecord | None:
+        return next((r for r in self.records if r.number == number), None)
+
+
+# -- files (the session autosave stores each round in its own file, written once) ----------------
+
+
+def round_file_name(record: RoundRecord) -> str:
+    return f"round_{record.number:04d}_{record.token}.npz"
+
+
+def write_round(file, record: RoundRecord) -> None:
+    """Write record as one .npz: its meta as JSON bytes, its mask and candidate crops as arrays."""
+    meta = {
+        "number": record.number,
+        "box": [int(v) for v in record.box],
+        "image_shape": list(record.image_shape),
+        "engine": record.engine,
+        "checkpoint": record.checkpoint,
+        "title": record.title,
+        "n": record.n,
+        "applied": record.applied,
+        "created": record.created,
+        "candidates": [
+            {"seed": c.seed, "score": c.score, "seconds": c.seconds, "near": c.near, "spread": c.spread}
+            for c in record.candidates
+        ],
+    }
+    arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), np.uint8), "mask": record.mask_crop}
+    for i, c in enumerate(record.candidates):
+        arrays[f"crop{i}"] = c.crop
+    np.savez(file, **arrays)
+
+
+def read_round(path: Path) -> RoundRecord:
+    """A round written by write_round; ValueError (one line) when it cannot be read."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(bytes(data["meta"]).decode())
+            top, left, bottom, right = (int(v) for v in meta["box"])
+            mask = np.asarray(data["mask"], dtype=bool)
+            if mask.shape != (bottom - top, right - left):
+                raise ValueError(f"mask is {mask.shape}, box {meta['box']}")
+            kept = []
+            for i, c in enumerate(meta["candidates"]):
+                crop = np.asarray(data[f"crop{i}"], dtype=np.uint8)
+                if crop.shape != (*mask.shape, 3):
+                    raise ValueError(f"candidate {i + 1} is {crop.shape}, not {(*mask.shape, 3)}")
+                near = c["near"]
+                kept.append(
+                    KeptCandidate(
+                        crop,
+                        int(c["seed"]),
+                        float(c["score"]),
+                        float(c["seconds"]),
+                        None if near is None else int(near),
+                        float(c["spread"]),
+                    )
+                )
+            h, w = (int(v) for v in meta["image_shape"])
+            return RoundRecord(
+                int(meta["number"]),
+                (top, left, bottom, right),
+                mask,
+                (h, w),
+                str(meta["engine"]),
+                None if meta["checkpoint"] is None else str(meta["checkpoint"]),
+                str(meta["title"]),
+                int(meta["n"]),
+                kept,
+                [int(i) for i in meta["applied"]],
+                float(meta["created"]),
+            )
+    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise ValueError(f"cannot read {path.name}: {e}") from None

@@ -1,0 +1,205 @@
+"""Crash recovery against a real kill -9, a photo replaced on disk, and interrupted autosaves."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from inpaint_gui.engine.pluralistic import save_random_release
+from inpaint_gui.ui import session as session_module
+from inpaint_gui.ui.main_window import MainWindow
+from inpaint_gui.ui.session import SessionStore
+from inpaint_gui.ui.settings import Settings
+
+TIMEOUT_MS = 30_000
+H, W = 90, 120
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Answers:
+    """Stands in for QMessageBox: answers each question by its title, records every text."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, **by_title: QMessageBox.StandardButton) -> None:
+        by_title.setdefault("Unsaved", QMessageBox.StandardButton.Discard)  # closing the windows
+        self.by_title = {k.replace("_", " "): v for k, v in by_title.items()}
+        self.asked: list[str] = []
+        for name in ("warning", "question", "information", "critical"):
+            monkeypatch.setattr(QMessageBox, name, staticmethod(self._box))
+
+    def _box(self, _parent, title, text, *args, **kwargs):
+        self.asked.append(f"{title}: {text}")
+        for key, answer in self.by_title.items():
+            if title.lower().startswith(key.lower()):
+                return answer
+        return QMessageBox.StandardButton.No
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    path = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(3).integers(0, 256, (H, W, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def _settings(tmp_path: Path) -> Settings:
+    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    settings.engine = "telea"
+    return settings
+
+
+def _window(qtbot, tmp_path: Path, engine: str = "telea") -> MainWindow:
+    window = MainWindow(settings=_settings(tmp_path), session_root=tmp_path / "sessions")
+    qtbot.addWidget(window)
+    return window
+
+
+def test_a_real_kill_after_a_round_loses_none_of_its_candidates(qtbot, tmp_path, photo, monkeypatch):
+    """(issue 12, 9a) The app is killed with SIGKILL the moment it reports 6 candidates done."""
+    checkpoint = save_random_release(tmp_path / "tiny.safetensors")
+    sessions = tmp_path / "sessions"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
+        env[var] = str(tmp_path / var.lower())
+    args = [sys.executable, str(Path(__file__).with_name("recovery_app.py"))]
+    args += [str(photo), str(sessions), str(tmp_path / "app.ini"), str(checkpoint), "6"]
+    app = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = app.stdout.readline()  # blocks until the round is done (or the app fails)
+        assert line.startswith("FINISHED"), f"{line!r} {app.stderr.read() if app.poll() is not None else ''}"
+        os.kill(app.pid, signal.SIGKILL)
+    finally:
+        if app.poll() is None:
+            app.kill()
+        app.wait(10)
+        app.stdout.close()
+        app.stderr.close()
+    assert app.returncode == -signal.SIGKILL
+    seeds = [int(s) for s in line.split()[1:]]
+    assert len(seeds) == 6
+
+    answers = Answers(monkeypatch, Recover=QMessageBox.StandardButton.Yes)
+    window = MainWindow(settings=_settings(tmp_path), session_root=sessions)
+    qtbot.addWidget(window)
+    try:
+        with qtbot.waitSignal(window.files.opened, timeout=TIMEOUT_MS):
+            assert window.autosave.offer_recovery()
+        (question,) = answers.asked
+        assert "6 candidates" in question
+        assert window.gallery.seeds() == seeds  # what the prompt promised is what came back
+        assert window.document.mask_doc.mask[20:50, 30:70].all()
+        assert window.rounds.round is not None and len(window.rounds.history.records) == 1
+        window.rounds.apply(5)
+        filled = np.asarray(window.document.rgb)
+        original = np.asarray(Image.open(photo))
+        assert (filled[20:50, 30:70] != original[20:50, 30:70]).any()
+        np.testing.assert_array_equal(filled[:20], original[:20])
+    finally:
+        window.close()
+
+
+def _crashed_copy(window: MainWindow, name: str = "crashed") -> Path:
+    folder = window.autosave.store.folder
+    crashed = folder.with_name(name)
+    shutil.copytree(folder, crashed, ignore=shutil.ignore_patterns("lock"))
+    return crashed
+
+
+def _work_on(qtbot, window: MainWindow, photo: Path) -> None:
+    window.show()
+    qtbot.waitUntil(lambda: window.controller.engine_name == "telea", timeout=TIMEOUT_MS)
+    with qtbot.waitSignal(window.files.opened, timeout=TIMEOUT_MS):
+        window.files.open_path(photo)
+    window.document.edit_mask("paint", lambda m: m.rectangle((30, 20), (70, 50)))
+    with qtbot.waitSignal(window.controller.request_finished, timeout=TIMEOUT_MS):
+        window.rounds.generate()
+    window.rounds.apply(0)
+    window.autosave.save_now()
+
+
+def test_a_photo_replaced_by_another_of_the_same_size_is_not_filled_silently(
+    qtbot, tmp_path, photo, monkeypatch
+):
+    """(9b) Same size, other pixels: ask before replaying; No keeps both the photo and the saved work."""
+    answers = Answers(monkeypatch, Recover=QMessageBox.StandardButton.Yes)
+    first = _window(qtbot, tmp_path)
+    _work_on(qtbot, first, photo)
+    crashed = _crashed_copy(first)
+    other = np.random.default_rng(9).integers(0, 256, (H, W, 3), dtype=np.uint8)
+    Image.fromarray(other).save(photo)
+
+    second = _window(qtbot, tmp_path)
+    try:
+        with qtbot.waitSignal(second.files.opened, timeout=TIMEOUT_MS):
+            assert second.autosave.offer_recovery()
+        assert any(text.startswith("The file has changed") for text in answers.asked)
+        np.testing.assert_array_equal(np.asarray(second.document.rgb), other)  # nothing written on it
+        assert not second.document.fills
+        assert crashed.exists()  # the saved work is still there for later
+    finally:
+        second.close()
+        first.close()
+
+
+def test_an_interrupted_autosave_leaves_the_previous_one_readable(qtbot, tmp_path, photo, monkeypatch):
+    """(9c) A save cut short between its files (as a kill there would) must not tear the session:
+    what is read back is the previous save or the new one, never a mix that fails to load."""
+    Answers(monkeypatch)
+    window = _window(qtbot, tmp_path)
+    try:
+        _work_on(qtbot, window, photo)
+        window.document.edit_mask("more", lambda m: m.rectangle((5, 5), (25, 15)))
+        with qtbot.waitSignal(window.controller.request_finished, timeout=TIMEOUT_MS):
+            window.rounds.generate()
+        window.rounds.apply(0)
+        window.autosave.save_now()  # two fills saved
+        store = window.autosave.store
+        window.document.undo_stack.undo()  # one fill now, and its mask back
+        real = session_module.atomic_write
+        for dies_at in (1, 2, 3):  # cut the save at its first, second, third file in turn
+            calls = []
+
+            def dying_write(path, calls=calls, dies_at=dies_at):
+                calls.append(Path(path).name)
+                if len(calls) == dies_at:
+                    raise OSError(5, "killed here")
+                return real(path)
+
+            monkeypatch.setattr(session_module, "atomic_write", dying_write)
+            window.autosave.save_now()
+            state = SessionStore.load(store.folder)  # readable after every cut
+            assert len(state.fills) in (1, 2)
+            assert state.mask[5:15, 5:25].all() == (len(state.fills) == 1)
+        monkeypatch.setattr(session_module, "atomic_write", real)
+        window.autosave.save_now()
+        assert len(SessionStore.load(store.folder).fills) == 1
+    finally:
+        window.close()
+
+
+def test_an_unreadable_round_leaves_the_rest_recoverable(qtbot, tmp_path, photo, monkeypatch):
+    answers = Answers(monkeypatch, Recover=QMessageBox.StandardButton.Yes)
+    first = _window(qtbot, tmp_path)
+    _work_on(qtbot, first, photo)
+    crashed = _crashed_copy(first)
+    for path in crashed.glob("round_*.npz"):
+        path.write_bytes(path.read_bytes()[:100])
+    first.close()
+
+    second = _window(qtbot, tmp_path)
+    try:
+        with qtbot.waitSignal(second.files.opened, timeout=TIMEOUT_MS):
+            assert second.autosave.offer_recovery()
+        assert "could not be read" in [t for t in answers.asked if t.startswith("Recover")][0]
+        assert len(second.document.fills) == 1  # the fill and the image came back all the same
+    finally:
+        second.close()
