@@ -60,6 +60,7 @@ class GenerationController(QObject):
         self._busy = False
         self._engine_name = ""
         self._shut_down = False
+        self._stopping = False  # release and quit have been sent to the worker
 
     # ---- lifecycle -------------------------------------------------------
 
@@ -90,18 +91,33 @@ class GenerationController(QObject):
             app.aboutToQuit.connect(self.shutdown)
         thread.start()
 
-    def shutdown(self) -> None:
-        """Cancel the current request, stop the thread and wait for it. Safe to call twice."""
+    def stop(self, wait_ms: int = 0) -> bool:
+        """Start shutting down without blocking for long: cancel, then ask the worker to drop its
+        engine and its thread to end once the work in hand is done (an engine load cannot be
+        interrupted). Waits at most wait_ms; True when the thread has stopped (or never ran).
+        shutdown() finishes the job."""
         self._shut_down = True
         self.cancel()
         thread = self._thread
         if thread is None:
-            return
-        if thread.isRunning():
+            return True
+        if thread.isRunning() and not self._stopping:
+            self._stopping = True
             self._release_requested.emit()
             thread.quit()
-            # Blocks until the engine reaches its next cancel check (at most one candidate).
-            thread.wait()
+        if wait_ms <= 0 or not thread.isRunning():
+            return not thread.isRunning()
+        return thread.wait(wait_ms)
+
+    def shutdown(self) -> None:
+        """Cancel the current request, stop the thread and wait for it. Safe to call twice."""
+        self.stop()
+        thread = self._thread
+        if thread is None:
+            return
+        # Always: a thread that has just stopped running may still be exiting, and deleting its
+        # QThread then crashes. Blocks until the engine reaches its next cancel check.
+        thread.wait()
         self._thread = None
         self._worker = None
         self._current = None
@@ -236,11 +252,15 @@ class GenerationController(QObject):
 
     @Slot(str)
     def _on_worker_engine_ready(self, name: str) -> None:
+        if self._shut_down:  # a load that finished while the window was closing
+            return
         self._engine_name = name
         self.engine_ready.emit(name)
 
     @Slot(str, str)
     def _on_worker_engine_failed(self, name: str, message: str) -> None:
+        if self._shut_down:  # nobody to tell, and no fallback to load
+            return
         self.engine_failed.emit(name, message)
 
     def _set_busy(self, busy: bool) -> None:

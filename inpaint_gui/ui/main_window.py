@@ -36,6 +36,8 @@ from inpaint_gui.ui.settings import Settings, SettingsDialog, list_engines
 log = logging.getLogger(__name__)
 
 APP_NAME = "Inpaint"
+#: Closing waits this long for background work to end, then hides the window and polls.
+CLOSE_WAIT_MS, CLOSE_POLL_MS = 50, 50
 
 
 class MainWindow(QMainWindow):
@@ -79,6 +81,8 @@ class MainWindow(QMainWindow):
         self.autosave = SessionAutosave(self, session_root)
         self.rounds = GenerationRounds(self)
         self._started = False
+        self._closing = False  # the user confirmed; waiting for background work to end
+        self._hidden_to_close = False
         self._peeking = False
         self._original_qimage = None
         self._build_status_bar()
@@ -115,15 +119,29 @@ class MainWindow(QMainWindow):
         self.autosave.offer_recovery()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if not self.files.confirm_discard("closing"):
+        if not self._closing:
+            if not self.files.confirm_discard("closing"):
+                event.ignore()
+                return
+            self._closing = True
+            self.files.cancel_open()  # a file still decoding must not land in a closed window
+            self.presentation.set_active(False)  # so the gallery's own thumbnail size is saved
+            self.settings.window_state = (self.saveGeometry(), self.saveState())
+        # An engine load or a file decode cannot be interrupted, and a QThread destroyed while
+        # running aborts the process: leave the screen at once and finish closing when they end.
+        # Exports and opens run on the global pool and report to this window.
+        stopped = self.controller.stop(wait_ms=CLOSE_WAIT_MS)
+        if not stopped or not QThreadPool.globalInstance().waitForDone(CLOSE_WAIT_MS):
             event.ignore()
+            self._hidden_to_close = True
+            self.hide()
+            QTimer.singleShot(CLOSE_POLL_MS, self.close)
             return
-        self.files.cancel_open()  # a file still decoding must not land in a closed window
-        self.presentation.set_active(False)  # so the gallery's own thumbnail size is saved
-        self.settings.window_state = (self.saveGeometry(), self.saveState())
         self.controller.shutdown()
-        # Exports and opens run on the global pool and report to this window: let them finish first.
-        QThreadPool.globalInstance().waitForDone()
+        app = QApplication.instance()
+        others = [w for w in QApplication.topLevelWidgets() if w is not self and w.isVisible()]
+        if self._hidden_to_close and app.quitOnLastWindowClosed() and not others:
+            QTimer.singleShot(0, app.quit)  # a hidden window's close does not count as the last one
         QApplication.instance().removeEventFilter(self)
         self.settings.thumbnail_size = self.gallery.thumbnail_size()
         self.settings.spread = self.gallery.spread()
