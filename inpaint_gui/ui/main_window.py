@@ -130,8 +130,11 @@ class MainWindow(QMainWindow):
         # An engine load or a file decode cannot be interrupted, and a QThread destroyed while
         # running aborts the process: leave the screen at once and finish closing when they end.
         # Exports and opens run on the global pool and report to this window.
-        stopped = self.controller.stop(wait_ms=CLOSE_WAIT_MS)
-        if not stopped or not QThreadPool.globalInstance().waitForDone(CLOSE_WAIT_MS):
+        # Later polls do not block: a waiting GUI thread would only slow the work it waits for.
+        wait_ms = 0 if self._hidden_to_close else CLOSE_WAIT_MS
+        stopped = self.controller.stop(wait_ms)
+        pool = QThreadPool.globalInstance()
+        if not stopped or not (pool.waitForDone(wait_ms) if wait_ms else pool.activeThreadCount() == 0):
             event.ignore()
             self._hidden_to_close = True
             self.hide()
