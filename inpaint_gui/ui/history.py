@@ -26,7 +26,7 @@ from inpaint_gui.engine.base import Candidate
 log = logging.getLogger(__name__)
 
 #: Candidate pixels the history keeps before it forgets its oldest rounds.
-MAX_BYTES = 512 * 1024 * 1024
+MAX_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
@@ -115,11 +115,20 @@ class RoundRecord:
         n = len(self.candidates)
         who = self.title or self.engine
         text = f"Round {self.number} · {who} · {n} candidate{'s' if n != 1 else ''}"
-        if self.candidates:
-            text += f" · seeds {self.candidates[0].seed}…" if n > 1 else f" · seed {self.candidates[0].seed}"
         if self.applied:
             text += " · applied " + ", ".join(f"#{i + 1}" for i in self.applied)
         return text
+
+    def details(self) -> str:
+        """A longer description, for a tooltip: seeds and settings."""
+        seeds = ", ".join(str(c.seed) for c in self.candidates[:8]) + (
+            " …" if len(self.candidates) > 8 else ""
+        )
+        when = time.strftime("%H:%M:%S", time.localtime(self.created))
+        lines = [self.describe(), f"made at {when}; {self.n} asked per request", f"seeds: {seeds or 'none'}"]
+        if self.checkpoint:
+            lines.append(f"checkpoint: {self.checkpoint}")
+        return "\n".join(lines)
 
 
 class RoundHistory:

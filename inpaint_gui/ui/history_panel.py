@@ -58,7 +58,7 @@ class HistoryPanel(QWidget):
                 text += "  ◀ in the gallery"
             item = QListWidgetItem(self._icon(record), text)
             item.setData(_NUMBER_ROLE, record.number)
-            item.setToolTip(f"{text}\nDouble-click or Enter to reopen")
+            item.setToolTip(f"{record.details()}\nDouble-click or Enter to reopen")
             self._list.addItem(item)
             if record.number == current:
                 self._list.setCurrentItem(item)

@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self.history_dock.setObjectName("historyDock")
         self.history_dock.setWidget(self.history_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history_dock)
+        self.resizeDocks([self.gallery_dock, self.history_dock], [3, 1], Qt.Orientation.Vertical)
         self.files = DocumentFiles(
             self.document, self, recent=self.settings.recent_files, max_pixels=max_pixels
         )

@@ -245,8 +245,8 @@ class GenerationRounds(QObject):
         record = self.round.record if self.round is not None else None
         if record is not None and not record.candidates and record in self.history.records:
             self.history.records.remove(record)  # cancelled before any candidate: nothing to keep
-            self.history_changed.emit()
         self.round = None
+        self.history_changed.emit()  # the panel marks the round the gallery shows
         self._close_compare()  # its cells would apply the next round's candidates
         self._w.gallery.clear()
         self._w.canvas.set_preview(None)
