@@ -186,7 +186,7 @@ def _one_step_run(image_dir, tmp_path):
     return cfg, tmp_path / "r"
 
 
-@pytest.mark.parametrize("task", [{"nets": {}}, {"networks": []}, "task", {"networks": {"g": 1}}])
+@pytest.mark.parametrize("task", [{"nets": {}}, {"networks": {"g": {}}, "optimizers": {}}])
 def test_a_malformed_checkpoint_fails_resume_clearly_and_keeps_config(image_dir, tmp_path, task):
     cfg, run = _one_step_run(image_dir, tmp_path)
     ckpt = runs.latest_checkpoint(run)

@@ -21,7 +21,7 @@ from inpaint_gui.ui.main_window import MainWindow
 from inpaint_gui.ui.settings import Settings
 
 TIMEOUT_MS = 20_000
-BLOCK_S = 2.0  # how long the uninterruptible work takes
+BLOCK_S = 1.5  # how long the uninterruptible work takes
 RESPONSIVE_S = 0.5  # a close() that takes longer reads as a freeze
 
 
