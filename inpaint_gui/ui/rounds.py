@@ -296,6 +296,14 @@ class GenerationRounds(QObject):
     def _request(self, seed: int, near: int | None = None, spread: float = 0.25) -> None:
         assert self.round is not None
         n = self._w.settings.n_candidates
+        record = self.round.record
+        if record is not None and (record.engine, record.checkpoint) != (self.engine, self.checkpoint):
+            # A reopened round of another engine: what comes now is a round of its own in the history.
+            self.round.record = self.history.start(
+                self.round.mask, self.round.box, self.engine, self.checkpoint, self.engine_title, n
+            )
+            self.round.engine, self.round.title = self.engine, self.engine_title
+            self.history_changed.emit()
         self._w.controller.generate(np.asarray(self._w.document.rgb), self.round.mask, n, seed, near, spread)
         self.progress.setRange(0, n)
         self.progress.setValue(0)

@@ -458,3 +458,19 @@ def test_bad_mask_file(tmp_path: Path) -> None:
     (tmp_path / "m.png").write_bytes(b"nope" * 10)
     with pytest.raises(ImageError, match="not an image"):
         load_mask(tmp_path / "m.png")
+
+
+def test_saving_over_a_linked_private_photo_keeps_the_link_and_its_mode(tmp_path):
+    """Save over a symlinked, owner-only photo: the link stays a link, the photo stays 0600."""
+    import stat
+
+    real = tmp_path / "library" / "photo.png"
+    real.parent.mkdir()
+    save_image(real, np.zeros((8, 8, 3), np.uint8))
+    real.chmod(0o600)
+    link = tmp_path / "photo.png"
+    link.symlink_to(real)
+    save_image(link, np.full((8, 8, 3), 200, np.uint8), overwrite=True)
+    assert link.is_symlink()
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+    assert load_image(real).rgb.min() == 200

@@ -94,3 +94,16 @@ def test_an_earlier_round_reopens_from_the_history_panel(qtbot, window, tmp_path
     assert [c.seed for c in saved.rounds[0].candidates] == [c.seed for c in first]
     top, left, bottom, right = saved.rounds[1].box
     np.testing.assert_array_equal(saved.rounds[1].candidates[0].crop, second[0].image[top:bottom, left:right])
+
+
+def test_more_candidates_from_another_engine_make_a_round_of_their_own(qtbot, window):
+    first = _round(qtbot, window, 40, 30, 80, 60)
+    with qtbot.waitSignal(window.controller.engine_ready, timeout=TIMEOUT_MS):
+        window.rounds.load_engine("telea", None)
+    with qtbot.waitSignal(window.controller.request_finished, timeout=TIMEOUT_MS):
+        window.rounds.generate_more()
+    assert len(window.gallery.candidates()) == N + 1  # the gallery shows them together
+    one, two = window.rounds.history.records
+    assert (one.engine, len(one.candidates)) == ("pluralistic", len(first))
+    assert (two.engine, len(two.candidates)) == ("telea", 1)  # the history says who made what
+    assert two.same_mask(window.document.mask_doc.mask)
