@@ -64,10 +64,10 @@ class MainWindow(QMainWindow):
             self.document, self, recent=self.settings.recent_files, max_pixels=max_pixels
         )
         self.controller = controller if controller is not None else GenerationController(self)
-        self.actions = WindowActions(self, self.document.undo_stack)
-        self.actions.build_menus()
-        self.toolbar = self.actions.build_toolbars()
-        self.actions.view_menu.addAction(self.gallery_dock.toggleViewAction())
+        self.window_actions = WindowActions(self, self.document.undo_stack)
+        self.window_actions.build_menus()
+        self.toolbar = self.window_actions.build_toolbars()
+        self.window_actions.view_menu.addAction(self.gallery_dock.toggleViewAction())
         self.presentation = Presentation(self)
         self.autosave = SessionAutosave(self, session_root)
         self.rounds = GenerationRounds(self)
@@ -134,7 +134,8 @@ class MainWindow(QMainWindow):
             bar.addPermanentWidget(w)
 
     def _connect(self) -> None:
-        a, doc, canvas, gallery, rounds = self.actions, self.document, self.canvas, self.gallery, self.rounds
+        a, doc, canvas = self.window_actions, self.document, self.canvas
+        gallery, rounds = self.gallery, self.rounds
         a.open.triggered.connect(self.files.open_dialog)
         a.paste.triggered.connect(self.files.paste)
         a.save.triggered.connect(self.files.save)
@@ -195,7 +196,7 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.document.is_modified())
 
     def _update_actions(self) -> None:
-        a, has_image = self.actions, self.document.has_image()
+        a, has_image = self.window_actions, self.document.has_image()
         n = len(self.gallery.candidates())
         for action in (
             a.save,
@@ -217,7 +218,7 @@ class MainWindow(QMainWindow):
         a.cancel.setIconText("Leave" if self.presentation.active and not self.controller.busy else "Cancel")
 
     def _update_recent_menu(self, files: list[str]) -> None:
-        menu = self.actions.recent_menu
+        menu = self.window_actions.recent_menu
         menu.clear()
         for path in files:
             menu.addAction(Path(path).name, lambda p=path: self.files.open_path(p)).setToolTip(path)
@@ -236,7 +237,7 @@ class MainWindow(QMainWindow):
         self.controller.cancel()
         self.rounds.end()
         self._original_qimage = None
-        self.actions.compare.setChecked(False)
+        self.window_actions.compare.setChecked(False)
         if self.document.has_image():
             self.canvas.set_document(
                 qimage.rgb_to_qimage(np.asarray(self.document.rgb)), self.document.mask_doc
@@ -263,8 +264,8 @@ class MainWindow(QMainWindow):
         size = int(round(min(max(size, 1), MAX_BRUSH)))
         self.canvas.set_brush_size(size)
         for widget, value in (
-            (self.actions.brush_slider, size_to_slider(size)),
-            (self.actions.brush_spin, size),
+            (self.window_actions.brush_slider, size_to_slider(size)),
+            (self.window_actions.brush_spin, size),
         ):
             if widget.value() != value:
                 widget.blockSignals(True)
@@ -289,7 +290,7 @@ class MainWindow(QMainWindow):
         if self.controller.busy:
             self.controller.cancel()
         elif self.presentation.active:
-            self.actions.presentation.setChecked(False)
+            self.window_actions.presentation.setChecked(False)
 
     # -- compare with the original -------------------------------------------------------
 
@@ -319,7 +320,7 @@ class MainWindow(QMainWindow):
         # The first object to see the key handles it; consuming it stops the others.
         if not key_event.isAutoRepeat():
             self._peeking = event.type() == QEvent.Type.KeyPress
-            self._on_compare_toggled(self.actions.compare.isChecked())
+            self._on_compare_toggled(self.window_actions.compare.isChecked())
         return True
 
     # -- drag and drop -------------------------------------------------------------------
@@ -363,7 +364,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_shortcuts(self) -> None:
         box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", "Keyboard shortcuts", parent=self)
-        box.setDetailedText(self.actions.shortcut_text())
+        box.setDetailedText(self.window_actions.shortcut_text())
         box.setInformativeText(
             "Brush: B · Eraser: E · Rectangle: R · Lasso: L · [ ] brush size · Space+drag pans"
         )

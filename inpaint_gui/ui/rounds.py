@@ -169,7 +169,7 @@ class GenerationRounds(QObject):
         gallery.more_like_this_requested.connect(self.more_like_this)
         gallery.uncertainty_toggled.connect(self.show_uncertainty)
         gallery.compare_requested.connect(self.compare_candidates)
-        window.actions.engine_box.activated.connect(self._on_engine_box_activated)
+        window.window_actions.engine_box.activated.connect(self._on_engine_box_activated)
         self._fill_engine_box()
 
     # -- engines -------------------------------------------------------------------------
@@ -181,7 +181,7 @@ class GenerationRounds(QObject):
         if not _needs_checkpoint(name):
             checkpoint, device = None, "auto"
         self.engine, self.checkpoint = name, checkpoint
-        box = self._w.actions.engine_box
+        box = self._w.window_actions.engine_box
         row = self._engine_row(name, checkpoint)
         if row < 0:  # a file chosen in Settings, or one installed since the box was filled
             self._fill_engine_box(checkpoint)
@@ -194,7 +194,7 @@ class GenerationRounds(QObject):
     def _fill_engine_box(self, extra: str | None = None) -> None:
         """One item per engine, and per release checkpoint of the pluralistic one; extra
         (default: the Settings checkpoint) gets its own item when it is not in the folder."""
-        box = self._w.actions.engine_box
+        box = self._w.window_actions.engine_box
         box.clear()
         model = box.model()
         for choice in engine_choices(list_engines(), extra or self._w.settings.checkpoint):
@@ -209,7 +209,7 @@ class GenerationRounds(QObject):
             box.setCurrentIndex(row)
 
     def _engine_row(self, name: str, checkpoint: str | None) -> int:
-        box = self._w.actions.engine_box
+        box = self._w.window_actions.engine_box
         for row in range(box.count()):
             if box.itemData(row) == name and same_checkpoint(box.itemData(row, CHECKPOINT_ROLE), checkpoint):
                 return row
@@ -217,7 +217,7 @@ class GenerationRounds(QObject):
 
     @Slot(int)
     def _on_engine_box_activated(self, index: int) -> None:
-        box = self._w.actions.engine_box
+        box = self._w.window_actions.engine_box
         name = str(box.itemData(index))
         checkpoint = box.itemData(index, CHECKPOINT_ROLE) or None
         if name == self.engine and same_checkpoint(checkpoint, self.checkpoint):
@@ -238,7 +238,7 @@ class GenerationRounds(QObject):
         self._w.gallery.clear()
         self._w.canvas.set_preview(None)
         self._w.canvas.set_heatmap(None)
-        self._w.actions.uncertainty.setChecked(False)
+        self._w.window_actions.uncertainty.setChecked(False)
         self.progress.hide()
         self.state_changed.emit()
 
@@ -374,7 +374,7 @@ class GenerationRounds(QObject):
 
     @Slot(bool)
     def show_uncertainty(self, on: bool) -> None:
-        self._w.actions.uncertainty.setChecked(on)
+        self._w.window_actions.uncertainty.setChecked(on)
         if self._w.gallery.uncertainty_checked() != on:
             self._w.gallery.set_uncertainty_checked(on)
         overlay = self._w.gallery.uncertainty_overlay(self.round.mask) if (on and self.round) else None
