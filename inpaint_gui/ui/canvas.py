@@ -386,6 +386,8 @@ class MaskCanvas(QWidget):
             event.modifiers() & Qt.KeyboardModifier.AltModifier
         )
         value = (self._tool != Tool.ERASER) != subtract
+        # A candidate's preview covers the mask it fills: painting shows the mask again.
+        self.set_preview(None)
         self._gesture = Gesture(
             self._tool, self._doc, value, self._brush_size / 2, self.map_to_image, self.map_from_image
         )

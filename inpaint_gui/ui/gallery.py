@@ -95,6 +95,16 @@ class CandidateGallery(QWidget):
 
         self._count = QLabel(self)
         self._count.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._stale = False
+        self._stale_note = QLabel(
+            "Out of date: the mask changed since these were made. "
+            "Generate (Ctrl+Enter) for the new mask, or undo back to it.",
+            self,
+        )
+        self._stale_note.setObjectName("staleNote")
+        self._stale_note.setWordWrap(True)
+        self._stale_note.setStyleSheet("QLabel { background: #f3d36b; color: #222; padding: 4px; }")
+        self._stale_note.hide()
 
         self._apply = QPushButton("Apply", self)
         self._apply.setToolTip("Apply the selected candidate (Enter or double-click)")
@@ -137,6 +147,7 @@ class CandidateGallery(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
+        layout.addWidget(self._stale_note)
         layout.addWidget(self._progress)
         layout.addWidget(self._list, 1)
         layout.addLayout(actions)
@@ -153,6 +164,7 @@ class CandidateGallery(QWidget):
         self._icons.clear()
         self._tallest = 0
         self._progress.hide()
+        self.set_stale(False)
         self._set_preview(-1)
         self._update_controls()
 
@@ -175,6 +187,25 @@ class CandidateGallery(QWidget):
             self._list.setCurrentItem(item)
         self._update_controls()
         return index
+
+    def set_stale(self, stale: bool) -> None:
+        """Mark the candidates out of date (made for another mask): shown greyed with a note,
+        kept for browsing, and neither applied nor previewed from here."""
+        if stale == self._stale:
+            return
+        self._stale = stale
+        self._stale_note.setVisible(stale)
+        for row in range(self._list.count()):
+            self._set_item_enabled(self._list.item(row))
+        self._update_controls()
+
+    def is_stale(self) -> bool:
+        return self._stale
+
+    def _set_item_enabled(self, item: QListWidgetItem) -> None:
+        flags = item.flags()
+        enabled = Qt.ItemFlag.ItemIsEnabled
+        item.setFlags(flags & ~enabled if self._stale else flags | enabled)
 
     def candidates(self) -> list[Any]:
         """The candidates in arrival order (index i is number i + 1)."""
@@ -282,6 +313,7 @@ class CandidateGallery(QWidget):
             tip += f"\n{seconds:.2f} s"
         item.setToolTip(tip)
         item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self._set_item_enabled(item)
         return item
 
     def _rebuild_icons(self) -> None:
@@ -322,15 +354,15 @@ class CandidateGallery(QWidget):
             self.candidate_previewed.emit(index)
 
     def _choose(self, index: int) -> None:
-        if 0 <= index < len(self._candidates):
+        if 0 <= index < len(self._candidates) and not self._stale:
             self.candidate_chosen.emit(index)
 
     def _update_controls(self) -> None:
         n = len(self._candidates)
-        has_selection = self.selected_index() >= 0
+        has_selection = self.selected_index() >= 0 and not self._stale
         self._apply.setEnabled(has_selection)
         self._like.setEnabled(has_selection)
-        self._more.setEnabled(n > 0)
+        self._more.setEnabled(n > 0 and not self._stale)
         self._compare.setEnabled(n > 0)
         self._uncertainty.setEnabled(n > 1 or self._uncertainty.isChecked())
         self._count.setText(f"{n} candidate{'s' if n != 1 else ''}" if n else "No candidates yet")

@@ -210,9 +210,12 @@ class MainWindow(QMainWindow):
             action.setEnabled(has_image)
         for action in (a.generate, a.compare, a.zoom_in, a.zoom_out, a.zoom_fit, a.zoom_100):
             action.setEnabled(has_image)
-        for action in (a.export_candidates, a.export_sheet, a.compare_grid, a.generate_more, a.apply):
+        for action in (a.export_candidates, a.export_sheet, a.compare_grid):
             action.setEnabled(n > 0)
-        a.more_like_this.setEnabled(n > 0 and self.gallery.selected_index() >= 0)
+        current = n > 0 and not self.gallery.is_stale()  # out-of-date candidates are kept, not applied
+        a.generate_more.setEnabled(current)
+        a.apply.setEnabled(current)
+        a.more_like_this.setEnabled(current and self.gallery.selected_index() >= 0)
         a.uncertainty.setEnabled(n > 1)
         a.cancel.setEnabled(self.controller.busy or self.presentation.active)
         a.cancel.setIconText("Leave" if self.presentation.active and not self.controller.busy else "Cancel")

@@ -55,6 +55,11 @@ class Round:
     engine: str
     single: bool = False  # the engine gives one fill whatever n is
     title: str = ""  # the engine box's label, e.g. "Pluralistic: faces"
+    stale: bool = False  # the document's mask is no longer the one the candidates were made for
+
+    def made_for(self, mask: NDArray[np.bool_]) -> bool:
+        """Whether the candidates were made for this (painted) mask."""
+        return mask.shape == self.mask.shape and np.array_equal(mask, self.mask)
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,7 @@ class GenerationRounds(QObject):
         gallery.uncertainty_toggled.connect(self.show_uncertainty)
         gallery.compare_requested.connect(self.compare_candidates)
         window.window_actions.engine_box.activated.connect(self._on_engine_box_activated)
+        window.document.edited.connect(self._check_stale)
         self._fill_engine_box()
 
     # -- engines -------------------------------------------------------------------------
@@ -234,6 +240,7 @@ class GenerationRounds(QObject):
         """Forget the round (a new image, or a fill applied)."""
         self._w.controller.cancel()
         self.round = None
+        self._w.gallery.set_stale(False)
         self._close_compare()  # its cells would apply the next round's candidates
         self._w.gallery.clear()
         self._w.canvas.set_preview(None)
@@ -258,14 +265,45 @@ class GenerationRounds(QObject):
         self._request(self._w.settings.next_seed())
 
     @Slot()
+    def _check_stale(self) -> None:
+        """Candidates belong to the mask they were made for: mark them out of date when it changes
+        (and current again when an undo brings it back). Out-of-date ones are kept, not previewed."""
+        doc = self._w.document
+        if self.round is None or not doc.has_image():
+            return
+        stale = not self.round.made_for(doc.mask_doc.mask)
+        if stale == self.round.stale:
+            return
+        self.round.stale = stale
+        self._w.gallery.set_stale(stale)
+        if stale:
+            self._w.canvas.set_preview(None)  # the new strokes must be visible
+            self._w.canvas.set_heatmap(None)
+            self.message.emit("The mask changed: the candidates are out of date (Ctrl+Enter generates)", 6000)
+        else:
+            self._on_gallery_candidate_previewed(self._w.gallery.previewed_index())
+            if self._w.gallery.uncertainty_checked():
+                self.show_uncertainty(True)
+        self.state_changed.emit()
+
+    def _refuse_stale(self) -> bool:
+        if self.round is not None and self.round.stale:
+            self.message.emit(
+                "These candidates were made for an earlier mask: generate (Ctrl+Enter) for the current one",
+                6000,
+            )
+            return True
+        return False
+
+    @Slot()
     def generate_more(self) -> None:
-        if self.round is not None and not self._single():
+        if self.round is not None and not self._refuse_stale() and not self._single():
             self._request(self._fresh_seed())
 
     @Slot(int, float)
     def more_like_this(self, index: int, spread: float) -> None:
         candidates = self._w.gallery.candidates()
-        if self.round is None or not 0 <= index < len(candidates) or self._single():
+        if self.round is None or not 0 <= index < len(candidates) or self._refuse_stale() or self._single():
             return
         self._request(self._fresh_seed(), near=candidates[index].seed, spread=spread)
 
@@ -351,7 +389,7 @@ class GenerationRounds(QObject):
     @Slot(int)
     def _on_gallery_candidate_previewed(self, index: int) -> None:
         candidates = self._w.gallery.candidates()
-        if self.round is None or not 0 <= index < len(candidates):
+        if self.round is None or self.round.stale or not 0 <= index < len(candidates):
             self._w.canvas.set_preview(None)
         else:
             top, left, bottom, right = self.round.box
@@ -365,6 +403,10 @@ class GenerationRounds(QObject):
         candidates = self._w.gallery.candidates()
         if self.round is None or not 0 <= index < len(candidates):
             return
+        if not self.round.made_for(self._w.document.mask_doc.mask):  # never a fill for another mask
+            self.round.stale = True
+            self._refuse_stale()
+            return
         c = candidates[index]
         if self._w.document.apply_fill(
             c.image, self.round.mask, seed=c.seed, engine=self.round.engine, near=c.near, spread=c.spread
@@ -377,7 +419,8 @@ class GenerationRounds(QObject):
         self._w.window_actions.uncertainty.setChecked(on)
         if self._w.gallery.uncertainty_checked() != on:
             self._w.gallery.set_uncertainty_checked(on)
-        overlay = self._w.gallery.uncertainty_overlay(self.round.mask) if (on and self.round) else None
+        fresh = self.round is not None and not self.round.stale
+        overlay = self._w.gallery.uncertainty_overlay(self.round.mask) if (on and fresh) else None
         if overlay is None or self.round is None:
             self._w.canvas.set_heatmap(None)
             return

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
-from test_main_window import TIMEOUT_MS, Dialogs, _make_window, _open  # noqa: F401 (fixtures' helpers)
+from test_main_window import TIMEOUT_MS, Dialogs, _make_window, _open
 
 from inpaint_gui.ui.main_window import MainWindow
 
@@ -34,3 +36,75 @@ def test_f1_shows_the_keyboard_shortcuts(qtbot, window, monkeypatch):
     (text,) = shown
     assert "Generate" in text and "Ctrl+Return" in text and "Apply candidate" in text
     assert len(window.actions()) > 20  # QWidget.actions() is no longer hidden by an attribute
+
+
+def _stroke(qtbot, window: MainWindow, points: list[tuple[float, float]]) -> None:
+    """A brush stroke with real mouse events through image points."""
+    canvas = window.canvas
+    pos = [canvas.map_from_image(x, y).toPoint() for x, y in points]
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=pos[0])
+    for p in pos[1:]:
+        qtbot.mouseMove(canvas, p)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=pos[-1])
+
+
+def _generate(qtbot, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.controller.request_finished, timeout=TIMEOUT_MS):
+        window.window_actions.generate.trigger()
+
+
+SPOON = [(410, 80), (400, 140), (388, 215)]
+LEFT_OF_SAUCER = [(40, 250), (40, 330)]
+
+
+def test_a_fill_made_for_an_undone_mask_is_never_applied(qtbot, window, dialogs):
+    """The issue's sequence: brush, Ctrl+Enter, Ctrl+Z, a new stroke, Enter."""
+    _open(qtbot, window, SAMPLES / "coffee.jpg")
+    acts, canvas, doc = window.window_actions, window.canvas, window.document
+    acts.brush_spin.setValue(20)
+    before = np.array(doc.rgb)
+    _stroke(qtbot, window, SPOON)
+    spoon = doc.mask_doc.copy()
+    _generate(qtbot, window)
+    assert canvas.previewing() and acts.apply.isEnabled()
+    acts.undo.trigger()  # the stroke is undone: the candidate no longer belongs to the mask
+    assert not doc.mask_doc.any()
+    assert window.gallery.is_stale() and not acts.apply.isEnabled()
+    assert len(window.gallery.candidates()) == 1  # kept, marked out of date
+    assert not canvas.previewing()
+
+    _stroke(qtbot, window, LEFT_OF_SAUCER)
+    new_mask = doc.mask_doc.copy()
+    assert new_mask.any() and not (new_mask & spoon).any()
+    acts.apply.trigger()  # Enter
+    window.gallery.candidate_chosen.emit(0)  # double-click / the gallery's Apply button
+    assert np.array_equal(np.asarray(doc.rgb), before), "a fill for another mask was written"
+    assert np.array_equal(doc.mask_doc.mask, new_mask), "the new stroke was lost"
+    assert not doc.fills
+
+    # Back to the mask they were made for, the candidates are current again and apply.
+    acts.undo.trigger()
+    doc.edit_mask("test", lambda m: m.replace(spoon))
+    assert not window.gallery.is_stale() and acts.apply.isEnabled()
+    acts.apply.trigger()
+    after = np.asarray(doc.rgb)
+    assert np.array_equal(after[~spoon], before[~spoon]) and not np.array_equal(after[spoon], before[spoon])
+
+
+def test_a_stroke_painted_over_a_preview_is_visible(qtbot, window, dialogs):
+    _open(qtbot, window, SAMPLES / "coffee.jpg")
+    window.window_actions.brush_spin.setValue(20)
+    _stroke(qtbot, window, SPOON)
+    _generate(qtbot, window)
+    assert window.canvas.previewing()
+    canvas = window.canvas
+    start = canvas.map_from_image(*LEFT_OF_SAUCER[0]).toPoint()
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start)
+    assert not canvas.previewing(), "the preview hid the stroke being painted"
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=start)
+    shot = canvas.grab().toImage()
+    p = canvas.map_from_image(*SPOON[1]).toPoint()
+    # The spoon is under the mask overlay again (not the candidate's fill): the overlay's red tint shows.
+    colour = shot.pixelColor(p)
+    assert colour.red() > colour.blue() + 40
+    assert window.gallery.is_stale()
