@@ -213,6 +213,8 @@ class DocumentFiles(QObject):
         self._max_pixels = max_pixels
         self._open_id = 0  # increases with every open and on close; older results are stale
         self._opening: ExportTask | None = None
+        # Describes work that lives only in the window (candidates), for the prompt before replacing it.
+        self.pending_work: Callable[[], str] = lambda: ""
 
     # -- recent files ----------------------------------------------------------------------
 
@@ -380,8 +382,10 @@ class DocumentFiles(QObject):
 
     def confirm_discard(self, doing: str) -> bool:
         """Ask before losing applied fills; True when it is fine to go on."""
-        if not self._doc.has_image() or not self._doc.is_modified():
+        if not self._doc.has_image():
             return True
+        if not self._doc.is_modified():
+            return doing == "closing" or self._confirm_drop_work(doing)
         answer = QMessageBox.question(
             self._window,
             "Unsaved changes",
@@ -393,6 +397,20 @@ class DocumentFiles(QObject):
         )
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def _confirm_drop_work(self, doing: str) -> bool:
+        """Ask before a painted mask or candidates are dropped by replacing the image."""
+        work = [w for w in ("a painted mask" if self._doc.mask_doc.any() else "", self.pending_work()) if w]
+        if not work:
+            return True
+        answer = QMessageBox.question(
+            self._window,
+            "Discard the mask?",
+            f"“{self._doc.name}” has {' and '.join(work)}. Discard them by {doing}?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
         return answer == QMessageBox.StandardButton.Discard
 
     def save(self) -> bool:

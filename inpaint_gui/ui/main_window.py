@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self.presentation = Presentation(self)
         self.autosave = SessionAutosave(self, session_root)
         self.rounds = GenerationRounds(self)
+        self.files.pending_work = self._pending_work
         self._started = False
         self._peeking = False
         self._original_qimage = None
@@ -219,6 +220,10 @@ class MainWindow(QMainWindow):
         a.uncertainty.setEnabled(n > 1)
         a.cancel.setEnabled(self.controller.busy or self.presentation.active)
         a.cancel.setIconText("Leave" if self.presentation.active and not self.controller.busy else "Cancel")
+
+    def _pending_work(self) -> str:
+        n = len(self.gallery.candidates())
+        return f"{n} candidate{'s' if n != 1 else ''}" if n else ""
 
     def _update_recent_menu(self, files: list[str]) -> None:
         menu = self.window_actions.recent_menu

@@ -108,3 +108,24 @@ def test_a_stroke_painted_over_a_preview_is_visible(qtbot, window, dialogs):
     colour = shot.pixelColor(p)
     assert colour.red() > colour.blue() + 40
     assert window.gallery.is_stale()
+
+
+def test_opening_another_image_asks_before_dropping_the_mask_and_candidates(qtbot, window, dialogs, tmp_path):
+    _open(qtbot, window, SAMPLES / "coffee.jpg")
+    window.window_actions.brush_spin.setValue(20)
+    _stroke(qtbot, window, SPOON)
+    _generate(qtbot, window)
+    mask = window.document.mask_doc.copy()
+    dialogs.answer = QMessageBox.StandardButton.Cancel
+    assert not window.files.open_path(SAMPLES / "chelsea.jpg")
+    (question,) = dialogs.texts("question")
+    assert "mask" in question and "1 candidate" in question
+    assert window.document.name == "coffee.jpg" and np.array_equal(window.document.mask_doc.mask, mask)
+    assert len(window.gallery.candidates()) == 1
+
+    dialogs.answer = QMessageBox.StandardButton.Discard
+    _open(qtbot, window, SAMPLES / "chelsea.jpg")
+    assert window.document.name == "chelsea.jpg" and not window.gallery.candidates()
+    assert len(dialogs.texts("question")) == 2
+    _open(qtbot, window, SAMPLES / "coffee.jpg")  # nothing painted: no question
+    assert len(dialogs.texts("question")) == 2
