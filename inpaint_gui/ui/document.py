@@ -11,6 +11,7 @@ freeze the window; only the newest open's result is used.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ from inpaint_gui.core.image_io import ImageError, LoadedImage, load_image, save_
 from inpaint_gui.core.mask_doc import Box, MaskDiff, MaskDoc
 from inpaint_gui.ui import qimage
 from inpaint_gui.ui.export import ExportTask
+from inpaint_gui.ui.export_dialog import SUFFIX_FORMATS, agree_format, canonical_suffix
 from inpaint_gui.ui.undo import AppliedFill, ApplyFillCommand, MaskEditCommand
 
 log = logging.getLogger(__name__)
@@ -443,14 +445,20 @@ class DocumentFiles(QObject):
 
     def ask_save_path(self, title: str, suggested: Path, file_filter: str) -> Path | None:
         """A save dialog with our own overwrite prompts; None when cancelled or refused."""
-        name, _ = QFileDialog.getSaveFileName(
-            self._window, title, str(suggested), file_filter, "", QFileDialog.Option.DontConfirmOverwrite
+        filters = file_filter.split(";;")
+        suffix = canonical_suffix(suggested.suffix)
+        start = next((f for f in filters if f"*{suffix})" in f or f"*{suffix} " in f), filters[0])
+        name, chosen = QFileDialog.getSaveFileName(
+            self._window, title, str(suggested), file_filter, start, QFileDialog.Option.DontConfirmOverwrite
         )
         if not name:
             return None
         path = Path(name)
-        if not path.suffix:
-            path = path.with_suffix(".png")
+        # The name, the type chosen in the dialog and the format written must agree, or we ask.
+        match = re.search(r"\*(\.\w+)", chosen or "")
+        path = agree_format(self._window, path, match.group(1) if match else _suffix_or_png(path))
+        if path is None:
+            return None
         return path if self.confirm_overwrite(path) else None
 
     def confirm_overwrite(self, path: Path) -> bool:
@@ -542,6 +550,12 @@ def _read(path: Path, limit: dict[str, int]) -> LoadedImage:
         raise ImageError(f"{path.name}: {type(exc).__name__}: {exc}") from exc
     log.info("loaded %s in %.2f s", path, time.perf_counter() - start)
     return loaded
+
+
+def _suffix_or_png(path: Path) -> str:
+    """The format a name names by itself, PNG when its extension names none."""
+    suffix = canonical_suffix(path.suffix)
+    return suffix if suffix in SUFFIX_FORMATS else ".png"
 
 
 def _frozen(array: NDArray[np.uint8]) -> NDArray[np.uint8]:

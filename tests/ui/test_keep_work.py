@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QComboBox, QFileDialog, QLineEdit, QMessageBox
 from test_main_window import TIMEOUT_MS, Dialogs, _make_window, _open
 
 from inpaint_gui.ui.main_window import MainWindow
@@ -129,3 +130,67 @@ def test_opening_another_image_asks_before_dropping_the_mask_and_candidates(qtbo
     assert len(dialogs.texts("question")) == 2
     _open(qtbot, window, SAMPLES / "coffee.jpg")  # nothing painted: no question
     assert len(dialogs.texts("question")) == 2
+
+
+def _click_on_exec(monkeypatch: pytest.MonkeyPatch, word: str, asked: list[str]) -> None:
+    """QMessageBox.exec answers by clicking the button whose text contains word."""
+
+    def exec_(box: QMessageBox) -> int:
+        asked.append(box.text())
+        next(b for b in box.buttons() if word in b.text()).click()
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_)
+
+
+def test_save_as_name_filter_and_written_format_agree(qtbot, window, dialogs, monkeypatch, tmp_path):
+    photo = tmp_path / "photo.jpg"
+    Image.open(SAMPLES / "coffee.jpg").save(photo)
+    _open(qtbot, window, photo)
+    offered: list[tuple[str, str]] = []
+    answer = [(str(tmp_path / "out.jpg"), "PNG (*.png)")]
+
+    def dialog(_parent, _title, name, _filter, selected="", *_args):
+        offered.append((Path(name).name, selected))
+        return answer[0]
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    asked: list[str] = []
+    _click_on_exec(monkeypatch, "JPEG", asked)
+    assert window.files.save_as()
+    assert offered == [("photo-inpainted.jpg", "JPEG (*.jpg *.jpeg)")]  # the filter matches the name
+    (question,) = asked
+    assert "out.jpg" in question and "PNG" in question
+    assert Image.open(tmp_path / "out.jpg").format == "JPEG"
+
+    _click_on_exec(monkeypatch, "PNG", asked)
+    answer[0] = (str(tmp_path / "other.jpg"), "PNG (*.png)")
+    assert window.files.save_as()
+    assert Image.open(tmp_path / "other.png").format == "PNG" and not (tmp_path / "other.jpg").exists()
+
+    answer[0] = (str(tmp_path / "plain"), "WebP (*.webp)")  # no extension: the filter's
+    assert window.files.save_as()
+    assert Image.open(tmp_path / "plain.webp").format == "WEBP"
+    assert len(asked) == 2
+
+
+def test_export_never_renames_silently(qtbot, window, monkeypatch, tmp_path):
+    from inpaint_gui.ui.export_dialog import ExportDialog
+
+    dialog = ExportDialog(tmp_path / "x.jpg")
+    qtbot.addWidget(dialog)
+    field = dialog.findChild(QLineEdit, "exportPath")
+    field.clear()
+    qtbot.keyClicks(field, str(tmp_path / "x.png"))  # typed: the format follows the name
+    assert dialog.findChild(QComboBox, "exportFormat").currentText().startswith("PNG")
+    dialog.accept()
+    assert dialog.path() == tmp_path / "x.png"
+
+    dialog = ExportDialog(tmp_path / "y.jpg")
+    qtbot.addWidget(dialog)
+    dialog.findChild(QLineEdit, "exportPath").setText(str(tmp_path / "y.png"))  # set, not typed
+    asked: list[str] = []
+    _click_on_exec(monkeypatch, "JPEG", asked)
+    dialog.accept()
+    assert len(asked) == 1 and "y.png" in asked[0]
+    assert dialog.path() == tmp_path / "y.jpg" and dialog.result() == ExportDialog.DialogCode.Accepted
