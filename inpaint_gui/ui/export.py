@@ -254,7 +254,9 @@ def export_contact_sheet_dialog(
     if not name:
         return None
     # The name and the type chosen must agree (or the user is asked).
-    ext = next((e for e in (".jpg", ".png", ".webp") if f"*{e}" in (chosen or "")), ".jpg")
+    named = Path(name).suffix.lower()  # no type reported (some dialogs): the name decides
+    ext = next((e for e in (".jpg", ".png", ".webp") if f"*{e}" in (chosen or "")), None)
+    ext = ext or (named if named in (".jpg", ".jpeg", ".png", ".webp") else ".jpg")
     agreed = agree_format(parent, Path(name), ext, "Write")
     if agreed is None:
         return None
