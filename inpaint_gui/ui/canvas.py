@@ -27,6 +27,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QWidget
 
+from inpaint_gui.core.compose import mask_bbox
 from inpaint_gui.core.mask_doc import Box, MaskDoc
 from inpaint_gui.ui import qimage
 from inpaint_gui.ui.canvas_draw import ImagePyramid, crosshair, draw_badge, draw_outlined
@@ -209,7 +210,20 @@ class MaskCanvas(QWidget):
         self._fitted = True
 
     def actual_size(self) -> None:
-        self.set_zoom(1.0)
+        """100%: about the cursor when it is over the canvas, else with the hole (the mask) centred."""
+        if self._image is None:
+            return
+        if self._cursor is not None and self.rect().contains(self._cursor.toPoint()):
+            self.set_zoom(1.0, self._cursor)
+            return
+        box = mask_bbox(self._doc.mask) if self._doc is not None else None
+        if box is None:
+            self.set_zoom(1.0)
+            return
+        top, left, bottom, right = box
+        self._fitted = False
+        centre = QPointF(self.width() / 2, self.height() / 2)
+        self._set_view(1.0, QPointF(centre.x() - (left + right) / 2, centre.y() - (top + bottom) / 2))
 
     def zoom_in(self) -> None:
         self.set_zoom(self._scale * ZOOM_STEP)

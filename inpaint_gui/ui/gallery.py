@@ -95,6 +95,11 @@ class CandidateGallery(QWidget):
 
         self._count = QLabel(self)
         self._count.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        # Room for every count text, so the dock (and the canvas beside it) keeps its width.
+        widest = max(
+            self._count.fontMetrics().horizontalAdvance(t) for t in ("No candidates yet", "888 candidates")
+        )
+        self._count.setMinimumWidth(widest + 2)
         self._stale = False
         self._stale_note = QLabel(
             "Out of date: the mask changed since these were made. "

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QComboBox, QFileDialog, QLineEdit, QMessageBox
 from test_main_window import TIMEOUT_MS, Dialogs, _make_window, _open
 
@@ -194,3 +194,36 @@ def test_export_never_renames_silently(qtbot, window, monkeypatch, tmp_path):
     dialog.accept()
     assert len(asked) == 1 and "y.png" in asked[0]
     assert dialog.path() == tmp_path / "y.jpg" and dialog.result() == ExportDialog.DialogCode.Accepted
+
+
+def test_actual_size_centres_on_the_cursor_or_else_the_hole(qtbot, window):
+    _open(qtbot, window, SAMPLES / "coffee.jpg")
+    canvas = window.canvas
+    centre = QPointF(canvas.width() / 2, canvas.height() / 2)
+    # No cursor over the canvas: the hole comes to the middle of the view.
+    canvas.leaveEvent(QEvent(QEvent.Type.Leave))
+    window.document.edit_mask("test", lambda m: m.rectangle((500, 300), (540, 340)))
+    window.window_actions.zoom_100.trigger()
+    assert canvas.zoom() == 1.0
+    x, y = canvas.map_to_image(centre)
+    assert abs(x - 520) <= 1 and abs(y - 320) <= 1
+    # The cursor over the canvas: the image point under it stays under it.
+    canvas.fit()
+    at = canvas.map_from_image(100, 60)
+    qtbot.mouseMove(canvas, at.toPoint())
+    window.window_actions.zoom_100.trigger()
+    x, y = canvas.map_to_image(QPointF(at.toPoint()))
+    assert canvas.zoom() == 1.0 and abs(x - 100) <= 1 and abs(y - 60) <= 1
+
+
+def test_the_canvas_zoom_does_not_jump_when_the_gallery_fills_or_empties(qtbot, window, dialogs):
+    _open(qtbot, window, SAMPLES / "coffee.jpg")
+    canvas = window.canvas
+    zoom, size = canvas.zoom(), canvas.size()
+    window.document.edit_mask("test", lambda m: m.rectangle((500, 300), (540, 340)))
+    _generate(qtbot, window)
+    qtbot.wait(50)  # layouts settle
+    assert canvas.size() == size and canvas.zoom() == zoom
+    window.window_actions.apply.trigger()  # the gallery empties
+    qtbot.wait(50)
+    assert canvas.size() == size and canvas.zoom() == zoom
