@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import time
 from typing import Any
 
 import numpy as np
@@ -42,7 +43,8 @@ log = logging.getLogger(__name__)
 _INDEX_ROLE = Qt.ItemDataRole.UserRole
 DEFAULT_THUMBNAIL = 128
 MIN_THUMBNAIL, MAX_THUMBNAIL = 48, 1024
-_DIGIT_KEYS = {getattr(Qt.Key, f"Key_{d}"): d for d in range(1, 10)}
+_DIGIT_KEYS = {getattr(Qt.Key, f"Key_{d}"): d for d in range(10)}
+DIGIT_WINDOW_S = 0.8  # a second digit typed within this makes a two-digit number
 _ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 
@@ -64,6 +66,7 @@ class CandidateGallery(QWidget):
         self._thumb = DEFAULT_THUMBNAIL
         self._tallest = 0  # height of the tallest thumbnail made at the current size
         self._previewed = -1
+        self._typed, self._typed_at = 0, 0.0  # digits typed so far (see pick_digit)
         self._base_point_size = self.font().pointSizeF()
 
         self._list = QListWidget(self)
@@ -230,13 +233,38 @@ class CandidateGallery(QWidget):
         self._progress.show()
 
     def select(self, index: int) -> None:
-        """Select (and preview) candidate `index`, 0-based; out of range is ignored. Keys 1-9 call this."""
+        """Select (and preview) candidate `index`, 0-based; out of range is ignored (digits: pick_digit)."""
         row = self._row_of(index)
         if row < 0:
             return
         self._list.setCurrentRow(row)
         self._list.scrollToItem(self._list.item(row))
         self._set_preview(index)
+
+    def pick_digit(self, digit: int) -> None:
+        """Select by number from the keyboard: 1-9, 0 alone = 10, and a second digit typed
+        within DIGIT_WINDOW_S extends the number (1 then 2 = 12) when such a candidate exists."""
+        now = time.monotonic()
+        typed = digit
+        if self._typed and now - self._typed_at < DIGIT_WINDOW_S:
+            longer = self._typed * 10 + digit
+            if longer <= len(self._candidates):
+                typed = longer
+        self._typed, self._typed_at = typed, now
+        self.select((typed or 10) - 1)
+
+    def forget_typed(self) -> None:
+        """The next digit starts a new number."""
+        self._typed = 0
+
+    def step(self, delta: int) -> None:
+        """Select the candidate delta places on in the shown order (wrapping), e.g. for . and ,."""
+        count = self._list.count()
+        if count == 0:
+            return
+        row = self._list.currentRow()
+        row = 0 if row < 0 else (row + delta) % count
+        self.select(self._row_index(row))
 
     def selected_index(self) -> int:
         """Index of the selected candidate, -1 if none."""
@@ -417,7 +445,7 @@ class CandidateGallery(QWidget):
         if mods != Qt.KeyboardModifier.NoModifier:
             return False
         if key in _DIGIT_KEYS:
-            self.select(_DIGIT_KEYS[key] - 1)
+            self.pick_digit(_DIGIT_KEYS[key])
             return True
         if key in _ENTER_KEYS:
             self._choose(self.selected_index())

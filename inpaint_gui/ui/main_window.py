@@ -27,6 +27,7 @@ from inpaint_gui.ui.controller import GenerationController
 from inpaint_gui.ui.document import DocumentFiles, ImageDocument
 from inpaint_gui.ui.export_dialog import ExportDialog
 from inpaint_gui.ui.gallery import CandidateGallery
+from inpaint_gui.ui.mask_files import MaskFiles
 from inpaint_gui.ui.presentation import Presentation
 from inpaint_gui.ui.rounds import GenerationRounds
 from inpaint_gui.ui.session import SessionAutosave
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.autosave = SessionAutosave(self, session_root)
         self.rounds = GenerationRounds(self)
         self.files.pending_work = self._pending_work
+        self.mask_files = MaskFiles(self.document, self, lambda: self.rounds.last_mask)
         self._started = False
         self._peeking = False
         self._original_qimage = None
@@ -173,7 +175,13 @@ class MainWindow(QMainWindow):
         a.apply.triggered.connect(lambda: rounds.apply(gallery.selected_index()))
         a.cancel.triggered.connect(self._on_cancel)
         for i, action in enumerate(a.pick):
-            action.triggered.connect(lambda _=False, i=i: gallery.select(i))
+            action.triggered.connect(lambda _=False, d=(i + 1) % 10: gallery.pick_digit(d))
+        a.next_candidate.triggered.connect(lambda: gallery.step(1))
+        a.previous_candidate.triggered.connect(lambda: gallery.step(-1))
+        a.save_mask.triggered.connect(self.mask_files.save)
+        a.load_mask.triggered.connect(self.mask_files.load)
+        a.reuse_mask.triggered.connect(self.mask_files.reuse_last)
+        self.mask_files.message.connect(self.statusBar().showMessage)
         a.shortcuts.triggered.connect(self._on_shortcuts)
         a.about.triggered.connect(self._on_about)
 
@@ -207,6 +215,9 @@ class MainWindow(QMainWindow):
             a.invert_mask,
             a.grow_mask,
             a.shrink_mask,
+            a.save_mask,
+            a.load_mask,
+            a.reuse_mask,
         ):
             action.setEnabled(has_image)
         for action in (a.generate, a.compare, a.zoom_in, a.zoom_out, a.zoom_fit, a.zoom_100):

@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar
 
-from inpaint_gui.core.compose import mask_bbox
+from inpaint_gui.core.compose import feather_alpha, feathered_fill, mask_bbox
 from inpaint_gui.core.mask_doc import Box
 from inpaint_gui.engine import EngineInfo
 from inpaint_gui.engine.checkpoint import (
@@ -50,16 +50,28 @@ _KINDS = {SCENES_NAME: "scenes", FACES_NAME: "faces"}
 class Round:
     """The mask and engine the gallery's candidates were generated for."""
 
-    mask: NDArray[np.bool_]
+    mask: NDArray[np.bool_]  # what the candidates fill: the painted mask, grown by the soft edge
     box: Box
     engine: str
     single: bool = False  # the engine gives one fill whatever n is
     title: str = ""  # the engine box's label, e.g. "Pluralistic: faces"
     stale: bool = False  # the document's mask is no longer the one the candidates were made for
+    painted: NDArray[np.bool_] | None = None  # the user's mask when a soft edge grew it; else mask
+    feather: int = 0  # soft edge in pixels
 
     def made_for(self, mask: NDArray[np.bool_]) -> bool:
         """Whether the candidates were made for this (painted) mask."""
-        return mask.shape == self.mask.shape and np.array_equal(mask, self.mask)
+        own = self.mask if self.painted is None else self.painted
+        return mask.shape == own.shape and np.array_equal(mask, own)
+
+    def blended(self, current: NDArray[np.uint8], candidate: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """The box's pixels as applying candidate would leave them: the soft edge blended in."""
+        top, left, bottom, right = self.box
+        cand, here = candidate[top:bottom, left:right], current[top:bottom, left:right]
+        if self.painted is None or self.feather <= 0:
+            return np.ascontiguousarray(np.where(self.mask[top:bottom, left:right, None], cand, here))
+        alpha, _ = feather_alpha(self.painted[top:bottom, left:right], self.feather)
+        return feathered_fill(here, cand, alpha)
 
 
 @dataclass(frozen=True)
@@ -149,6 +161,7 @@ class GenerationRounds(QObject):
         super().__init__(window)
         self._w = window
         self.round: Round | None = None
+        self.last_mask: NDArray[np.bool_] | None = None  # painted for the latest generation (Reuse)
         self.engine = ""
         self.checkpoint: str | None = None
         self.engine_title = ""  # the box's label of the engine, e.g. "Pluralistic: faces"
@@ -254,13 +267,17 @@ class GenerationRounds(QObject):
         doc = self._w.document
         if not doc.has_image():
             return
-        mask = doc.mask_doc.copy()
-        box = mask_bbox(mask)
-        if box is None:
+        painted = doc.mask_doc.copy()
+        if mask_bbox(painted) is None:
             self.message.emit("Paint over what to remove first (brush: B, rectangle: R, lasso: L)", 5000)
             return
         self.end()
-        self.round = Round(mask, box, self.engine, title=self.engine_title)
+        feather = self._w.settings.feather
+        mask = feather_alpha(painted, feather)[1] if feather > 0 else painted
+        box = mask_bbox(mask)
+        assert box is not None
+        self.round = Round(mask, box, self.engine, title=self.engine_title, painted=painted, feather=feather)
+        self.last_mask = painted
         self._w.gallery.set_focus_mask(mask)
         self._request(self._w.settings.next_seed())
 
@@ -392,8 +409,8 @@ class GenerationRounds(QObject):
         if self.round is None or self.round.stale or not 0 <= index < len(candidates):
             self._w.canvas.set_preview(None)
         else:
-            top, left, bottom, right = self.round.box
-            crop = np.ascontiguousarray(candidates[index].image[top:bottom, left:right])
+            top, left, _, _ = self.round.box
+            crop = self.round.blended(np.asarray(self._w.document.rgb), candidates[index].image)
             self._w.canvas.set_preview(crop, top, left)
         self.state_changed.emit()
 
@@ -408,8 +425,13 @@ class GenerationRounds(QObject):
             self._refuse_stale()
             return
         c = candidates[index]
+        image = c.image
+        if self.round.feather > 0:  # write the blended soft edge, not the raw fill
+            top, left, bottom, right = self.round.box
+            image = np.array(self._w.document.rgb)
+            image[top:bottom, left:right] = self.round.blended(image, c.image)
         if self._w.document.apply_fill(
-            c.image, self.round.mask, seed=c.seed, engine=self.round.engine, near=c.near, spread=c.spread
+            image, self.round.mask, seed=c.seed, engine=self.round.engine, near=c.near, spread=c.spread
         ):
             self.message.emit(f"Applied candidate {index + 1} (seed {c.seed}); Ctrl+Z undoes it", 6000)
         self.end()  # results still coming were made for the image before this fill

@@ -227,3 +227,101 @@ def test_the_canvas_zoom_does_not_jump_when_the_gallery_fills_or_empties(qtbot, 
     window.window_actions.apply.trigger()  # the gallery empties
     qtbot.wait(50)
     assert canvas.size() == size and canvas.zoom() == zoom
+
+
+def _png_mask(path: Path, mask: np.ndarray) -> Path:
+    Image.fromarray(mask.astype(np.uint8) * 255).save(path)
+    return path
+
+
+def test_save_load_and_reuse_the_mask(qtbot, window, dialogs, monkeypatch, tmp_path):
+    _open(qtbot, window, SAMPLES / "coffee.jpg")
+    acts, doc = window.window_actions, window.document
+    doc.edit_mask("test", lambda m: m.rectangle((100, 50), (180, 120)))
+    painted = doc.mask_doc.copy()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "m"), "PNG (*.png)"))
+    acts.save_mask.trigger()
+    saved = np.asarray(Image.open(tmp_path / "m.png"))
+    assert (
+        saved.dtype == np.uint8
+        and np.array_equal(saved == 255, painted)
+        and set(np.unique(saved)) == {0, 255}
+    )
+
+    other = np.zeros_like(painted)
+    other[300:350, 400:500] = True
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", lambda *a, **k: (str(_png_mask(tmp_path / "o.png", other)), "")
+    )
+    acts.load_mask.trigger()
+    assert np.array_equal(doc.mask_doc.mask, other)
+    acts.undo.trigger()  # loading is one undoable step
+    assert np.array_equal(doc.mask_doc.mask, painted)
+
+    small = _png_mask(tmp_path / "small.png", np.ones((40, 60), bool))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(small), ""))
+    acts.load_mask.trigger()
+    (warning,) = dialogs.texts("warning")
+    assert "mask is 60x40 but the image is 600x400" in warning
+    assert np.array_equal(doc.mask_doc.mask, painted)
+
+    _generate(qtbot, window)
+    acts.apply.trigger()
+    assert not doc.mask_doc.any()
+    acts.reuse_mask.trigger()  # the mask of the last generation, e.g. to try another engine
+    assert np.array_equal(doc.mask_doc.mask, painted)
+
+
+def test_a_soft_edge_blends_the_fill_over_a_ring_and_leaves_the_rest(qtbot, window, dialogs):
+    from inpaint_gui.core.compose import feather_alpha
+
+    _open(qtbot, window, SAMPLES / "coffee.jpg")
+    window.settings.feather = 6
+    doc = window.document
+    before = np.array(doc.rgb)
+    doc.edit_mask("test", lambda m: m.rectangle((370, 100), (420, 220)))
+    painted = doc.mask_doc.copy()
+    _generate(qtbot, window)
+    alpha, grown = feather_alpha(painted, 6)
+    (candidate,) = window.gallery.candidates()
+    assert not np.array_equal(
+        candidate.image[grown & ~painted], before[grown & ~painted]
+    )  # filled the ring too
+    window.window_actions.apply.trigger()
+    after = np.asarray(doc.rgb)
+    assert np.array_equal(after[~grown], before[~grown])  # outside the grown mask: untouched
+    assert np.array_equal(after[painted], candidate.image[painted])
+    ring = grown & ~painted
+    expected = alpha[ring, None] * candidate.image[ring] + (1 - alpha[ring, None]) * before[ring]
+    assert np.abs(after[ring] - expected).max() <= 0.5 + 1e-3
+    assert not np.array_equal(after[ring], before[ring]) and not np.array_equal(
+        after[ring], candidate.image[ring]
+    )
+    window.window_actions.undo.trigger()
+    assert np.array_equal(np.asarray(doc.rgb), before)
+
+
+def test_every_candidate_is_reachable_from_the_keyboard(qtbot):
+    from types import SimpleNamespace
+
+    from inpaint_gui.ui.gallery import CandidateGallery
+
+    gallery = CandidateGallery()
+    qtbot.addWidget(gallery)
+    for seed in range(12):
+        gallery.add_candidate(SimpleNamespace(image=np.zeros((8, 8, 3), np.uint8), seed=seed, score=0.0))
+    gallery.pick_digit(1)
+    gallery.pick_digit(2)  # typed quickly: 12
+    assert gallery.selected_index() == 11
+    gallery.forget_typed()
+    gallery.pick_digit(0)  # 0 alone: 10
+    assert gallery.selected_index() == 9
+    gallery.step(1)
+    assert gallery.selected_index() == 10
+    gallery.step(-1)
+    gallery.step(-1)
+    assert gallery.selected_index() == 8
+    gallery.forget_typed()
+    gallery.pick_digit(3)
+    gallery.pick_digit(4)  # 34 names none: a new number, 4
+    assert gallery.selected_index() == 3
