@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from inpaint_gui.core.contact_sheet import Box, candidate_label, fit_image, focus_box
+from inpaint_gui.core.metrics import SEAM_HELP
 from inpaint_gui.core.uncertainty import uncertainty_overlay
 from inpaint_gui.ui.qimage import rgb_to_qimage
 
@@ -91,9 +92,9 @@ class CandidateGallery(QWidget):
         self._progress.hide()
 
         self._sort = QToolButton(self)
-        self._sort.setText("Sort by score")
+        self._sort.setText("Best blend first")
         self._sort.setCheckable(True)
-        self._sort.setToolTip("Best-blending candidates first (numbers stay with their candidates)")
+        self._sort.setToolTip(f"Lowest seam first (numbers stay with their candidates).\n{SEAM_HELP}")
         self._sort.toggled.connect(self._on_sort_toggled)
 
         self._count = QLabel(self)
@@ -335,9 +336,10 @@ class CandidateGallery(QWidget):
 
     def _make_item(self, index: int) -> QListWidgetItem:
         cand = self._candidates[index]
-        item = QListWidgetItem(self._icons[index], f"{index + 1}   {cand.score:.2f}")
+        # The number only: the seam figure means little without its explanation, in the tooltip.
+        item = QListWidgetItem(self._icons[index], f"{index + 1}")
         item.setData(_INDEX_ROLE, index)
-        tip = candidate_label(index + 1, cand.seed, cand.score)
+        tip = f"{candidate_label(index + 1, cand.seed, cand.score)}\n{SEAM_HELP}"
         near = getattr(cand, "near", None)
         if near is not None:
             tip += f"\nvariation of seed {near} (spread {getattr(cand, 'spread', 0.0):.2f})"

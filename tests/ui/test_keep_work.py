@@ -325,3 +325,23 @@ def test_every_candidate_is_reachable_from_the_keyboard(qtbot):
     gallery.pick_digit(3)
     gallery.pick_digit(4)  # 34 names none: a new number, 4
     assert gallery.selected_index() == 3
+
+
+def test_a_candidates_score_is_explained_not_a_bare_number(qtbot):
+    from types import SimpleNamespace
+
+    from PySide6.QtWidgets import QListWidget
+
+    from inpaint_gui.ui.gallery import CandidateGallery
+
+    gallery = CandidateGallery()
+    qtbot.addWidget(gallery)
+    for seed, score in ((1, -3.25), (2, 0.5)):
+        gallery.add_candidate(SimpleNamespace(image=np.zeros((8, 8, 3), np.uint8), seed=seed, score=score))
+    items = gallery.findChild(QListWidget, "candidateList")
+    first = items.item(0)
+    assert first.text().strip() == "1"  # no unexplained figure under the thumbnail
+    tip = first.toolTip()
+    assert "seam +3.25" in tip and "lower blends better" in tip and "every engine" in tip
+    gallery.set_sort_by_score(True)
+    assert [items.item(r).text().strip() for r in range(2)] == ["2", "1"]  # best blend (lowest seam) first
