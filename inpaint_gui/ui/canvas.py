@@ -222,8 +222,11 @@ class MaskCanvas(QWidget):
             return
         top, left, bottom, right = box
         self._fitted = False
-        centre = QPointF(self.width() / 2, self.height() / 2)
-        self._set_view(1.0, QPointF(centre.x() - (left + right) / 2, centre.y() - (top + bottom) / 2))
+        # Centre the hole, or the whole image along a side where it fits in the view.
+        iw, ih = self._image.width(), self._image.height()
+        x = (left + right) / 2 if iw > self.width() else iw / 2
+        y = (top + bottom) / 2 if ih > self.height() else ih / 2
+        self._set_view(1.0, QPointF(self.width() / 2 - x, self.height() / 2 - y))
 
     def zoom_in(self) -> None:
         self.set_zoom(self._scale * ZOOM_STEP)
