@@ -1,6 +1,7 @@
 """Screenshots for issue 12 (keeping the user's work), from the real app in a real window.
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb python docs/screenshots/capture_keep_work.py
+    xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb \
+        python docs/screenshots/capture_keep_work.py
 
 Uses resources/samples/coffee.jpg and the Telea engine; the mask is painted with
 real mouse events. Writes 12-stale-candidates.png, 12-mask-menu.png and 12-soft-edge.png.
