@@ -85,8 +85,10 @@ class ExportDialog(QDialog):
         agreed = agree_format(self, self.path(), ext, "Export")
         if agreed is None:
             return  # the user cancelled the question: stay in the dialog
-        self._path.setText(str(agreed))
+        self._format.blockSignals(True)  # keep the agreed name as it is (.tiff stays .tiff)
         self.set_format(canonical_suffix(agreed.suffix))
+        self._format.blockSignals(False)
+        self._path.setText(str(agreed))
         super().accept()
 
     def quality(self) -> int:
