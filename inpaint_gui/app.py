@@ -41,6 +41,12 @@ def _configure_logging(verbose: bool, log_file: str | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     args = _parse(sys.argv[1:] if argv is None else argv)
+    from inpaint_gui.qt_check import xcb_problem
+
+    problem = xcb_problem()  # Qt would abort the process: say what to install instead
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
     _configure_logging(args.verbose, args.log_file)
 
     from PySide6.QtCore import QTimer

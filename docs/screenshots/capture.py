@@ -101,7 +101,7 @@ def main() -> int:
     canvas = window.canvas
 
     def paint(stroke: list[tuple[float, float]], size: int) -> QPoint:
-        window.actions.brush_spin.setValue(size)
+        window.window_actions.brush_spin.setValue(size)
         points = [canvas.map_from_image(x, y).toPoint() for x, y in stroke]
         QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
         for p in points[1:]:
@@ -118,7 +118,7 @@ def main() -> int:
     # 3. Candidates streamed into the gallery; the first previews in place.
     finished = []
     window.controller.request_finished.connect(finished.append)
-    window.actions.generate.trigger()
+    window.window_actions.generate.trigger()
     wait_for(lambda: bool(finished))
     window.gallery.select(min(1, len(window.gallery.candidates()) - 1))
     QTest.mouseMove(window.gallery, QPoint(window.gallery.width() // 2, window.gallery.height() - 20))
@@ -126,9 +126,9 @@ def main() -> int:
 
     # 4. Uncertainty overlay (needs two or more candidates), then the comparison grid.
     if len(window.gallery.candidates()) > 1:
-        window.actions.uncertainty.setChecked(True)
+        window.window_actions.uncertainty.setChecked(True)
         shoot("04-uncertainty")
-        window.actions.uncertainty.setChecked(False)
+        window.window_actions.uncertainty.setChecked(False)
     window.rounds.compare_candidates()
     dialog = window.rounds._compare_dialog
     dialog.resize(1400, 880)
@@ -138,22 +138,22 @@ def main() -> int:
     dialog.close()
 
     # 5. Applied, then compared with the original (hold \).
-    window.actions.apply.trigger()
+    window.window_actions.apply.trigger()
     shoot("06-applied")
-    window.actions.compare.setChecked(True)
+    window.window_actions.compare.setChecked(True)
     shoot("07-compare-original")
-    window.actions.compare.setChecked(False)
+    window.window_actions.compare.setChecked(False)
 
     # 6. Presentation mode, with a new round in the large gallery.
-    window.actions.presentation.setChecked(True)
+    window.window_actions.presentation.setChecked(True)
     wait(500)
     last = paint([(215, 240), (222, 268), (228, 292)], 64)  # the cup's handle
     finished.clear()
-    window.actions.generate.trigger()
+    window.window_actions.generate.trigger()
     wait_for(lambda: bool(finished))
     QTest.mouseMove(canvas, last + QPoint(-160, 40))
     shoot("08-presentation")
-    window.actions.presentation.setChecked(False)
+    window.window_actions.presentation.setChecked(False)
 
     window.files.confirm_discard = lambda doing: True  # type: ignore[method-assign]
     window.close()

@@ -87,7 +87,7 @@ def main() -> int:
     canvas = window.canvas
 
     def paint(stroke: list[tuple[float, float]], size: int) -> QPoint:
-        window.actions.brush_spin.setValue(size)
+        window.window_actions.brush_spin.setValue(size)
         points = [canvas.map_from_image(x, y).toPoint() for x, y in stroke]
         QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
         for p in points[1:]:
@@ -100,10 +100,10 @@ def main() -> int:
 
     def generate_and_apply(pick: int) -> None:
         finished.clear()
-        window.actions.generate.trigger()
+        window.window_actions.generate.trigger()
         wait_for(lambda: bool(finished))
         window.gallery.select(pick)
-        window.actions.apply.trigger()
+        window.window_actions.apply.trigger()
 
     # Round 1: the spoon. Round 2: the cup's handle.
     paint([(413, 68), (408, 110), (400, 150), (392, 188), (383, 222), (372, 248)], 28)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -49,3 +50,38 @@ def describe(x: object) -> str:
     if isinstance(x, np.ndarray):
         return f"array of {x.dtype} with shape {x.shape}"
     return type(x).__name__
+
+
+def feather_alpha(mask: NDArray[np.bool_], radius: int) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+    """A soft edge: (alpha, grown) for a fill that blends into the photo over radius pixels.
+
+    alpha is 1 on the mask and falls linearly over a ring of `radius` pixels
+    (Euclidean) outside it; grown = alpha > 0 is the mask plus that ring, the
+    region to generate for. With radius 0, alpha is the mask itself.
+    """
+    alpha = np.zeros(mask.shape, np.float32)
+    grown = np.zeros(mask.shape, bool)
+    box = mask_bbox(mask)
+    if box is None:
+        return alpha, grown
+    radius = max(0, int(radius))
+    h, w = mask.shape
+    top, left = max(0, box[0] - radius), max(0, box[1] - radius)
+    bottom, right = min(h, box[2] + radius), min(w, box[3] + radius)
+    crop = mask[top:bottom, left:right]
+    # distanceTransform: for each non-zero pixel, the distance to the nearest zero (a mask pixel).
+    dist = cv2.distanceTransform((~crop).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    ring = np.clip(1.0 - dist / (radius + 1.0), 0.0, 1.0).astype(np.float32)
+    ring[dist > radius + 1e-6] = 0.0
+    alpha[top:bottom, left:right] = ring
+    grown[top:bottom, left:right] = ring > 0
+    return alpha, grown
+
+
+def feathered_fill(
+    image: NDArray[np.uint8], candidate: NDArray[np.uint8], alpha: NDArray[np.float32]
+) -> NDArray[np.uint8]:
+    """alpha * candidate + (1 - alpha) * image, rounded; pixels with alpha 0 are image's, bit for bit."""
+    a = alpha[..., None]
+    out = np.rint(a * candidate.astype(np.float32) + (1.0 - a) * image.astype(np.float32)).astype(np.uint8)
+    return np.where(a > 0, out, image)

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from inpaint_gui.core.compose import InputError, mask_bbox
+from inpaint_gui.core.metrics import seam_excess
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def _draw_badge(canvas: NDArray[np.uint8], label: str, x: int, y: int, scale: fl
 
 def candidate_label(number: int, seed: int, score: float) -> str:
     """The caption under a candidate: the same text the gallery uses."""
-    return f"#{number}  seed {seed}  score {score:.2f}"
+    return f"#{number}  seed {seed}  seam {seam_excess(score):+.2f}"
 
 
 def contact_sheet(

@@ -6,6 +6,18 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+#: What the number shown for a candidate means (the same measure for every engine).
+SEAM_HELP = (
+    "Seam: how much more edge the fill's border has than the photo around it, in grey levels "
+    "(0 = as smooth as its surroundings; lower blends better). The same measure for every engine; "
+    "it judges the border only, not whether the content is right."
+)
+
+
+def seam_excess(score: float) -> float:
+    """The shown seam figure for a seam_score: grey levels of edge the border adds (lower is better)."""
+    return 0.0 - score  # 0.0 -: never "-0.00"
+
 
 def seam_score(image: NDArray[np.uint8], mask: NDArray[np.bool_], width: int = 3) -> float:
     """Higher = the fill blends better with its surroundings.

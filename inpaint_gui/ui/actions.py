@@ -98,6 +98,13 @@ class WindowActions:
         self.invert_mask = make("&Invert mask", "Ctrl+I")
         self.grow_mask = make("&Grow mask…", "Ctrl+Alt+G", "Widen the mask by some pixels")
         self.shrink_mask = make("S&hrink mask…", "Ctrl+Alt+H", "Narrow the mask by some pixels")
+        self.save_mask = make("&Save mask…", None, "Write the mask as a PNG (white = fill)")
+        self.load_mask = make("&Load mask…", None, "Read a mask image of the same size (white = fill)")
+        self.reuse_mask = make(
+            "Re&use last mask",
+            "Ctrl+Shift+M",
+            "The mask of the last generation again (e.g. after Apply)",
+        )
 
         # View
         self.zoom_in = make("Zoom &in", ["Ctrl++", "Ctrl+="])
@@ -125,7 +132,11 @@ class WindowActions:
             "&Apply candidate", ["Return", "Enter"], "Write the selected candidate into the image"
         )
         self.cancel = make("&Cancel", "Esc", "Stop generating (Esc); also leaves presentation mode")
+        # Digits pick a candidate: 1-9, 0 = 10, two digits typed quickly (1, 2) = 12.
         self.pick = [make(f"Pick candidate {i}", str(i)) for i in range(1, 10)]
+        self.pick.append(make("Pick candidate 10", "0"))
+        self.next_candidate = make("&Next candidate", ".", "Preview the next candidate")
+        self.previous_candidate = make("&Previous candidate", ",", "Preview the previous candidate")
 
         # Help
         self.shortcuts = make("&Keyboard shortcuts", "F1")
@@ -171,6 +182,8 @@ class WindowActions:
         mask.addActions([self.brush_bigger, self.brush_smaller])
         mask.addSeparator()
         mask.addActions([self.clear_mask, self.invert_mask, self.grow_mask, self.shrink_mask])
+        mask.addSeparator()
+        mask.addActions([self.save_mask, self.load_mask, self.reuse_mask])
         view = bar.addMenu("&View")
         view.addActions([self.zoom_in, self.zoom_out, self.zoom_fit, self.zoom_100])
         view.addSeparator()
@@ -180,6 +193,8 @@ class WindowActions:
         self.view_menu = view
         gen = bar.addMenu("&Generate")
         gen.addActions([self.generate, self.generate_more, self.more_like_this])
+        gen.addSeparator()
+        gen.addActions([self.next_candidate, self.previous_candidate])
         gen.addSeparator()
         gen.addActions([self.apply, self.cancel])
         help_menu = bar.addMenu("&Help")
@@ -214,7 +229,7 @@ class WindowActions:
             keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
             if keys and not action.text().startswith("Pick candidate"):
                 lines.append(f"{action.text().replace('&', ''):<28} {keys}")
-        lines.append(f"{'Pick candidate':<28} 1 … 9")
+        lines.append(f"{'Pick candidate':<28} 1 … 9, 0 = 10; type 1 2 quickly for 12")
         lines.append(f"{'Compare with original':<28} hold \\")
         lines.append(f"{'Pan':<28} Space+drag, middle button")
         lines.append(f"{'Zoom':<28} mouse wheel")

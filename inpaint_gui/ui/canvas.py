@@ -27,6 +27,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QWidget
 
+from inpaint_gui.core.compose import mask_bbox
 from inpaint_gui.core.mask_doc import Box, MaskDoc
 from inpaint_gui.ui import qimage
 from inpaint_gui.ui.canvas_draw import ImagePyramid, crosshair, draw_badge, draw_outlined
@@ -209,7 +210,23 @@ class MaskCanvas(QWidget):
         self._fitted = True
 
     def actual_size(self) -> None:
-        self.set_zoom(1.0)
+        """100%: about the cursor when it is over the canvas, else with the hole (the mask) centred."""
+        if self._image is None:
+            return
+        if self._cursor is not None and self.rect().contains(self._cursor.toPoint()):
+            self.set_zoom(1.0, self._cursor)
+            return
+        box = mask_bbox(self._doc.mask) if self._doc is not None else None
+        if box is None:
+            self.set_zoom(1.0)
+            return
+        top, left, bottom, right = box
+        self._fitted = False
+        # Centre the hole, or the whole image along a side where it fits in the view.
+        iw, ih = self._image.width(), self._image.height()
+        x = (left + right) / 2 if iw > self.width() else iw / 2
+        y = (top + bottom) / 2 if ih > self.height() else ih / 2
+        self._set_view(1.0, QPointF(self.width() / 2 - x, self.height() / 2 - y))
 
     def zoom_in(self) -> None:
         self.set_zoom(self._scale * ZOOM_STEP)
@@ -386,6 +403,8 @@ class MaskCanvas(QWidget):
             event.modifiers() & Qt.KeyboardModifier.AltModifier
         )
         value = (self._tool != Tool.ERASER) != subtract
+        # A candidate's preview covers the mask it fills: painting shows the mask again.
+        self.set_preview(None)
         self._gesture = Gesture(
             self._tool, self._doc, value, self._brush_size / 2, self.map_to_image, self.map_from_image
         )

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from inpaint_gui.core.compose import InputError, mask_bbox
 from inpaint_gui.core.contact_sheet import Box, focus_box
+from inpaint_gui.core.metrics import seam_excess
 from inpaint_gui.ui.qimage import rgb_to_qimage
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ class CompareView(QWidget):
         else:  # no candidate changes anything: each shows the original
             self._patches = [(QPixmap(), 0, 0) for _ in images]
         pairs = zip(numbers, candidates, strict=True)
-        self._labels = [f"{n}   seed {c.seed}   {c.score:.2f}" for n, c in pairs]
+        self._labels = [f"{n}   seed {c.seed}   seam {seam_excess(c.score):+.2f}" for n, c in pairs]
         self._size = (h, w)
         self._focus = focus_box(mask, (h, w)) if mask is not None else box
         self._selected = -1

@@ -11,6 +11,7 @@ freeze the window; only the newest open's result is used.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from inpaint_gui.core.image_io import ImageError, LoadedImage, load_image, save_
 from inpaint_gui.core.mask_doc import Box, MaskDiff, MaskDoc
 from inpaint_gui.ui import qimage
 from inpaint_gui.ui.export import ExportTask
+from inpaint_gui.ui.export_dialog import SUFFIX_FORMATS, agree_format, canonical_suffix
 from inpaint_gui.ui.undo import AppliedFill, ApplyFillCommand, MaskEditCommand
 
 log = logging.getLogger(__name__)
@@ -214,6 +216,8 @@ class DocumentFiles(QObject):
         self._max_pixels = max_pixels
         self._open_id = 0  # increases with every open and on close; older results are stale
         self._opening: ExportTask | None = None
+        # Describes work that lives only in the window (candidates), for the prompt before replacing it.
+        self.pending_work: Callable[[], str] = lambda: ""
 
     # -- recent files ----------------------------------------------------------------------
 
@@ -381,8 +385,10 @@ class DocumentFiles(QObject):
 
     def confirm_discard(self, doing: str) -> bool:
         """Ask before losing applied fills; True when it is fine to go on."""
-        if not self._doc.has_image() or not self._doc.is_modified():
+        if not self._doc.has_image():
             return True
+        if not self._doc.is_modified():
+            return doing == "closing" or self._confirm_drop_work(doing)
         answer = QMessageBox.question(
             self._window,
             "Unsaved changes",
@@ -394,6 +400,20 @@ class DocumentFiles(QObject):
         )
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def _confirm_drop_work(self, doing: str) -> bool:
+        """Ask before a painted mask or candidates are dropped by replacing the image."""
+        work = [w for w in ("a painted mask" if self._doc.mask_doc.any() else "", self.pending_work()) if w]
+        if not work:
+            return True
+        answer = QMessageBox.question(
+            self._window,
+            "Discard the mask?",
+            f"“{self._doc.name}” has {' and '.join(work)}. Discard them by {doing}?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
         return answer == QMessageBox.StandardButton.Discard
 
     def save(self) -> bool:
@@ -426,14 +446,20 @@ class DocumentFiles(QObject):
 
     def ask_save_path(self, title: str, suggested: Path, file_filter: str) -> Path | None:
         """A save dialog with our own overwrite prompts; None when cancelled or refused."""
-        name, _ = QFileDialog.getSaveFileName(
-            self._window, title, str(suggested), file_filter, "", QFileDialog.Option.DontConfirmOverwrite
+        filters = file_filter.split(";;")
+        suffix = canonical_suffix(suggested.suffix)
+        start = next((f for f in filters if f"*{suffix})" in f or f"*{suffix} " in f), filters[0])
+        name, chosen = QFileDialog.getSaveFileName(
+            self._window, title, str(suggested), file_filter, start, QFileDialog.Option.DontConfirmOverwrite
         )
         if not name:
             return None
         path = Path(name)
-        if not path.suffix:
-            path = path.with_suffix(".png")
+        # The name, the type chosen in the dialog and the format written must agree, or we ask.
+        match = re.search(r"\*(\.\w+)", chosen or "")
+        path = agree_format(self._window, path, match.group(1) if match else _suffix_or_png(path))
+        if path is None:
+            return None
         return path if self.confirm_overwrite(path) else None
 
     def confirm_overwrite(self, path: Path) -> bool:
@@ -529,6 +555,12 @@ def _read(path: Path, limit: dict[str, int]) -> LoadedImage:
         raise ImageError(f"{path.name}: {type(exc).__name__}: {exc}") from exc
     log.info("loaded %s in %.2f s", path, time.perf_counter() - start)
     return loaded
+
+
+def _suffix_or_png(path: Path) -> str:
+    """The format a name names by itself, PNG when its extension names none."""
+    suffix = canonical_suffix(path.suffix)
+    return suffix if suffix in SUFFIX_FORMATS else ".png"
 
 
 def _frozen(array: NDArray[np.uint8]) -> NDArray[np.uint8]:

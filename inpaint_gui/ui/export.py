@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from inpaint_gui.core.contact_sheet import contact_sheet, focus_box
 from inpaint_gui.core.files import atomic_write
 from inpaint_gui.core.image_io import ImageError, save_image
+from inpaint_gui.ui.export_dialog import agree_format
 
 log = logging.getLogger(__name__)
 
@@ -247,13 +248,19 @@ def export_contact_sheet_dialog(
     stem = Path(source).stem if source else "untitled"
     folder = Path(source).parent if source else Path.cwd()
     suggested = str(_free_path(folder / f"{_safe_stem(stem)}_contact_sheet.jpg"))
-    path, _ = QFileDialog.getSaveFileName(
+    name, chosen = QFileDialog.getSaveFileName(
         parent, "Export contact sheet", suggested, "JPEG (*.jpg);;PNG (*.png);;WebP (*.webp)"
     )
-    if not path:
+    if not name:
         return None
-    if not Path(path).suffix:
-        path += ".jpg"
+    # The name and the type chosen must agree (or the user is asked).
+    named = Path(name).suffix.lower()  # no type reported (some dialogs): the name decides
+    ext = next((e for e in (".jpg", ".png", ".webp") if f"*{e}" in (chosen or "")), None)
+    ext = ext or (named if named in (".jpg", ".jpeg", ".png", ".webp") else ".jpg")
+    agreed = agree_format(parent, Path(name), ext, "Write")
+    if agreed is None:
+        return None
+    path = str(agreed)
     cands = list(candidates)
     # The file dialog already asked before replacing an existing file.
     protect = [source] if source else []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import time
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from inpaint_gui.core.contact_sheet import Box, candidate_label, fit_image, focus_box
+from inpaint_gui.core.metrics import SEAM_HELP
 from inpaint_gui.core.uncertainty import uncertainty_overlay
 from inpaint_gui.ui.qimage import rgb_to_qimage
 
@@ -42,7 +44,8 @@ log = logging.getLogger(__name__)
 _INDEX_ROLE = Qt.ItemDataRole.UserRole
 DEFAULT_THUMBNAIL = 128
 MIN_THUMBNAIL, MAX_THUMBNAIL = 48, 1024
-_DIGIT_KEYS = {getattr(Qt.Key, f"Key_{d}"): d for d in range(1, 10)}
+_DIGIT_KEYS = {getattr(Qt.Key, f"Key_{d}"): d for d in range(10)}
+DIGIT_WINDOW_S = 0.8  # a second digit typed within this makes a two-digit number
 _ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 
@@ -64,6 +67,7 @@ class CandidateGallery(QWidget):
         self._thumb = DEFAULT_THUMBNAIL
         self._tallest = 0  # height of the tallest thumbnail made at the current size
         self._previewed = -1
+        self._typed, self._typed_at = 0, 0.0  # digits typed so far (see pick_digit)
         self._base_point_size = self.font().pointSizeF()
 
         self._list = QListWidget(self)
@@ -88,13 +92,28 @@ class CandidateGallery(QWidget):
         self._progress.hide()
 
         self._sort = QToolButton(self)
-        self._sort.setText("Sort by score")
+        self._sort.setText("Best blend first")
         self._sort.setCheckable(True)
-        self._sort.setToolTip("Best-blending candidates first (numbers stay with their candidates)")
+        self._sort.setToolTip(f"Lowest seam first (numbers stay with their candidates).\n{SEAM_HELP}")
         self._sort.toggled.connect(self._on_sort_toggled)
 
         self._count = QLabel(self)
         self._count.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        # Room for every count text, so the dock (and the canvas beside it) keeps its width.
+        widest = max(
+            self._count.fontMetrics().horizontalAdvance(t) for t in ("No candidates yet", "888 candidates")
+        )
+        self._count.setMinimumWidth(widest + 2)
+        self._stale = False
+        self._stale_note = QLabel(
+            "Out of date: the mask changed since these were made. "
+            "Generate (Ctrl+Enter) for the new mask, or undo back to it.",
+            self,
+        )
+        self._stale_note.setObjectName("staleNote")
+        self._stale_note.setWordWrap(True)
+        self._stale_note.setStyleSheet("QLabel { background: #f3d36b; color: #222; padding: 4px; }")
+        self._stale_note.hide()
 
         self._apply = QPushButton("Apply", self)
         self._apply.setToolTip("Apply the selected candidate (Enter or double-click)")
@@ -137,6 +156,7 @@ class CandidateGallery(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
+        layout.addWidget(self._stale_note)
         layout.addWidget(self._progress)
         layout.addWidget(self._list, 1)
         layout.addLayout(actions)
@@ -153,6 +173,7 @@ class CandidateGallery(QWidget):
         self._icons.clear()
         self._tallest = 0
         self._progress.hide()
+        self.set_stale(False)
         self._set_preview(-1)
         self._update_controls()
 
@@ -176,6 +197,25 @@ class CandidateGallery(QWidget):
         self._update_controls()
         return index
 
+    def set_stale(self, stale: bool) -> None:
+        """Mark the candidates out of date (made for another mask): shown greyed with a note,
+        kept for browsing, and neither applied nor previewed from here."""
+        if stale == self._stale:
+            return
+        self._stale = stale
+        self._stale_note.setVisible(stale)
+        for row in range(self._list.count()):
+            self._set_item_enabled(self._list.item(row))
+        self._update_controls()
+
+    def is_stale(self) -> bool:
+        return self._stale
+
+    def _set_item_enabled(self, item: QListWidgetItem) -> None:
+        flags = item.flags()
+        enabled = Qt.ItemFlag.ItemIsEnabled
+        item.setFlags(flags & ~enabled if self._stale else flags | enabled)
+
     def candidates(self) -> list[Any]:
         """The candidates in arrival order (index i is number i + 1)."""
         return list(self._candidates)
@@ -194,13 +234,38 @@ class CandidateGallery(QWidget):
         self._progress.show()
 
     def select(self, index: int) -> None:
-        """Select (and preview) candidate `index`, 0-based; out of range is ignored. Keys 1-9 call this."""
+        """Select (and preview) candidate `index`, 0-based; out of range is ignored (digits: pick_digit)."""
         row = self._row_of(index)
         if row < 0:
             return
         self._list.setCurrentRow(row)
         self._list.scrollToItem(self._list.item(row))
         self._set_preview(index)
+
+    def pick_digit(self, digit: int) -> None:
+        """Select by number from the keyboard: 1-9, 0 alone = 10, and a second digit typed
+        within DIGIT_WINDOW_S extends the number (1 then 2 = 12) when such a candidate exists."""
+        now = time.monotonic()
+        typed = digit
+        if self._typed and now - self._typed_at < DIGIT_WINDOW_S:
+            longer = self._typed * 10 + digit
+            if longer <= len(self._candidates):
+                typed = longer
+        self._typed, self._typed_at = typed, now
+        self.select((typed or 10) - 1)
+
+    def forget_typed(self) -> None:
+        """The next digit starts a new number."""
+        self._typed = 0
+
+    def step(self, delta: int) -> None:
+        """Select the candidate delta places on in the shown order (wrapping), e.g. for . and ,."""
+        count = self._list.count()
+        if count == 0:
+            return
+        row = self._list.currentRow()
+        row = 0 if row < 0 else (row + delta) % count
+        self.select(self._row_index(row))
 
     def selected_index(self) -> int:
         """Index of the selected candidate, -1 if none."""
@@ -271,9 +336,10 @@ class CandidateGallery(QWidget):
 
     def _make_item(self, index: int) -> QListWidgetItem:
         cand = self._candidates[index]
-        item = QListWidgetItem(self._icons[index], f"{index + 1}   {cand.score:.2f}")
+        # The number only: the seam figure means little without its explanation, in the tooltip.
+        item = QListWidgetItem(self._icons[index], f"{index + 1}")
         item.setData(_INDEX_ROLE, index)
-        tip = candidate_label(index + 1, cand.seed, cand.score)
+        tip = f"{candidate_label(index + 1, cand.seed, cand.score)}\n{SEAM_HELP}"
         near = getattr(cand, "near", None)
         if near is not None:
             tip += f"\nvariation of seed {near} (spread {getattr(cand, 'spread', 0.0):.2f})"
@@ -282,6 +348,7 @@ class CandidateGallery(QWidget):
             tip += f"\n{seconds:.2f} s"
         item.setToolTip(tip)
         item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self._set_item_enabled(item)
         return item
 
     def _rebuild_icons(self) -> None:
@@ -322,15 +389,15 @@ class CandidateGallery(QWidget):
             self.candidate_previewed.emit(index)
 
     def _choose(self, index: int) -> None:
-        if 0 <= index < len(self._candidates):
+        if 0 <= index < len(self._candidates) and not self._stale:
             self.candidate_chosen.emit(index)
 
     def _update_controls(self) -> None:
         n = len(self._candidates)
-        has_selection = self.selected_index() >= 0
+        has_selection = self.selected_index() >= 0 and not self._stale
         self._apply.setEnabled(has_selection)
         self._like.setEnabled(has_selection)
-        self._more.setEnabled(n > 0)
+        self._more.setEnabled(n > 0 and not self._stale)
         self._compare.setEnabled(n > 0)
         self._uncertainty.setEnabled(n > 1 or self._uncertainty.isChecked())
         self._count.setText(f"{n} candidate{'s' if n != 1 else ''}" if n else "No candidates yet")
@@ -380,7 +447,7 @@ class CandidateGallery(QWidget):
         if mods != Qt.KeyboardModifier.NoModifier:
             return False
         if key in _DIGIT_KEYS:
-            self.select(_DIGIT_KEYS[key] - 1)
+            self.pick_digit(_DIGIT_KEYS[key])
             return True
         if key in _ENTER_KEYS:
             self._choose(self.selected_index())

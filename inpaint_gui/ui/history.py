@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from inpaint_gui.core.compose import feather_alpha
 from inpaint_gui.core.mask_doc import Box
 from inpaint_gui.engine.base import Candidate
 
@@ -47,7 +48,7 @@ class RoundRecord:
 
     number: int  # 1, 2, ... in the order the rounds were started
     box: Box  # top, left, bottom, right of the mask's bounding box
-    mask_crop: NDArray[np.bool_]  # the mask inside box
+    mask_crop: NDArray[np.bool_]  # the mask the user painted, inside box
     image_shape: tuple[int, int]  # (height, width) of the image it was made for
     engine: str
     checkpoint: str | None = None
@@ -57,16 +58,22 @@ class RoundRecord:
     applied: list[int] = field(default_factory=list)  # indices of candidates applied, in order
     created: float = field(default_factory=time.time)
     token: str = field(default_factory=lambda: secrets.token_hex(4))  # changes with every change
+    feather: int = 0  # soft edge: the candidates were made for the painted mask grown by this
 
     @property
     def nbytes(self) -> int:
         return self.mask_crop.nbytes + sum(c.crop.nbytes for c in self.candidates)
 
     def full_mask(self) -> NDArray[np.bool_]:
+        """The mask the user painted for this round."""
         mask = np.zeros(self.image_shape, bool)
         top, left, bottom, right = self.box
         mask[top:bottom, left:right] = self.mask_crop
         return mask
+
+    def fill_crop(self) -> NDArray[np.bool_]:
+        """Inside box, the pixels the candidates fill: the painted mask grown by the soft edge."""
+        return feather_alpha(self.mask_crop, self.feather)[1] if self.feather > 0 else self.mask_crop
 
     def same_mask(self, mask: NDArray[np.bool_]) -> bool:
         """Whether mask is the mask this round was made for."""
@@ -104,10 +111,11 @@ class RoundRecord:
                 f"round {self.number} was made for a {self.image_shape} image, not {image.shape[:2]}"
             )
         top, left, bottom, right = self.box
+        fill = self.fill_crop()
         out = []
         for c in self.candidates:
             full = np.array(image, copy=True)
-            full[top:bottom, left:right][self.mask_crop] = c.crop[self.mask_crop]
+            full[top:bottom, left:right][fill] = c.crop[fill]
             out.append(Candidate(full, c.seed, c.score, c.seconds, c.near, c.spread))
         return out
 
@@ -147,7 +155,9 @@ class RoundHistory:
         checkpoint: str | None,
         title: str,
         n: int,
+        feather: int = 0,
     ) -> RoundRecord:
+        """A new round; mask is what the user painted, box covers it grown by feather."""
         top, left, bottom, right = box
         record = RoundRecord(
             self._next,
@@ -158,6 +168,7 @@ class RoundHistory:
             checkpoint,
             title,
             n,
+            feather=int(feather),
         )
         self._next += 1
         self.records.append(record)
@@ -201,6 +212,7 @@ def write_round(file, record: RoundRecord) -> None:
         "n": record.n,
         "applied": record.applied,
         "created": record.created,
+        "feather": record.feather,
         "candidates": [
             {"seed": c.seed, "score": c.score, "seconds": c.seconds, "near": c.near, "spread": c.spread}
             for c in record.candidates
@@ -250,6 +262,7 @@ def read_round(path: Path) -> RoundRecord:
                 kept,
                 [int(i) for i in meta["applied"]],
                 float(meta["created"]),
+                feather=int(meta.get("feather", 0)),
             )
     except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise ValueError(f"cannot read {path.name}: {e}") from None

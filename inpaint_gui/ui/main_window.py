@@ -28,6 +28,7 @@ from inpaint_gui.ui.document import DocumentFiles, ImageDocument
 from inpaint_gui.ui.export_dialog import ExportDialog
 from inpaint_gui.ui.gallery import CandidateGallery
 from inpaint_gui.ui.history_panel import HistoryPanel
+from inpaint_gui.ui.mask_files import MaskFiles
 from inpaint_gui.ui.presentation import Presentation
 from inpaint_gui.ui.rounds import GenerationRounds
 from inpaint_gui.ui.session import SessionAutosave
@@ -73,14 +74,16 @@ class MainWindow(QMainWindow):
             self.document, self, recent=self.settings.recent_files, max_pixels=max_pixels
         )
         self.controller = controller if controller is not None else GenerationController(self)
-        self.actions = WindowActions(self, self.document.undo_stack)
-        self.actions.build_menus()
-        self.toolbar = self.actions.build_toolbars()
-        self.actions.view_menu.addAction(self.gallery_dock.toggleViewAction())
-        self.actions.view_menu.addAction(self.history_dock.toggleViewAction())
+        self.window_actions = WindowActions(self, self.document.undo_stack)
+        self.window_actions.build_menus()
+        self.toolbar = self.window_actions.build_toolbars()
+        self.window_actions.view_menu.addAction(self.gallery_dock.toggleViewAction())
+        self.window_actions.view_menu.addAction(self.history_dock.toggleViewAction())
         self.presentation = Presentation(self)
         self.autosave = SessionAutosave(self, session_root)
         self.rounds = GenerationRounds(self)
+        self.files.pending_work = self._pending_work
+        self.mask_files = MaskFiles(self.document, self, lambda: self.rounds.last_mask)
         self._started = False
         self._closing = False  # the user confirmed; waiting for background work to end
         self._hidden_to_close = False
@@ -163,7 +166,8 @@ class MainWindow(QMainWindow):
             bar.addPermanentWidget(w)
 
     def _connect(self) -> None:
-        a, doc, canvas, gallery, rounds = self.actions, self.document, self.canvas, self.gallery, self.rounds
+        a, doc, canvas = self.window_actions, self.document, self.canvas
+        gallery, rounds = self.gallery, self.rounds
         a.open.triggered.connect(self.files.open_dialog)
         a.paste.triggered.connect(self.files.paste)
         a.save.triggered.connect(self.files.save)
@@ -200,7 +204,13 @@ class MainWindow(QMainWindow):
         a.apply.triggered.connect(lambda: rounds.apply(gallery.selected_index()))
         a.cancel.triggered.connect(self._on_cancel)
         for i, action in enumerate(a.pick):
-            action.triggered.connect(lambda _=False, i=i: gallery.select(i))
+            action.triggered.connect(lambda _=False, d=(i + 1) % 10: gallery.pick_digit(d))
+        a.next_candidate.triggered.connect(lambda: gallery.step(1))
+        a.previous_candidate.triggered.connect(lambda: gallery.step(-1))
+        a.save_mask.triggered.connect(self.mask_files.save)
+        a.load_mask.triggered.connect(self.mask_files.load)
+        a.reuse_mask.triggered.connect(self.mask_files.reuse_last)
+        self.mask_files.message.connect(self.statusBar().showMessage)
         a.shortcuts.triggered.connect(self._on_shortcuts)
         a.about.triggered.connect(self._on_about)
 
@@ -226,7 +236,7 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.document.is_modified())
 
     def _update_actions(self) -> None:
-        a, has_image = self.actions, self.document.has_image()
+        a, has_image = self.window_actions, self.document.has_image()
         n = len(self.gallery.candidates())
         for action in (
             a.save,
@@ -236,19 +246,29 @@ class MainWindow(QMainWindow):
             a.invert_mask,
             a.grow_mask,
             a.shrink_mask,
+            a.save_mask,
+            a.load_mask,
+            a.reuse_mask,
         ):
             action.setEnabled(has_image)
         for action in (a.generate, a.compare, a.zoom_in, a.zoom_out, a.zoom_fit, a.zoom_100):
             action.setEnabled(has_image)
-        for action in (a.export_candidates, a.export_sheet, a.compare_grid, a.generate_more, a.apply):
+        for action in (a.export_candidates, a.export_sheet, a.compare_grid):
             action.setEnabled(n > 0)
-        a.more_like_this.setEnabled(n > 0 and self.gallery.selected_index() >= 0)
+        current = n > 0 and not self.gallery.is_stale()  # out-of-date candidates are kept, not applied
+        a.generate_more.setEnabled(current)
+        a.apply.setEnabled(current)
+        a.more_like_this.setEnabled(current and self.gallery.selected_index() >= 0)
         a.uncertainty.setEnabled(n > 1)
         a.cancel.setEnabled(self.controller.busy or self.presentation.active)
         a.cancel.setIconText("Leave" if self.presentation.active and not self.controller.busy else "Cancel")
 
+    def _pending_work(self) -> str:
+        n = len(self.gallery.candidates())
+        return f"{n} candidate{'s' if n != 1 else ''}" if n else ""
+
     def _update_recent_menu(self, files: list[str]) -> None:
-        menu = self.actions.recent_menu
+        menu = self.window_actions.recent_menu
         menu.clear()
         for path in files:
             menu.addAction(Path(path).name, lambda p=path: self.files.open_path(p)).setToolTip(path)
@@ -267,7 +287,7 @@ class MainWindow(QMainWindow):
         self.controller.cancel()
         self.rounds.end()
         self._original_qimage = None
-        self.actions.compare.setChecked(False)
+        self.window_actions.compare.setChecked(False)
         if self.document.has_image():
             self.canvas.set_document(
                 qimage.rgb_to_qimage(np.asarray(self.document.rgb)), self.document.mask_doc
@@ -299,8 +319,8 @@ class MainWindow(QMainWindow):
         size = int(round(min(max(size, 1), MAX_BRUSH)))
         self.canvas.set_brush_size(size)
         for widget, value in (
-            (self.actions.brush_slider, size_to_slider(size)),
-            (self.actions.brush_spin, size),
+            (self.window_actions.brush_slider, size_to_slider(size)),
+            (self.window_actions.brush_spin, size),
         ):
             if widget.value() != value:
                 widget.blockSignals(True)
@@ -325,7 +345,7 @@ class MainWindow(QMainWindow):
         if self.controller.busy:
             self.controller.cancel()
         elif self.presentation.active:
-            self.actions.presentation.setChecked(False)
+            self.window_actions.presentation.setChecked(False)
 
     # -- compare with the original -------------------------------------------------------
 
@@ -355,7 +375,7 @@ class MainWindow(QMainWindow):
         # The first object to see the key handles it; consuming it stops the others.
         if not key_event.isAutoRepeat():
             self._peeking = event.type() == QEvent.Type.KeyPress
-            self._on_compare_toggled(self.actions.compare.isChecked())
+            self._on_compare_toggled(self.window_actions.compare.isChecked())
         return True
 
     # -- drag and drop -------------------------------------------------------------------
@@ -399,7 +419,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_shortcuts(self) -> None:
         box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", "Keyboard shortcuts", parent=self)
-        box.setDetailedText(self.actions.shortcut_text())
+        box.setDetailedText(self.window_actions.shortcut_text())
         box.setInformativeText(
             "Brush: B · Eraser: E · Rectangle: R · Lasso: L · [ ] brush size · Space+drag pans"
         )

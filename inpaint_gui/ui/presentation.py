@@ -45,7 +45,7 @@ class Presentation:
             font = w.font()
             font.setPointSizeF(font.pointSizeF() * FONT_SCALE)
             w.setFont(font)  # toolbar, dock, buttons, status bar: readable from the back of the room
-            for item in w.actions.brush_slider_items:
+            for item in w.window_actions.brush_slider_items:
                 item.setVisible(False)
             w.gallery.set_thumbnail_size(GALLERY_THUMBNAIL)
             w.gallery_dock.show()
@@ -59,7 +59,7 @@ class Presentation:
             w.canvas.set_cursor_pen(1.0)
             w.gallery.set_thumbnail_size(self._thumbnail)
             w.setFont(self._font)
-            for item in w.actions.brush_slider_items:
+            for item in w.window_actions.brush_slider_items:
                 item.setVisible(True)
             w.toolbar.setIconSize(QSize(20, 20))
             w.menuBar().show()
@@ -70,6 +70,6 @@ class Presentation:
             w.restoreGeometry(self._geometry)
             w.restoreState(self._state)
         self.active = on
-        w.actions.presentation.setChecked(on)
+        w.window_actions.presentation.setChecked(on)
         w.canvas.fit()
         log.info("presentation mode %s", "on" if on else "off")

@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar
 
-from inpaint_gui.core.compose import mask_bbox
+from inpaint_gui.core.compose import feather_alpha, feathered_fill, mask_bbox
 from inpaint_gui.core.mask_doc import Box
 from inpaint_gui.engine import EngineInfo
 from inpaint_gui.engine.checkpoint import (
@@ -53,12 +53,29 @@ _KINDS = {SCENES_NAME: "scenes", FACES_NAME: "faces"}
 class Round:
     """The mask and engine the gallery's candidates were generated for."""
 
-    mask: NDArray[np.bool_]
+    mask: NDArray[np.bool_]  # what the candidates fill: the painted mask, grown by the soft edge
     box: Box
     engine: str
     single: bool = False  # the engine gives one fill whatever n is
     title: str = ""  # the engine box's label, e.g. "Pluralistic: faces"
     record: RoundRecord | None = None  # where the history keeps its candidates
+    stale: bool = False  # the document's mask is no longer the one the candidates were made for
+    painted: NDArray[np.bool_] | None = None  # the user's mask when a soft edge grew it; else mask
+    feather: int = 0  # soft edge in pixels
+
+    def made_for(self, mask: NDArray[np.bool_]) -> bool:
+        """Whether the candidates were made for this (painted) mask."""
+        own = self.mask if self.painted is None else self.painted
+        return mask.shape == own.shape and np.array_equal(mask, own)
+
+    def blended(self, current: NDArray[np.uint8], candidate: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """The box's pixels as applying candidate would leave them: the soft edge blended in."""
+        top, left, bottom, right = self.box
+        cand, here = candidate[top:bottom, left:right], current[top:bottom, left:right]
+        if self.painted is None or self.feather <= 0:
+            return np.ascontiguousarray(np.where(self.mask[top:bottom, left:right, None], cand, here))
+        alpha, _ = feather_alpha(self.painted[top:bottom, left:right], self.feather)
+        return feathered_fill(here, cand, alpha)
 
 
 @dataclass(frozen=True)
@@ -149,6 +166,7 @@ class GenerationRounds(QObject):
         super().__init__(window)
         self._w = window
         self.round: Round | None = None
+        self.last_mask: NDArray[np.bool_] | None = None  # painted for the latest generation (Reuse)
         self.engine = ""
         self.checkpoint: str | None = None
         self.engine_title = ""  # the box's label of the engine, e.g. "Pluralistic: faces"
@@ -178,7 +196,8 @@ class GenerationRounds(QObject):
         gallery.more_like_this_requested.connect(self.more_like_this)
         gallery.uncertainty_toggled.connect(self.show_uncertainty)
         gallery.compare_requested.connect(self.compare_candidates)
-        window.actions.engine_box.activated.connect(self._on_engine_box_activated)
+        window.window_actions.engine_box.activated.connect(self._on_engine_box_activated)
+        window.document.edited.connect(self._check_stale)
         self._fill_engine_box()
 
     # -- engines -------------------------------------------------------------------------
@@ -190,7 +209,7 @@ class GenerationRounds(QObject):
         if not _needs_checkpoint(name):
             checkpoint, device = None, "auto"
         self.engine, self.checkpoint = name, checkpoint
-        box = self._w.actions.engine_box
+        box = self._w.window_actions.engine_box
         row = self._engine_row(name, checkpoint)
         if row < 0:  # a file chosen in Settings, or one installed since the box was filled
             self._fill_engine_box(checkpoint)
@@ -203,7 +222,7 @@ class GenerationRounds(QObject):
     def _fill_engine_box(self, extra: str | None = None) -> None:
         """One item per engine, and per release checkpoint of the pluralistic one; extra
         (default: the Settings checkpoint) gets its own item when it is not in the folder."""
-        box = self._w.actions.engine_box
+        box = self._w.window_actions.engine_box
         box.clear()
         model = box.model()
         for choice in engine_choices(list_engines(), extra or self._w.settings.checkpoint):
@@ -218,7 +237,7 @@ class GenerationRounds(QObject):
             box.setCurrentIndex(row)
 
     def _engine_row(self, name: str, checkpoint: str | None) -> int:
-        box = self._w.actions.engine_box
+        box = self._w.window_actions.engine_box
         for row in range(box.count()):
             if box.itemData(row) == name and same_checkpoint(box.itemData(row, CHECKPOINT_ROLE), checkpoint):
                 return row
@@ -226,7 +245,7 @@ class GenerationRounds(QObject):
 
     @Slot(int)
     def _on_engine_box_activated(self, index: int) -> None:
-        box = self._w.actions.engine_box
+        box = self._w.window_actions.engine_box
         name = str(box.itemData(index))
         checkpoint = box.itemData(index, CHECKPOINT_ROLE) or None
         if name == self.engine and same_checkpoint(checkpoint, self.checkpoint):
@@ -246,12 +265,13 @@ class GenerationRounds(QObject):
         if record is not None and not record.candidates and record in self.history.records:
             self.history.records.remove(record)  # cancelled before any candidate: nothing to keep
         self.round = None
+        self._w.gallery.set_stale(False)
         self.history_changed.emit()  # the panel marks the round the gallery shows
         self._close_compare()  # its cells would apply the next round's candidates
         self._w.gallery.clear()
         self._w.canvas.set_preview(None)
         self._w.canvas.set_heatmap(None)
-        self._w.actions.uncertainty.setChecked(False)
+        self._w.window_actions.uncertainty.setChecked(False)
         self.progress.hide()
         self.state_changed.emit()
 
@@ -260,29 +280,72 @@ class GenerationRounds(QObject):
         doc = self._w.document
         if not doc.has_image():
             return
-        mask = doc.mask_doc.copy()
-        box = mask_bbox(mask)
-        if box is None:
+        painted = doc.mask_doc.copy()
+        if mask_bbox(painted) is None:
             self.message.emit("Paint over what to remove first (brush: B, rectangle: R, lasso: L)", 5000)
             return
         self.end()
+        feather = self._w.settings.feather
+        mask = feather_alpha(painted, feather)[1] if feather > 0 else painted
+        box = mask_bbox(mask)
+        assert box is not None
         record = self.history.start(
-            mask, box, self.engine, self.checkpoint, self.engine_title, self._w.settings.n_candidates
+            painted,
+            box,
+            self.engine,
+            self.checkpoint,
+            self.engine_title,
+            self._w.settings.n_candidates,
+            feather,
         )
-        self.round = Round(mask, box, self.engine, title=self.engine_title, record=record)
+        self.round = Round(
+            mask, box, self.engine, title=self.engine_title, record=record, painted=painted, feather=feather
+        )
+        self.last_mask = painted
         self._w.gallery.set_focus_mask(mask)
         self._request(self._w.settings.next_seed())
         self.history_changed.emit()
 
     @Slot()
+    def _check_stale(self) -> None:
+        """Candidates belong to the mask they were made for: mark them out of date when it changes
+        (and current again when an undo brings it back). Out-of-date ones are kept, not previewed."""
+        doc = self._w.document
+        if self.round is None or not doc.has_image():
+            return
+        stale = not self.round.made_for(doc.mask_doc.mask)
+        if stale == self.round.stale:
+            return
+        self.round.stale = stale
+        self._w.gallery.set_stale(stale)
+        if stale:
+            self._w.canvas.set_preview(None)  # the new strokes must be visible
+            self._w.canvas.set_heatmap(None)
+            self.message.emit("The mask changed: the candidates are out of date (Ctrl+Enter generates)", 6000)
+        else:
+            self._on_gallery_candidate_previewed(self._w.gallery.previewed_index())
+            if self._w.gallery.uncertainty_checked():
+                self.show_uncertainty(True)
+        self.state_changed.emit()
+
+    def _refuse_stale(self) -> bool:
+        if self.round is not None and self.round.stale:
+            self.message.emit(
+                "These candidates were made for an earlier mask: generate (Ctrl+Enter) for the current one",
+                6000,
+            )
+            return True
+        return False
+
+    @Slot()
     def generate_more(self) -> None:
-        if self.round is not None and not self._single():
+        if self.round is not None and not self._refuse_stale() and not self._single():
             self._request(self._fresh_seed())
 
     @Slot(int, float)
     def more_like_this(self, index: int, spread: float) -> None:
         candidates = self._w.gallery.candidates()
-        if self.round is None or not 0 <= index < len(candidates) or self._single():
+        if self.round is None or not 0 <= index < len(candidates) or self._refuse_stale() or self._single():
             return
         self._request(self._fresh_seed(), near=candidates[index].seed, spread=spread)
 
@@ -383,11 +446,11 @@ class GenerationRounds(QObject):
     @Slot(int)
     def _on_gallery_candidate_previewed(self, index: int) -> None:
         candidates = self._w.gallery.candidates()
-        if self.round is None or not 0 <= index < len(candidates):
+        if self.round is None or self.round.stale or not 0 <= index < len(candidates):
             self._w.canvas.set_preview(None)
         else:
-            top, left, bottom, right = self.round.box
-            crop = np.ascontiguousarray(candidates[index].image[top:bottom, left:right])
+            top, left, _, _ = self.round.box
+            crop = self.round.blended(np.asarray(self._w.document.rgb), candidates[index].image)
             self._w.canvas.set_preview(crop, top, left)
         self.state_changed.emit()
 
@@ -397,10 +460,19 @@ class GenerationRounds(QObject):
         candidates = self._w.gallery.candidates()
         if self.round is None or not 0 <= index < len(candidates):
             return
+        if not self.round.made_for(self._w.document.mask_doc.mask):  # never a fill for another mask
+            self.round.stale = True
+            self._refuse_stale()
+            return
         c = candidates[index]
         doc = self._w.document
+        image = c.image
+        if self.round.feather > 0:  # write the blended soft edge, not the raw fill
+            top, left, bottom, right = self.round.box
+            image = np.array(doc.rgb)
+            image[top:bottom, left:right] = self.round.blended(image, c.image)
         if doc.apply_fill(
-            c.image, self.round.mask, seed=c.seed, engine=self.round.engine, near=c.near, spread=c.spread
+            image, self.round.mask, seed=c.seed, engine=self.round.engine, near=c.near, spread=c.spread
         ):
             self.message.emit(f"Applied candidate {index + 1} (seed {c.seed}); Ctrl+Z undoes it", 6000)
             record = self.round.record
@@ -420,11 +492,20 @@ class GenerationRounds(QObject):
         doc = self._w.document
         if record is None or not doc.has_image() or record.image_shape != doc.rgb.shape[:2]:
             return False
-        mask = record.full_mask()
+        painted = record.full_mask()
         if set_mask and not record.same_mask(doc.mask_doc.mask):
-            doc.edit_mask(f"Mask of round {number}", lambda m: m.replace(mask))
+            doc.edit_mask(f"Mask of round {number}", lambda m: m.replace(painted))
         self.end()
-        self.round = Round(mask, record.box, record.engine, title=record.title, record=record)
+        mask = feather_alpha(painted, record.feather)[1] if record.feather > 0 else painted
+        self.round = Round(
+            mask,
+            record.box,
+            record.engine,
+            title=record.title,
+            record=record,
+            painted=painted,
+            feather=record.feather,
+        )
         self.round.single = len(record.candidates) == 1 and record.n > 1
         gallery = self._w.gallery
         gallery.set_focus_mask(mask)
@@ -466,10 +547,11 @@ class GenerationRounds(QObject):
 
     @Slot(bool)
     def show_uncertainty(self, on: bool) -> None:
-        self._w.actions.uncertainty.setChecked(on)
+        self._w.window_actions.uncertainty.setChecked(on)
         if self._w.gallery.uncertainty_checked() != on:
             self._w.gallery.set_uncertainty_checked(on)
-        overlay = self._w.gallery.uncertainty_overlay(self.round.mask) if (on and self.round) else None
+        fresh = self.round is not None and not self.round.stale
+        overlay = self._w.gallery.uncertainty_overlay(self.round.mask) if (on and fresh) else None
         if overlay is None or self.round is None:
             self._w.canvas.set_heatmap(None)
             return

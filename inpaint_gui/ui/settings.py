@@ -44,6 +44,7 @@ SEED_MODES = ("random", "fixed")
 DEVICES = ("auto", "cpu", "cuda", "mps")  # as engine.device.DEVICES, without importing torch
 MAX_UI_SEED = 2**31 - 1  # QSpinBox holds a C int
 MAX_CANDIDATES = 32
+MAX_FEATHER = 32  # soft edge, pixels
 MAX_RECENT = 10
 DEFAULT_ENGINE = "pluralistic"
 FALLBACK_ENGINE = "telea"
@@ -161,6 +162,15 @@ class Settings:
     @overlay_opacity.setter
     def overlay_opacity(self, value: float) -> None:
         self._s.setValue("canvas/overlay_opacity", _clamp(float(value), 0.0, 1.0))
+
+    @property
+    def feather(self) -> int:
+        """Soft edge in pixels: the fill blends into the photo over this ring outside the mask."""
+        return self._int("mask/feather", 0, 0, MAX_FEATHER)
+
+    @feather.setter
+    def feather(self, value: int) -> None:
+        self._s.setValue("mask/feather", _clamp(int(value), 0, MAX_FEATHER))
 
     # ---- gallery ---------------------------------------------------------------
 
@@ -308,6 +318,16 @@ class SettingsDialog(QDialog):
         self._opacity = QSlider(Qt.Orientation.Horizontal, self)
         self._opacity.setRange(0, 100)
         self._opacity.setValue(round(settings.overlay_opacity * 100))
+        self._feather = QSpinBox(self)
+        self._feather.setObjectName("feather")
+        self._feather.setRange(0, MAX_FEATHER)
+        self._feather.setSuffix(" px")
+        self._feather.setSpecialValueText("off (hard edge)")
+        self._feather.setValue(settings.feather)
+        self._feather.setToolTip(
+            "Fills are generated for the mask grown by this many pixels and blend into the photo "
+            "across that ring; pixels beyond it are never changed"
+        )
 
         seed_row = QHBoxLayout()
         seed_row.addWidget(self._seed_mode)
@@ -324,6 +344,7 @@ class SettingsDialog(QDialog):
         form.addRow("Device", self._device)
         form.addRow("Mask colour", self._colour_button)
         form.addRow("Mask opacity", self._opacity)
+        form.addRow("Soft edge", self._feather)
         std = QDialogButtonBox.StandardButton
         buttons = QDialogButtonBox(std.Ok | std.Cancel)
         buttons.accepted.connect(self.accept)
@@ -352,6 +373,7 @@ class SettingsDialog(QDialog):
         s.device = str(self._device.currentData())
         s.overlay_colour = self._colour
         s.overlay_opacity = self._opacity.value() / 100.0
+        s.feather = self._feather.value()
         s.sync()
         super().accept()
 

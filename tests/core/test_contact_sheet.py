@@ -50,7 +50,7 @@ def test_captions_and_badges_are_drawn() -> None:
     assert not np.array_equal(sheet, plain)
     text_colour = (235, 235, 235)
     assert _has_colour(sheet, text_colour)
-    assert candidate_label(3, 1234, -0.456) == "#3  seed 1234  score -0.46"
+    assert candidate_label(3, 1234, -0.456) == "#3  seed 1234  seam +0.46"  # lower blends better
 
 
 def test_original_first_and_custom_numbers() -> None:

@@ -30,7 +30,7 @@ class Window:
         self.loads: list[tuple[str, str | None, str]] = []
         monkeypatch.setattr(self.w.controller, "load_engine", lambda *args: self.loads.append(args))
         self.w.rounds.load_engine("telea", None)  # what start-up does with these settings
-        self.box = self.w.actions.engine_box
+        self.box = self.w.window_actions.engine_box
 
     def items(self) -> list[tuple[str, str, str | None]]:
         """(label, engine, checkpoint) of every item."""
@@ -134,7 +134,7 @@ def test_a_checkpoint_chosen_in_settings_outside_the_folder_gets_its_own_item(
         return SettingsDialog.DialogCode.Accepted
 
     monkeypatch.setattr(SettingsDialog, "exec", accept_with_other)
-    win.w.actions.settings.trigger()
+    win.w.window_actions.settings.trigger()
     assert win.loads[-1] == ("pluralistic", str(other), "auto")
     assert win.box.currentText() == "Pluralistic: other"
     win.w.close()
@@ -192,7 +192,7 @@ def test_the_faces_checkpoint_really_loads_and_the_status_bar_names_it(qtbot, tm
     w.controller.engine_ready.connect(ready.append)
     w.show()
     qtbot.waitUntil(lambda: ready == ["telea"], timeout=20_000)
-    box = w.actions.engine_box
+    box = w.window_actions.engine_box
     row = box.findText("Pluralistic: faces")
     with qtbot.waitSignal(w.controller.engine_ready, timeout=60_000):
         box.setCurrentIndex(row)

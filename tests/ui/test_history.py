@@ -107,3 +107,27 @@ def test_more_candidates_from_another_engine_make_a_round_of_their_own(qtbot, wi
     assert (one.engine, len(one.candidates)) == ("pluralistic", len(first))
     assert (two.engine, len(two.candidates)) == ("telea", 1)  # the history says who made what
     assert two.same_mask(window.document.mask_doc.mask)
+
+
+def test_a_soft_edge_round_comes_back_after_undo_and_from_a_saved_session(qtbot, window):
+    """With a soft edge the candidates fill the grown mask, but the user's mask is what they painted:
+    undo and reopen compare against the painted mask and keep blending across the ring."""
+    window.settings.feather = 4
+    original = np.array(window.document.rgb)
+    candidates = _round(qtbot, window, 40, 30, 80, 60)
+    painted = window.document.mask_doc.copy()
+    window.rounds.apply(1)
+    window.document.undo_stack.undo()
+    assert [c.seed for c in window.gallery.candidates()] == [c.seed for c in candidates]
+    assert window.rounds.round is not None and window.rounds.round.feather == 4
+    np.testing.assert_array_equal(window.rounds.round.painted, painted)
+
+    window.autosave.save_now()
+    record = SessionStore.load(window.autosave.store.folder).rounds[0]
+    assert record.feather == 4
+    np.testing.assert_array_equal(record.full_mask(), painted)
+    rebuilt = record.rebuild(original)
+    grown = window.rounds.round.mask
+    assert grown.sum() > painted.sum()
+    np.testing.assert_array_equal(rebuilt[1].image[grown], candidates[1].image[grown])
+    np.testing.assert_array_equal(rebuilt[1].image[~grown], original[~grown])

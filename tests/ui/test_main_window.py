@@ -95,7 +95,7 @@ def _paint_rect(window: MainWindow, x0: float, y0: float, x1: float, y1: float) 
 
 def _generate(qtbot, window: MainWindow) -> None:
     with qtbot.waitSignal(window.controller.request_finished, timeout=TIMEOUT_MS):
-        window.actions.generate.trigger()
+        window.window_actions.generate.trigger()
 
 
 def test_open_shows_the_image_and_a_bad_file_shows_an_error(qtbot, window, dialogs, photo, tmp_path):
@@ -120,7 +120,7 @@ def test_painting_on_the_canvas_then_undo_and_redo(qtbot, window, photo):
     _open(qtbot, window, photo)
     canvas = window.canvas
     assert canvas.zoom() != pytest.approx(1.0)
-    window.actions.brush_spin.setValue(10)
+    window.window_actions.brush_spin.setValue(10)
     start, end = canvas.map_from_image(20, 45).toPoint(), canvas.map_from_image(100, 45).toPoint()
     qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start)
     qtbot.mouseMove(canvas, end)
@@ -131,10 +131,10 @@ def test_painting_on_the_canvas_then_undo_and_redo(qtbot, window, photo):
     assert abs(mask[:, 60].sum() - 10) <= 2  # a 10-pixel brush
     assert mask[int(a[1]), int(a[0])] and mask[int(b[1]), int(b[0])]
 
-    assert window.actions.undo.isEnabled()
-    window.actions.undo.trigger()
+    assert window.window_actions.undo.isEnabled()
+    window.window_actions.undo.trigger()
     assert not window.document.mask_doc.any()
-    window.actions.redo.trigger()
+    window.window_actions.redo.trigger()
     assert np.array_equal(window.document.mask_doc.mask, mask)
 
 
@@ -181,13 +181,13 @@ def test_real_pluralistic_engine_streams_candidates_into_the_gallery(qtbot, wind
     arrivals = []
     window.controller.candidate_ready.connect(lambda *_: arrivals.append(len(window.gallery.candidates())))
     with qtbot.waitSignal(window.controller.request_finished, timeout=60_000):
-        window.actions.generate.trigger()
+        window.window_actions.generate.trigger()
     assert len(window.gallery.candidates()) == 3
     assert arrivals == [1, 2, 3]  # one by one, as they finish
     window.gallery.select(1)
     assert window.canvas.previewing()
     with qtbot.waitSignal(window.controller.request_finished, timeout=60_000):
-        window.actions.generate_more.trigger()
+        window.window_actions.generate_more.trigger()
     seeds = window.gallery.seeds()
     assert len(seeds) == 6 and len(set(seeds)) == 6
 
@@ -215,7 +215,7 @@ def _start_slow_generation(qtbot, window: MainWindow, photo: Path, monkeypatch) 
         window.rounds.load_engine("test-slow", None)
     _open(qtbot, window, photo)
     _paint_rect(window, 30, 20, 70, 50)
-    window.actions.generate.trigger()
+    window.window_actions.generate.trigger()
     assert engine.started.wait(10)
     return engine
 
@@ -232,7 +232,7 @@ def test_closing_while_generating_exits_cleanly(qtbot, window, photo, monkeypatc
 def test_escape_cancels_generation(qtbot, window, photo, monkeypatch):
     _start_slow_generation(qtbot, window, photo, monkeypatch)
     with qtbot.waitSignal(window.controller.request_cancelled, timeout=TIMEOUT_MS):
-        window.actions.cancel.trigger()
+        window.window_actions.cancel.trigger()
     assert len(window.gallery.candidates()) < 6
 
 
@@ -371,30 +371,30 @@ def test_compare_key_presentation_mode_and_tools(qtbot, window, photo):
     assert canvas.comparing()
     qtbot.keyRelease(canvas, Qt.Key.Key_Backslash)
     assert not canvas.comparing()
-    window.actions.compare.setChecked(True)
+    window.window_actions.compare.setChecked(True)
     assert canvas.comparing()
-    window.actions.compare.setChecked(False)
+    window.window_actions.compare.setChecked(False)
 
     thumbs = window.gallery.thumbnail_size()
-    window.actions.presentation.trigger()
+    window.window_actions.presentation.trigger()
     assert window.presentation.active and window.isFullScreen()
     assert window.gallery.thumbnail_size() > thumbs
-    window.actions.cancel.trigger()  # Esc leaves presentation mode when nothing is generating
+    window.window_actions.cancel.trigger()  # Esc leaves presentation mode when nothing is generating
     assert not window.presentation.active and not window.isFullScreen()
     assert window.gallery.thumbnail_size() == thumbs
 
     from inpaint_gui.ui.canvas import Tool
 
-    window.actions.tools[Tool.LASSO].trigger()
+    window.window_actions.tools[Tool.LASSO].trigger()
     assert canvas.tool() is Tool.LASSO
     size = canvas.brush_size()
-    window.actions.brush_bigger.trigger()
-    assert canvas.brush_size() > size and window.actions.brush_spin.value() == canvas.brush_size()
+    window.window_actions.brush_bigger.trigger()
+    assert canvas.brush_size() > size and window.window_actions.brush_spin.value() == canvas.brush_size()
 
 
 def test_generate_without_a_mask_says_what_to_do(qtbot, window, photo):
     _open(qtbot, window, photo)
-    window.actions.generate.trigger()
+    window.window_actions.generate.trigger()
     assert "Paint over" in window.statusBar().currentMessage()
     assert window.controller.current_request is None
 
@@ -418,10 +418,10 @@ def test_export_candidates_and_contact_sheet_from_the_window(
     out = tmp_path / "exported"
     out.mkdir()
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(out))
-    window.actions.export_candidates.trigger()
+    window.window_actions.export_candidates.trigger()
     qtbot.waitUntil(lambda: len(list(out.glob("*.png"))) == 1, timeout=TIMEOUT_MS)
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out / "sheet.png"), ""))
-    window.actions.export_sheet.trigger()
+    window.window_actions.export_sheet.trigger()
     qtbot.waitUntil(lambda: (out / "sheet.png").exists(), timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: "Wrote" in window.statusBar().currentMessage(), timeout=TIMEOUT_MS)
     assert not dialogs.texts("warning")
@@ -452,7 +452,7 @@ def test_engine_box_disables_engines_that_cannot_load_and_says_why(qtbot, window
     ]
     monkeypatch.setattr(rounds, "list_engines", lambda: fake)
     window.rounds._fill_engine_box()
-    box = window.actions.engine_box
+    box = window.window_actions.engine_box
     model = box.model()
     assert isinstance(model, QStandardItemModel)
     item = model.item(box.findData("pluralistic"))
