@@ -99,6 +99,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--native", action="store_true", help="each photo at its own size, masks scaled to it (the default)"
     )
     p.add_argument("--limit", type=int, help="first N pairs only")
+    p.add_argument("--every", type=int, default=1, metavar="K", help="every K-th image only (sorted by name)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("--no-baselines", action="store_true", help="skip telea and navier-stokes")
@@ -314,6 +315,7 @@ def _eval(args: argparse.Namespace) -> int:
             grid=args.grid,
             grid_rows=args.grid_rows,
             perceptual=not args.no_perceptual,
+            every=args.every,
         )
         for bar in bars.values():
             bar.close()

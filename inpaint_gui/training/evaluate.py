@@ -69,13 +69,16 @@ class Pair:
 
 
 def pair_images_and_masks(
-    images_dir: str | Path, masks_dir: str | Path, limit: int | None = None
+    images_dir: str | Path, masks_dir: str | Path, limit: int | None = None, every: int = 1
 ) -> list[Pair]:
-    """Deterministic image/mask pairs (see the module docstring)."""
+    """Deterministic image/mask pairs (see the module docstring); every > 1 keeps every k-th image
+    (sorted), a subset that spans a folder whose names are grouped by class."""
     root = Path(images_dir)
     if not root.is_dir():
         raise ValueError(f"image folder {images_dir} does not exist")
-    images = [root / p for p in list_images(root)]
+    if every < 1:
+        raise ValueError(f"every must be >= 1, got {every}")
+    images = [root / p for p in list_images(root)][::every]
     if not images:
         raise ValueError(f"image folder {images_dir} holds no images")
     masks = list_mask_files(masks_dir)
@@ -235,6 +238,7 @@ def evaluate(
     grid: str | Path | None = None,
     grid_rows: int = 6,
     perceptual: bool = True,
+    every: int = 1,
 ) -> dict[str, Any]:
     """Evaluate `engine` (and telea and navier-stokes) on paired images and masks; returns the report.
 
@@ -242,7 +246,7 @@ def evaluate(
     a full-size crop around the hole: input with the hole greyed, every engine's candidates, the photo.
     perceptual=False skips LPIPS and KID even when their weights are installed.
     """
-    pairs = pair_images_and_masks(images_dir, masks_dir, limit)
+    pairs = pair_images_and_masks(images_dir, masks_dir, limit, every)
     loaded = [(p, load_pair(p, resolution)) for p in pairs]
     data = [(p, x) for p, x in loaded if x is not None]
     if not data:
@@ -269,6 +273,7 @@ def evaluate(
             "resolution": resolution,
             "seed": seed,
             "count": len(data),
+            "every": every,
             "pairing": "sorted images; image i -> band i mod B, mask (i div B) of that band, cycling",
             "perceptual": {
                 "lpips": "LPIPS-Alex v0.1 (Zhang et al. 2018), whole image",
@@ -390,7 +395,9 @@ def markdown_table(report: dict[str, Any]) -> str:
     s = report["settings"]
     pc_settings = s.get("perceptual", {})
     note = (
-        f"\n{s['count']} images from {s['images']}, masks from {s['masks']}, n = {s['n']} candidates "
+        f"\n{s['count']} images from {s['images']}"
+        + (f" (every {s['every']}th)" if s.get("every", 1) > 1 else "")
+        + f", masks from {s['masks']}, n = {s['n']} candidates "
         f"(mean / best of n; classical engines give one), resolution {s['resolution'] or 'native'}, "
         f"seed {s['seed']}. LPIPS: {pc_settings.get('lpips', 'LPIPS-Alex')} to the photo (lower = closer); "
         "LPIPS diversity = mean LPIPS over pairs of candidates (higher = more varied); "

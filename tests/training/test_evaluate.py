@@ -53,6 +53,11 @@ def test_pairing_is_deterministic_and_cycles_bands(eval_set):
         "b0_00001.png",
     ]
     assert len(pair_images_and_masks(images, masks, limit=4)) == 4
+    every = pair_images_and_masks(images, masks, every=2)
+    assert [p.image for p in every] == [p.image for p in pairs][::2][:3]
+    assert [p.band for p in every] == ["b0", "b2", "b4"]
+    with pytest.raises(ValueError):
+        pair_images_and_masks(images, masks, every=0)
 
 
 def test_eval_reports_every_field(eval_set, tmp_path):
