@@ -118,7 +118,7 @@ class Engine(abc.ABC):
         try:
             for region in regions:
                 work_image, work_mask = cut(region, image, mask)
-                fills.append(self._fill(work_image, work_mask, seeds, near, spread))
+                fills.append(self._fill_region(region, work_image, work_mask, seeds, near, spread))
             for index in range(count):
                 filled = image.copy()
                 weights, scores = [], []
@@ -159,6 +159,18 @@ class Engine(abc.ABC):
             min_margin=self.min_context,
             merge=self.merge,
         )
+
+    def _fill_region(
+        self,
+        region: Region,
+        image: NDArray[np.uint8],
+        mask: NDArray[np.bool_],
+        seeds: Sequence[int],
+        near: int | None,
+        spread: float,
+    ) -> Iterator[NDArray[np.uint8]]:
+        """_fill for one region; engines that need to know where the crop lies override this."""
+        return self._fill(image, mask, seeds, near, spread)
 
     def _cancel_requested(self) -> bool:
         """For _fill to poll inside long work (between pyramid levels, say); raise Cancelled if True."""

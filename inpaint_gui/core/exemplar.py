@@ -1,0 +1,196 @@
+"""Exemplar-based completion: the hole rebuilt from the photo's own patches, coarse to fine.
+
+Wexler, Shechtman, Irani, "Space-Time Completion of Video" (PAMI 2007): alternate nearest-neighbour
+search (PatchMatch) and voting at every level of a pyramid. The structure is settled at the coarsest
+level; the field is carried up level by level, and at the finest level each hole pixel copies a real
+pixel of the photo at full resolution, so grain, noise and JPEG texture match the surroundings.
+The seed picks the random initial field and the random search: different seeds settle on different
+arrangements of the same material.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from inpaint_gui.core import patchmatch as pm
+from inpaint_gui.core.compose import InputError
+
+log = logging.getLogger(__name__)
+
+#: (EM rounds, PatchMatch iterations per round) at the coarsest level, middle levels and the finest.
+_SCHEDULE = {"coarsest": (5, 3), "middle": (2, 2), "finest": (1, 2)}
+#: The coarsest level keeps the hole at least this many patch radii thick.
+_COARSE_THICKNESS = 1.5
+MAX_LEVELS = 8
+
+
+class NoSourceError(InputError):
+    """Nothing outside the hole (and the exclusion area) is large enough to copy patches from."""
+
+
+@dataclass
+class _Level:
+    image: NDArray[np.float32]  # [h, w, 3]
+    hole: NDArray[np.bool_]  # [h, w]
+    valid: NDArray[np.bool_]  # [h, w] centres of patches wholly inside the image and the sampling area
+    sources: NDArray[np.int32]  # [V, 2] the True pixels of valid
+    targets: NDArray[np.int32]  # [K, 2] centres of patches that overlap the hole
+    is_target: NDArray[np.bool_]  # [h, w]
+    r: int  # patch radius
+
+
+class Completion:
+    """Everything about one image and hole that does not depend on the seed: pyramid, sources, targets.
+
+    image: uint8 [h, w, 3]. hole: bool [h, w], True = fill. exclude: bool [h, w], True = never copy
+    from here (None: copy from anywhere outside the hole). patch: patch side in pixels (odd, >= 1).
+    Raises NoSourceError when no patch (not even a single pixel) can be copied.
+    """
+
+    def __init__(
+        self,
+        image: NDArray[np.uint8],
+        hole: NDArray[np.bool_],
+        exclude: NDArray[np.bool_] | None = None,
+        patch: int = 7,
+        final: str = "copy",
+        jitter: float = 24.0,
+    ) -> None:
+        if patch < 1 or patch % 2 == 0:
+            raise InputError(f"patch size must be an odd number of pixels >= 1, got {patch}")
+        if final not in ("copy", "vote"):
+            raise InputError(f"final must be 'copy' or 'vote', got {final!r}")
+        self.final = final
+        #: Grey levels of seeded noise added to the coarsest start (more: bolder variety between seeds).
+        self.jitter = jitter
+        self._start: NDArray[np.float32] | None = None
+        bad = hole if exclude is None else hole | exclude
+        if bad.all():
+            what = "the mask" if exclude is None or not exclude.any() else "the mask and the exclusion area"
+            raise NoSourceError(f"nothing left to copy from: {what} cover the whole working area")
+        finest = None
+        for r in range(patch // 2, -1, -1):  # a smaller patch where the full one finds no source
+            finest = _level(image.astype(np.float32), hole, bad, r)
+            if finest.sources.size:
+                break
+            log.info("no %dx%d source patch; trying a smaller patch", 2 * r + 1, 2 * r + 1)
+        assert finest is not None
+        if not finest.sources.size:  # pragma: no cover - r = 0 always finds a known pixel
+            raise NoSourceError("nothing left to copy from")
+        self.levels = [finest]
+        thickness = 2.0 * float(cv2.distanceTransform(np.pad(hole, 1).astype(np.uint8), cv2.DIST_L2, 3).max())
+        img, hl, bd = finest.image, hole, bad
+        while len(self.levels) < MAX_LEVELS:
+            r = finest.r
+            scale = 2 ** len(self.levels)
+            h, w = -(-img.shape[0] // 2), -(-img.shape[1] // 2)
+            if min(h, w) < 4 * (2 * r + 1) or thickness / scale < _COARSE_THICKNESS * max(r, 1):
+                break
+            img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+            hl, bd = _pool_or(hl), _pool_or(bd)
+            level = _level(img, hl, bd, r)
+            if not level.sources.size:
+                break
+            self.levels.append(level)
+        log.debug(
+            "completion of %s: %d levels, patch %d", image.shape[:2], len(self.levels), 2 * finest.r + 1
+        )
+
+    def fill(
+        self,
+        seed: int,
+        near: int | None = None,
+        spread: float = 0.0,
+        between_levels: Callable[[], None] | None = None,
+    ) -> NDArray[np.uint8]:
+        """One completion, uint8 [h, w, 3]; the same seed gives the same bytes.
+
+        near: seed of a fill to vary; the coarsest round((1 - spread) * levels) levels use its seed, so
+        spread 0 gives it back and 1 is the fill of `seed` itself. between_levels() may raise to stop.
+        """
+        n = len(self.levels)
+        keep = 0 if near is None else int(round((1.0 - spread) * n))
+        cur = None
+        coarse_nnf = None
+        for i, level in enumerate(reversed(self.levels)):  # coarsest first
+            s = near if i < keep else seed
+            state = np.random.SeedSequence([int(s) & (2**63 - 1), n - 1 - i]).generate_state(2)
+            rounds, iters = _SCHEDULE["finest" if i == n - 1 else "coarsest" if i == 0 else "middle"]
+            nnf = np.zeros((*level.hole.shape, 2), np.int32)
+            if coarse_nnf is None:
+                pm.random_init(level.targets, level.sources, nnf, int(state[0]))
+            else:
+                pm.upsample_nnf(coarse_nnf, level.targets, level.valid, level.sources, nnf, int(state[0]))
+            dist = np.zeros(level.hole.shape, np.float32)
+            if (
+                i == 0
+            ):  # the coarsest hole starts as a diffusion of its border: colours stay where they belong
+                cur = self._coarse_start()
+                if self.jitter > 0:  # seeded low-frequency colour noise: each seed settles elsewhere
+                    rng = np.random.default_rng(state)
+                    noise = rng.normal(0.0, 1.0, cur.shape).astype(np.float32)
+                    noise = cv2.GaussianBlur(noise, (0, 0), 1.5)
+                    noise *= self.jitter / (noise.std() + 1e-6)
+                    cur[level.hole] += noise[level.hole]
+            else:
+                cur = level.image.copy()
+                pm.vote(level.image, level.targets, nnf, dist, level.hole, level.r, 0.0, cur)
+            radius = max(level.hole.shape) if i == 0 else 4
+            for k in range(rounds):
+                pm.match_distances(cur, level.targets, nnf, dist, level.r)
+                pm.improve(
+                    cur, level.targets, level.is_target, level.valid, level.sources, nnf, dist,
+                    level.r, iters, radius, 2 if i == 0 else 0, int(state[1]) + k,
+                )  # fmt: skip
+                last = i == n - 1 and k == rounds - 1
+                if last and self.final == "copy":
+                    pm.copy_centres(level.image, nnf, level.hole, cur)
+                else:
+                    sigma2 = float(np.percentile(dist[level.is_target], 75)) + 1e-6
+                    pm.vote(level.image, level.targets, nnf, dist, level.hole, level.r, sigma2, cur)
+            coarse_nnf = nnf
+            if between_levels is not None and i < n - 1:
+                between_levels()
+        assert cur is not None
+        return np.clip(cur + 0.5, 0, 255).astype(np.uint8)
+
+    def _coarse_start(self) -> NDArray[np.float32]:
+        if self._start is None:
+            level = self.levels[-1]
+            img8 = np.clip(level.image + 0.5, 0, 255).astype(np.uint8)
+            smooth = cv2.inpaint(img8, level.hole.astype(np.uint8), 3, cv2.INPAINT_TELEA)
+            self._start = np.where(level.hole[..., None], smooth.astype(np.float32), level.image)
+        return self._start.copy()
+
+
+def _level(image: NDArray[np.float32], hole: NDArray[np.bool_], bad: NDArray[np.bool_], r: int) -> _Level:
+    h, w = hole.shape
+    k = 2 * r + 1
+    kernel = np.ones((k, k), np.uint8)
+    valid = ~cv2.dilate(bad.astype(np.uint8), kernel).astype(bool) if r else ~bad
+    if r:
+        valid[:r], valid[h - r :], valid[:, :r], valid[:, w - r :] = False, False, False, False
+    is_target = cv2.dilate(hole.astype(np.uint8), kernel).astype(bool) if r else hole.copy()
+    return _Level(
+        np.ascontiguousarray(image),
+        np.ascontiguousarray(hole),
+        valid,
+        pm.coords(valid),
+        pm.coords(is_target),
+        is_target,
+        r,
+    )
+
+
+def _pool_or(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Half size; a cell is True where any of its (up to) four pixels is."""
+    h, w = mask.shape
+    padded = np.zeros((h + h % 2, w + w % 2), bool)
+    padded[:h, :w] = mask
+    return padded.reshape(padded.shape[0] // 2, 2, padded.shape[1] // 2, 2).any(axis=(1, 3))
