@@ -23,8 +23,10 @@ from inpaint_gui.core.compose import InputError
 
 log = logging.getLogger(__name__)
 
-#: (EM rounds, PatchMatch iterations per round) at the coarsest level, middle levels and the finest.
-_SCHEDULE = {"coarsest": (5, 3), "middle": (2, 2), "finest": (1, 2)}
+#: (EM rounds, PatchMatch iterations per round, random-search radius) at the coarsest level, the middle
+#: levels, the one below the finest and the finest. The fine levels only refine the carried-up field
+#: (most of the time goes there: four times the pixels of the level below).
+_SCHEDULE = {"coarsest": (5, 3, 0), "middle": (2, 2, 4), "second": (1, 1, 4), "finest": (1, 1, 1)}
 #: The coarsest level keeps the hole at least this many patch radii thick.
 _COARSE_THICKNESS = 1.5
 MAX_LEVELS = 8
@@ -36,11 +38,11 @@ class NoSourceError(InputError):
 
 @dataclass
 class _Level:
-    image: NDArray[np.float32]  # [h, w, 3]
+    image: NDArray  # [h, w, 3]: uint8 at the finest level (the photo itself), float32 below
     hole: NDArray[np.bool_]  # [h, w]
     valid: NDArray[np.bool_]  # [h, w] centres of patches wholly inside the image and the sampling area
-    sources: NDArray[np.int32]  # [V, 2] the True pixels of valid
-    targets: NDArray[np.int32]  # [K, 2] centres of patches that overlap the hole
+    has_source: bool  # valid has a True pixel
+    targets: NDArray[np.int64]  # [K] flat indices of the centres of patches that overlap the hole
     is_target: NDArray[np.bool_]  # [h, w]
     r: int  # patch radius
 
@@ -76,12 +78,12 @@ class Completion:
             raise NoSourceError(f"nothing left to copy from: {what} cover the whole working area")
         finest = None
         for r in range(patch // 2, -1, -1):  # a smaller patch where the full one finds no source
-            finest = _level(image.astype(np.float32), hole, bad, r)
-            if finest.sources.size:
+            finest = _level(np.ascontiguousarray(image), hole, bad, r)
+            if finest.has_source:
                 break
             log.info("no %dx%d source patch; trying a smaller patch", 2 * r + 1, 2 * r + 1)
         assert finest is not None
-        if not finest.sources.size:  # pragma: no cover - r = 0 always finds a known pixel
+        if not finest.has_source:  # pragma: no cover - r = 0 always finds a known pixel
             raise NoSourceError("nothing left to copy from")
         self.levels = [finest]
         thickness = 2.0 * float(cv2.distanceTransform(np.pad(hole, 1).astype(np.uint8), cv2.DIST_L2, 3).max())
@@ -92,10 +94,10 @@ class Completion:
             h, w = -(-img.shape[0] // 2), -(-img.shape[1] // 2)
             if min(h, w) < 4 * (2 * r + 1) or thickness / scale < _COARSE_THICKNESS * max(r, 1):
                 break
-            img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+            img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
             hl, bd = _pool_or(hl), _pool_or(bd)
             level = _level(img, hl, bd, r)
-            if not level.sources.size:
+            if not level.has_source:
                 break
             self.levels.append(level)
         log.debug(
@@ -114,6 +116,8 @@ class Completion:
         near: seed of a fill to vary; the coarsest round((1 - spread) * levels) levels use its seed, so
         spread 0 gives it back and 1 is the fill of `seed` itself. between_levels() may raise to stop.
         """
+        if not self.levels[0].hole.any():
+            return self.levels[0].image.copy()
         n = len(self.levels)
         keep = 0 if near is None else int(round((1.0 - spread) * n))
         cur = None
@@ -121,12 +125,14 @@ class Completion:
         for i, level in enumerate(reversed(self.levels)):  # coarsest first
             s = near if i < keep else seed
             state = np.random.SeedSequence([int(s) & (2**63 - 1), n - 1 - i]).generate_state(2)
-            rounds, iters = _SCHEDULE["finest" if i == n - 1 else "coarsest" if i == 0 else "middle"]
+            stage = "coarsest" if i == 0 else "finest" if i == n - 1 else "second" if i == n - 2 else "middle"
+            rounds, iters, radius = _SCHEDULE[stage]
+            radius = radius or max(level.hole.shape)
             nnf = np.zeros((*level.hole.shape, 2), np.int32)
             if coarse_nnf is None:
-                pm.random_init(level.targets, level.sources, nnf, int(state[0]))
+                pm.random_init(level.targets, level.valid, nnf, int(state[0]))
             else:
-                pm.upsample_nnf(coarse_nnf, level.targets, level.valid, level.sources, nnf, int(state[0]))
+                pm.upsample_nnf(coarse_nnf, level.targets, level.valid, nnf, int(state[0]))
             dist = np.zeros(level.hole.shape, np.float32)
             if (
                 i == 0
@@ -138,14 +144,17 @@ class Completion:
                     noise = cv2.GaussianBlur(noise, (0, 0), 1.5)
                     noise *= self.jitter / (noise.std() + 1e-6)
                     cur[level.hole] += noise[level.hole]
+                cur = cur if level.image.dtype == np.float32 else np.clip(cur + 0.5, 0, 255).astype(np.uint8)
+            elif stage == "finest" and self.final == "copy":
+                cur = level.image.copy()
+                pm.copy_centres(level.image, nnf, level.hole, cur)
             else:
                 cur = level.image.copy()
-                pm.vote(level.image, level.targets, nnf, dist, level.hole, level.r, 0.0, cur)
-            radius = max(level.hole.shape) if i == 0 else 4
+                pm.vote(level.image, level.targets, nnf, dist, level.hole, level.r, 0.0, cur, _rounding(cur))
             for k in range(rounds):
                 pm.match_distances(cur, level.targets, nnf, dist, level.r)
                 pm.improve(
-                    cur, level.targets, level.is_target, level.valid, level.sources, nnf, dist,
+                    cur, level.targets, level.is_target, level.valid, nnf, dist,
                     level.r, iters, radius, 2 if i == 0 else 0, int(state[1]) + k,
                 )  # fmt: skip
                 last = i == n - 1 and k == rounds - 1
@@ -153,19 +162,29 @@ class Completion:
                     pm.copy_centres(level.image, nnf, level.hole, cur)
                 else:
                     sigma2 = float(np.percentile(dist[level.is_target], 75)) + 1e-6
-                    pm.vote(level.image, level.targets, nnf, dist, level.hole, level.r, sigma2, cur)
+                    pm.vote(
+                        level.image,
+                        level.targets,
+                        nnf,
+                        dist,
+                        level.hole,
+                        level.r,
+                        sigma2,
+                        cur,
+                        _rounding(cur),
+                    )
             coarse_nnf = nnf
             if between_levels is not None and i < n - 1:
                 between_levels()
-        assert cur is not None
-        return np.clip(cur + 0.5, 0, 255).astype(np.uint8)
+        assert cur is not None and cur.dtype == np.uint8
+        return cur
 
     def _coarse_start(self) -> NDArray[np.float32]:
         if self._start is None:
             level = self.levels[-1]
             img8 = np.clip(level.image + 0.5, 0, 255).astype(np.uint8)
             smooth = cv2.inpaint(img8, level.hole.astype(np.uint8), 3, cv2.INPAINT_TELEA)
-            self._start = np.where(level.hole[..., None], smooth.astype(np.float32), level.image)
+            self._start = np.where(level.hole[..., None], smooth, level.image).astype(np.float32)
         return self._start.copy()
 
 
@@ -181,11 +200,15 @@ def _level(image: NDArray[np.float32], hole: NDArray[np.bool_], bad: NDArray[np.
         np.ascontiguousarray(image),
         np.ascontiguousarray(hole),
         valid,
-        pm.coords(valid),
+        bool(valid.any()),
         pm.coords(is_target),
         is_target,
         r,
     )
+
+
+def _rounding(out: NDArray) -> float:
+    return 0.5 if out.dtype == np.uint8 else 0.0
 
 
 def _pool_or(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
@@ -193,4 +216,4 @@ def _pool_or(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
     h, w = mask.shape
     padded = np.zeros((h + h % 2, w + w % 2), bool)
     padded[:h, :w] = mask
-    return padded.reshape(padded.shape[0] // 2, 2, padded.shape[1] // 2, 2).any(axis=(1, 3))
+    return padded[0::2, 0::2] | padded[1::2, 0::2] | padded[0::2, 1::2] | padded[1::2, 1::2]

@@ -53,10 +53,11 @@ class PatchMatchEngine(Engine):
 
     def warm_up(self) -> None:
         """Compile (first run after install, some seconds) or load the matcher from numba's cache."""
-        img = np.zeros((16, 16, 3), np.uint8)
-        hole = np.zeros((16, 16), bool)
-        hole[6:9, 6:9] = True
-        Completion(img, hole, patch=3).fill(0)
+        img = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+        hole = np.zeros((64, 64), bool)
+        hole[20:40, 20:40] = True  # big enough for a pyramid: both the uint8 and float32 kernels
+        for final in ("copy", "vote"):
+            Completion(img, hole, patch=3, final=final).fill(0)
 
     def inpaint(  # type: ignore[override]
         self,
