@@ -95,7 +95,8 @@ def improve(
     img, targets, is_target, valid, nnf, dist, r, iterations, radius, jumps, seed
 ):  # pragma: no cover
     """PatchMatch iterations: propagation from the scan-order neighbours (alternating direction),
-    then a random search in windows halving from `radius`, plus `jumps` uniform draws over all valid centres."""
+    then a random search in windows halving from `radius`, plus `jumps` uniform draws over all valid
+    centres."""
     np.random.seed(seed)
     h, w = valid.shape
     n = targets.shape[0]
