@@ -6,9 +6,9 @@ import abc
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -66,6 +66,18 @@ class Engine(abc.ABC):
     min_context: int = 16
     #: Holes closer than this share of their context margins share one working region.
     merge: float = 0.5
+    #: Settings a front end may change between requests (see configure).
+    options: ClassVar[tuple[str, ...]] = ()
+
+    def configure(self, options: Mapping[str, Any]) -> None:
+        """Apply the entries of options that this engine has (the app sends every engine's settings
+        to whichever engine is loaded); a bad value raises ValueError."""
+        for key, value in options.items():
+            if key in self.options:
+                self._set_option(key, value)
+
+    def _set_option(self, key: str, value: Any) -> None:
+        raise NotImplementedError(f"engine {self.name!r} declares option {key!r} but cannot set it")
 
     def inpaint(
         self,

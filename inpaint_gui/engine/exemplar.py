@@ -37,19 +37,17 @@ class PatchMatchEngine(Engine):
     #: The sampling area: this multiple of the hole's size on every side (and at least min_context px).
     context = 0.75
     min_context = 24
+    options = ("patch_size",)
 
     def __init__(self, patch_size: int = DEFAULT_PATCH, final: str = "copy", jitter: float = 24.0) -> None:
-        if (
-            isinstance(patch_size, bool)
-            or not isinstance(patch_size, int)
-            or patch_size < 3
-            or patch_size % 2 == 0
-        ):
-            raise ValueError(f"patch size must be an odd number of pixels, at least 3; got {patch_size!r}")
-        self.patch_size = patch_size
+        self.patch_size = _check_patch(patch_size)
         self.final = final
         self.jitter = jitter
         self._exclude: NDArray[np.bool_] | None = None
+
+    def _set_option(self, key: str, value: object) -> None:
+        assert key == "patch_size"
+        self.patch_size = _check_patch(value)
 
     def warm_up(self) -> None:
         """Compile (first run after install, some seconds) or load the matcher from numba's cache."""
@@ -131,3 +129,9 @@ class PatchMatchEngine(Engine):
     def _poll(self) -> None:
         if self._cancel_requested():
             raise Cancelled()
+
+
+def _check_patch(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 3 or value % 2 == 0:
+        raise ValueError(f"patch size must be an odd number of pixels, at least 3; got {value!r}")
+    return int(value)

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FALLBACK_ENGINE = "telea"
+FALLBACK_ENGINE = "patchmatch"
+LAST_RESORT_ENGINE = "telea"  # when PatchMatch itself cannot load
 # An engine box item holds the engine name (UserRole, so findData(name) works) and its checkpoint here.
 CHECKPOINT_ROLE = Qt.ItemDataRole.UserRole + 1
 _KINDS = {SCENES_NAME: "scenes", FACES_NAME: "faces"}
@@ -66,6 +67,17 @@ class EngineChoice:
     label: str
     enabled: bool = True
     tooltip: str = ""
+
+
+def missing_network_note(engines: Sequence[EngineInfo], active: str) -> str:
+    """What the user should know when the photo network is not installed; "" when it is."""
+    if any(e.name == "pluralistic" and e.available for e in engines):
+        return ""
+    if active == FALLBACK_ENGINE:
+        what = "PatchMatch, which copies texture from the rest of the photo"
+    else:
+        what = f"{active}, which blurs the hole and gives one fill"
+    return f"No photo network is installed, so holes are filled with {what}."
 
 
 def engine_choices(engines: Sequence[EngineInfo], extra: str | None = None) -> list[EngineChoice]:
@@ -152,6 +164,7 @@ class GenerationRounds(QObject):
         self.progress.setFormat("%v / %m candidates")
         self.progress.hide()
         self.engine_label = QLabel("Engine: starting…")
+        self._told_missing = False
         self._compare_dialog = None
         self._export_task = None
 
@@ -272,14 +285,19 @@ class GenerationRounds(QObject):
     def _single(self) -> bool:
         if self.round is not None and self.round.single:
             who = self.round.title or self.round.engine
-            self.message.emit(f"{who} gives one fill; choose the pluralistic engine for more", 5000)
+            self.message.emit(
+                f"{who} gives one fill; choose PatchMatch or a pluralistic network for more", 5000
+            )
             return True
         return False
 
     def _request(self, seed: int, near: int | None = None, spread: float = 0.25) -> None:
         assert self.round is not None
         n = self._w.settings.n_candidates
-        self._w.controller.generate(np.asarray(self._w.document.rgb), self.round.mask, n, seed, near, spread)
+        options = {"patch_size": self._w.settings.patch_size}
+        self._w.controller.generate(
+            np.asarray(self._w.document.rgb), self.round.mask, n, seed, near, spread, options=options
+        )
         self.progress.setRange(0, n)
         self.progress.setValue(0)
         self.progress.show()
@@ -332,13 +350,20 @@ class GenerationRounds(QObject):
     @Slot(str)
     def _on_controller_engine_ready(self, name: str) -> None:
         self.engine_label.setText(f"Engine: {self.engine_title if name == self.engine else name}")
+        if not self._told_missing and name in (FALLBACK_ENGINE, LAST_RESORT_ENGINE):
+            note = missing_network_note(list_engines(), name)
+            if note:
+                self._told_missing = True  # said once per session, in words, not only in a tooltip
+                self.message.emit(note, 30000)
 
     @Slot(str, str)
     def _on_controller_engine_failed(self, name: str, message: str) -> None:
         self.engine_label.setText(f"Engine: {name} failed")
         QMessageBox.warning(self._w, "Engine failed to load", f"{name}: {message}")
-        if name != FALLBACK_ENGINE:
+        if name not in (FALLBACK_ENGINE, LAST_RESORT_ENGINE):
             self.load_engine(FALLBACK_ENGINE, None)
+        elif name == FALLBACK_ENGINE:
+            self.load_engine(LAST_RESORT_ENGINE, None)
 
     @Slot(bool)
     def _on_controller_busy_changed(self, busy: bool) -> None:

@@ -144,3 +144,14 @@ def test_variations_and_cancel(engine, texture):
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="odd"):
         PatchMatchEngine(patch_size=6)
+
+
+def test_configure_takes_its_own_options_only():
+    eng = PatchMatchEngine()
+    eng.configure({"patch_size": 9, "some_other_engines_option": 1})
+    assert eng.patch_size == 9
+    with pytest.raises(ValueError, match="odd"):
+        eng.configure({"patch_size": 8})
+    tel = load_engine("telea")
+    tel.configure({"patch_size": 9})  # not telea's: left alone
+    assert not hasattr(tel, "patch_size")
