@@ -30,6 +30,8 @@ _SCHEDULE = {"coarsest": (5, 3, 0), "middle": (2, 2, 4), "second": (1, 1, 4), "f
 #: The coarsest level keeps the hole at least this many patch radii thick.
 _COARSE_THICKNESS = 1.5
 MAX_LEVELS = 8
+#: A coarser level is used only if at least this share of its pixels can be copied from.
+_MIN_SOURCE_SHARE = 0.1
 
 
 class NoSourceError(InputError):
@@ -87,17 +89,25 @@ class Completion:
             raise NoSourceError("nothing left to copy from")
         self.levels = [finest]
         thickness = 2.0 * float(cv2.distanceTransform(np.pad(hole, 1).astype(np.uint8), cv2.DIST_L2, 3).max())
-        img, hl, bd = finest.image, hole, bad
+        img = finest.image.astype(np.float32)
+        known = (~hole).astype(np.float32)
+        ex = np.zeros_like(hole) if exclude is None else exclude
         while len(self.levels) < MAX_LEVELS:
             r = finest.r
             scale = 2 ** len(self.levels)
             h, w = -(-img.shape[0] // 2), -(-img.shape[1] // 2)
             if min(h, w) < 4 * (2 * r + 1) or thickness / scale < _COARSE_THICKNESS * max(r, 1):
                 break
-            img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
-            hl, bd = _pool_or(hl), _pool_or(bd)
-            level = _level(img, hl, bd, r)
-            if not level.has_source:
+            # Averages of the known pixels only, so the removed object's colours never leak into
+            # the coarse levels; a coarse pixel is hole where less than half of it is known.
+            num = cv2.resize(img * known[..., None], (w, h), interpolation=cv2.INTER_AREA)
+            known = cv2.resize(known, (w, h), interpolation=cv2.INTER_AREA)
+            img = (num / np.maximum(known, 1e-6)[..., None]).astype(np.float32)
+            hl = known < 0.5
+            known = (~hl).astype(np.float32)
+            ex = _pool_or(ex)  # never copy from any part of an excluded pixel
+            level = _level(img, hl, hl | ex, r)
+            if level.valid.mean() < _MIN_SOURCE_SHARE:
                 break
             self.levels.append(level)
         log.debug(

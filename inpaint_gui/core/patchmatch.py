@@ -28,7 +28,9 @@ def _distance(img, ty, tx, sy, sx, r, limit):  # pragma: no cover - compiled
     for dy in range(y0, y1 + 1):
         for dx in range(x0, x1 + 1):
             for c in range(3):
-                e = img[ty + dy, tx + dx, c] - img[sy + dy, sx + dx, c]
+                e = np.float32(img[ty + dy, tx + dx, c]) - np.float32(
+                    img[sy + dy, sx + dx, c]
+                )  # no uint8 wrap
                 d += e * e
         if d > cap:
             return d / n
