@@ -71,6 +71,11 @@ class Completion:
         if final not in ("copy", "vote"):
             raise InputError(f"final must be 'copy' or 'vote', got {final!r}")
         self.final = final
+        # The kernels are compiled for writeable arrays: a read-only one (the app shares a frozen photo)
+        # would compile a second set, which takes minutes on a busy 2-core machine.
+        image = image if image.flags.writeable else image.copy()
+        hole = hole if hole.flags.writeable else hole.copy()
+        exclude = exclude if exclude is None or exclude.flags.writeable else exclude.copy()
         #: Grey levels of seeded noise added to the coarsest start (more: bolder variety between seeds).
         self.jitter = jitter
         self._start: NDArray[np.float32] | None = None

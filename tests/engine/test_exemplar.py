@@ -155,3 +155,16 @@ def test_configure_takes_its_own_options_only():
     tel = load_engine("telea")
     tel.configure({"patch_size": 9})  # not telea's: left alone
     assert not hasattr(tel, "patch_size")
+
+
+def test_a_frozen_photo_is_filled_as_fast(engine, texture):
+    """The app hands over read-only arrays; they must not trigger a second compilation."""
+    hole = _hole(texture.shape[:2], (40, 50, 80, 100))
+    engine.inpaint(texture, hole, n=1, seed=0)
+    frozen, frozen_hole = texture.copy(), hole.copy()
+    frozen.flags.writeable = False
+    frozen_hole.flags.writeable = False
+    start = time.perf_counter()
+    a = engine.inpaint(frozen, frozen_hole, n=1, seed=0)[0]
+    assert time.perf_counter() - start < 3
+    assert np.array_equal(a.image, engine.inpaint(texture, hole, n=1, seed=0)[0].image)
