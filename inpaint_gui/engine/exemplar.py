@@ -37,17 +37,23 @@ class PatchMatchEngine(Engine):
     #: The sampling area: this multiple of the hole's size on every side (and at least min_context px).
     context = 0.75
     min_context = 24
-    options = ("patch_size",)
+    options = ("patch_size", "exclude")
 
     def __init__(self, patch_size: int = DEFAULT_PATCH, final: str = "copy", jitter: float = 24.0) -> None:
         self.patch_size = _check_patch(patch_size)
         self.final = final
         self.jitter = jitter
         self._exclude: NDArray[np.bool_] | None = None
+        #: The exclusion area set by configure (a front end's setting), used when inpaint gets none.
+        self.exclude: NDArray[np.bool_] | None = None
 
     def _set_option(self, key: str, value: object) -> None:
-        assert key == "patch_size"
-        self.patch_size = _check_patch(value)
+        if key == "exclude":
+            if value is not None and (not isinstance(value, np.ndarray) or value.dtype != np.bool_):
+                raise InputError(f"exclusion area must be a bool numpy array, got {describe(value)}")
+            self.exclude = value
+        else:
+            self.patch_size = _check_patch(value)
 
     def warm_up(self) -> None:
         """Compile (first run after install, some seconds) or load the matcher from numba's cache."""
@@ -70,7 +76,9 @@ class PatchMatchEngine(Engine):
         spread: float = 0.25,
         exclude: NDArray[np.bool_] | None = None,
     ) -> list[Candidate]:
-        """As Engine.inpaint; exclude: bool (H, W), True where no patch may be copied from."""
+        """As Engine.inpaint; exclude: bool (H, W), True where no patch may be copied from
+        (default: the one set by configure, if any)."""
+        exclude = exclude if exclude is not None else self.exclude
         if exclude is not None:
             if not isinstance(exclude, np.ndarray) or exclude.dtype != np.bool_:
                 raise InputError(f"exclusion area must be a bool numpy array, got {describe(exclude)}")

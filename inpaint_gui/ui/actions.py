@@ -98,6 +98,13 @@ class WindowActions:
         self.invert_mask = make("&Invert mask", "Ctrl+I")
         self.grow_mask = make("&Grow mask…", "Ctrl+Alt+G", "Widen the mask by some pixels")
         self.shrink_mask = make("S&hrink mask…", "Ctrl+Alt+H", "Narrow the mask by some pixels")
+        self.exclude_area = make(
+            "Do&n't copy from the masked area",
+            "Ctrl+Shift+X",
+            "PatchMatch: never copy patches from what is painted now; the mask is then cleared for the hole",
+        )
+        self.clear_exclusion = make("Copy from &anywhere again", None, "Forget the area not to copy from")
+        self.clear_exclusion.setEnabled(False)
 
         # View
         self.zoom_in = make("Zoom &in", ["Ctrl++", "Ctrl+="])
@@ -171,6 +178,8 @@ class WindowActions:
         mask.addActions([self.brush_bigger, self.brush_smaller])
         mask.addSeparator()
         mask.addActions([self.clear_mask, self.invert_mask, self.grow_mask, self.shrink_mask])
+        mask.addSeparator()
+        mask.addActions([self.exclude_area, self.clear_exclusion])
         view = bar.addMenu("&View")
         view.addActions([self.zoom_in, self.zoom_out, self.zoom_fit, self.zoom_100])
         view.addSeparator()

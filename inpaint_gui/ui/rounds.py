@@ -165,6 +165,8 @@ class GenerationRounds(QObject):
         self.progress.hide()
         self.engine_label = QLabel("Engine: starting…")
         self._told_missing = False
+        #: Where PatchMatch must not copy from: bool (H, W) of the open photo, or None.
+        self.exclude: np.ndarray | None = None
         self._compare_dialog = None
         self._export_task = None
 
@@ -282,6 +284,35 @@ class GenerationRounds(QObject):
             return
         self._request(self._fresh_seed(), near=candidates[index].seed, spread=spread)
 
+    def exclude_masked_area(self) -> None:
+        """Turn what is painted into the area PatchMatch must not copy from, and clear the mask."""
+        doc = self._w.document
+        if not doc.has_image():
+            return
+        painted = doc.mask_doc.copy()
+        if not painted.any():
+            self.message.emit("Paint the area not to copy from first, then choose this again", 6000)
+            return
+        if self.exclude is not None and self.exclude.shape == painted.shape:
+            painted |= self.exclude
+        self.exclude = painted
+        doc.edit_mask("Clear mask", lambda m: m.clear())
+        self._w.actions.clear_exclusion.setEnabled(True)
+        self.message.emit(
+            f"PatchMatch will not copy from {painted.mean():.0%} of the photo; now paint the hole "
+            "(Mask > Copy from anywhere again undoes this)",
+            10000,
+        )
+
+    def clear_exclusion(self) -> None:
+        self.forget_exclusion()
+        self.message.emit("PatchMatch copies from anywhere around the hole again", 4000)
+
+    def forget_exclusion(self) -> None:
+        """Drop the area not to copy from (another photo was opened, or the user asked)."""
+        self.exclude = None
+        self._w.actions.clear_exclusion.setEnabled(False)
+
     def _single(self) -> bool:
         if self.round is not None and self.round.single:
             who = self.round.title or self.round.engine
@@ -294,7 +325,10 @@ class GenerationRounds(QObject):
     def _request(self, seed: int, near: int | None = None, spread: float = 0.25) -> None:
         assert self.round is not None
         n = self._w.settings.n_candidates
-        options = {"patch_size": self._w.settings.patch_size}
+        exclude = self.exclude
+        if exclude is not None and exclude.shape != self.round.mask.shape:
+            exclude = self.exclude = None  # drawn on another photo
+        options = {"patch_size": self._w.settings.patch_size, "exclude": exclude}
         self._w.controller.generate(
             np.asarray(self._w.document.rgb), self.round.mask, n, seed, near, spread, options=options
         )

@@ -168,3 +168,19 @@ def test_a_frozen_photo_is_filled_as_fast(engine, texture):
     a = engine.inpaint(frozen, frozen_hole, n=1, seed=0)[0]
     assert time.perf_counter() - start < 3
     assert np.array_equal(a.image, engine.inpaint(texture, hole, n=1, seed=0)[0].image)
+
+
+def test_exclusion_set_by_configure_is_used_until_reset(texture):
+    eng = PatchMatchEngine()
+    img = texture.copy()
+    img[30:90, 110:150] = (0, 255, 0)
+    hole = _hole(img.shape[:2], (40, 60, 80, 100))
+    exclude = np.zeros(img.shape[:2], bool)
+    exclude[25:95, 105:155] = True
+    eng.configure({"exclude": exclude})
+    for c in eng.inpaint(img, hole, n=2, seed=0):
+        assert not (c.image[hole] == (0, 255, 0)).all(axis=1).any()
+    eng.configure({"exclude": None})
+    assert eng.exclude is None
+    with pytest.raises(InputError, match="bool numpy array"):
+        eng.configure({"exclude": [[True]]})
