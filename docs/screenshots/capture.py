@@ -5,7 +5,8 @@
 
 Uses only images from resources/samples. The mask is painted with real mouse
 events through the canvas; generation runs on the real worker thread with the
---engine (default patchmatch, the default for photos; --checkpoint implies pluralistic). Settings and autosave go to a temporary folder.
+--engine (default patchmatch, the default for photos; --checkpoint implies pluralistic).
+Settings and autosave go to a temporary folder.
 """
 
 from __future__ import annotations
@@ -123,7 +124,9 @@ def main() -> int:
     # 3. Candidates streamed into the gallery; the first previews in place.
     finished = []
     window.controller.request_finished.connect(finished.append)
-    window.controller.request_failed.connect(lambda rid, msg: print(f"generation failed: {msg}", file=sys.stderr))
+    window.controller.request_failed.connect(
+        lambda _rid, msg: print("generation failed:", msg, file=sys.stderr)
+    )
     window.actions.generate.trigger()
     wait_for(lambda: bool(finished))
     window.gallery.select(min(1, len(window.gallery.candidates()) - 1))
