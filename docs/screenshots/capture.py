@@ -5,8 +5,8 @@
 
 Uses only images from resources/samples. The mask is painted with real mouse
 events through the canvas; generation runs on the real worker thread with the
-pluralistic engine when a checkpoint is available (the default one, or
---checkpoint), else with Telea. Settings and autosave go to a temporary folder.
+--engine (default patchmatch, the default for photos; --checkpoint implies pluralistic).
+Settings and autosave go to a temporary folder.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="pluralistic release checkpoint (default: the shipped one)")
     parser.add_argument("--sample", default="coffee.jpg")
+    parser.add_argument("--engine", default="patchmatch", help="engine to generate with (default patchmatch)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="inpaint-shots-"))
     os.environ["XDG_CONFIG_HOME"] = str(tmp / "config")
@@ -46,10 +47,11 @@ def main() -> int:
     app = QApplication(sys.argv[:1])
     app.setApplicationDisplayName("Inpaint")
     settings = Settings()
-    pluralistic = bool(args.checkpoint) or any(
-        e.name == "pluralistic" and e.available for e in describe_engines()
-    )
-    settings.engine = "pluralistic" if pluralistic else "telea"
+    engines = {e.name: e for e in describe_engines()}
+    engine = "pluralistic" if args.checkpoint else args.engine
+    if engine not in engines or not (engines[engine].available or args.checkpoint):
+        raise SystemExit(f"engine {engine!r} cannot load here")
+    settings.engine = engine
     settings.checkpoint = args.checkpoint
     settings.n_candidates = 6
     settings.seed_mode = "fixed"
@@ -76,10 +78,13 @@ def main() -> int:
     def shoot(name: str, widget=None) -> None:
         widget = widget or window
         wait(300)
-        screen = QGuiApplication.primaryScreen()
-        image = qimage.qimage_to_rgb(screen.grabWindow(widget.winId()).toImage())[0]
+        if widget.isWindow():
+            grabbed = QGuiApplication.primaryScreen().grabWindow(widget.winId()).toImage()
+        else:  # a part of the window, at its own pixels (never scaled: shots "at 100%")
+            grabbed = widget.grab().toImage()
+        image = qimage.qimage_to_rgb(grabbed)[0]
         pil = Image.fromarray(image)
-        if pil.width > 1280:
+        if pil.width > 1280 and widget.isWindow():
             pil = pil.resize((1280, round(pil.height * 1280 / pil.width)), Image.Resampling.LANCZOS)
         path = OUT / f"{name}.png"
         pil.save(path, optimize=True)
@@ -95,6 +100,7 @@ def main() -> int:
 
     # 1. An image opened.
     window.files.open_path(ROOT / "resources" / "samples" / args.sample)
+    wait_for(lambda: window.document.has_image())  # decoding runs on the thread pool
     shoot("01-open")
 
     # 2. A mask painted with real mouse events; the brush outline follows the cursor.
@@ -118,11 +124,21 @@ def main() -> int:
     # 3. Candidates streamed into the gallery; the first previews in place.
     finished = []
     window.controller.request_finished.connect(finished.append)
+    window.controller.request_failed.connect(
+        lambda _rid, msg: print("generation failed:", msg, file=sys.stderr)
+    )
     window.window_actions.generate.trigger()
     wait_for(lambda: bool(finished))
     window.gallery.select(min(1, len(window.gallery.candidates()) - 1))
     QTest.mouseMove(window.gallery, QPoint(window.gallery.width() // 2, window.gallery.height() - 20))
     shoot("03-gallery-candidates")
+
+    # 3b. Another candidate at 100%: the fill's grain is the photo's own.
+    window.gallery.select(min(3, len(window.gallery.candidates()) - 1))
+    window.canvas.actual_size()
+    QTest.mouseMove(window.gallery, QPoint(window.gallery.width() // 2, window.gallery.height() - 20))
+    shoot("09-candidate-at-100-percent", window.canvas)
+    window.canvas.fit()
 
     # 4. Uncertainty overlay (needs two or more candidates), then the comparison grid.
     if len(window.gallery.candidates()) > 1:

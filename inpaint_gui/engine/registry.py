@@ -34,6 +34,15 @@ def _navier_stokes(checkpoint: str | Path | None, device: str) -> Engine:
     return NavierStokesEngine()
 
 
+def _patchmatch(checkpoint: str | Path | None, device: str) -> Engine:
+    from inpaint_gui.engine.exemplar import PatchMatchEngine
+
+    _no_checkpoint("patchmatch", checkpoint, device)
+    engine = PatchMatchEngine()
+    engine.warm_up()  # so the first fill does not wait for the compiler
+    return engine
+
+
 def _pluralistic(checkpoint: str | Path | None, device: str) -> Engine:
     from inpaint_gui.engine.pluralistic import PluralisticEngine
 
@@ -41,6 +50,8 @@ def _pluralistic(checkpoint: str | Path | None, device: str) -> Engine:
 
 
 _BUILDERS: dict[str, tuple[str, bool, Builder]] = {
+    # First: the default for photos while no scenes network beats it (issue 18).
+    "patchmatch": ("PatchMatch (from the photo)", False, _patchmatch),
     "pluralistic": ("Pluralistic (several fills)", True, _pluralistic),
     "telea": ("Telea (fast marching)", False, _telea),
     "navier-stokes": ("Navier-Stokes", False, _navier_stokes),
@@ -53,7 +64,7 @@ def available_engines() -> list[str]:
 
 
 def load_engine(
-    name: str = "pluralistic", checkpoint: str | Path | None = None, device: str = "auto"
+    name: str = "patchmatch", checkpoint: str | Path | None = None, device: str = "auto"
 ) -> Engine:
     """Build an engine by name. checkpoint=None uses the default shipped checkpoint."""
     if name not in _BUILDERS:

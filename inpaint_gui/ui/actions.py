@@ -105,6 +105,13 @@ class WindowActions:
             "Ctrl+Shift+M",
             "The mask of the last generation again (e.g. after Apply)",
         )
+        self.exclude_area = make(
+            "Do&n't copy from the masked area",
+            "Ctrl+Shift+X",
+            "PatchMatch: never copy patches from what is painted now; the mask is then cleared for the hole",
+        )
+        self.clear_exclusion = make("Copy from &anywhere again", None, "Forget the area not to copy from")
+        self.clear_exclusion.setEnabled(False)
 
         # View
         self.zoom_in = make("Zoom &in", ["Ctrl++", "Ctrl+="])
@@ -184,6 +191,7 @@ class WindowActions:
         mask.addActions([self.clear_mask, self.invert_mask, self.grow_mask, self.shrink_mask])
         mask.addSeparator()
         mask.addActions([self.save_mask, self.load_mask, self.reuse_mask])
+        mask.addActions([self.exclude_area, self.clear_exclusion])
         view = bar.addMenu("&View")
         view.addActions([self.zoom_in, self.zoom_out, self.zoom_fit, self.zoom_100])
         view.addSeparator()

@@ -18,6 +18,7 @@ polls between candidates (a busy worker runs no slots, so a slot could not stop 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -161,6 +162,7 @@ class GenerationController(QObject):
         seed: int,
         near: int | None = None,
         spread: float = 0.25,
+        options: dict[str, Any] | None = None,
     ) -> int:
         """Queue a request and return its id; it supersedes any older one.
 
@@ -184,6 +186,7 @@ class GenerationController(QObject):
             seed=seed,
             near=near,
             spread=spread,
+            options=dict(options or {}),
         )
         self._current = request
         self._cancelled_id = 0

@@ -186,6 +186,8 @@ class MainWindow(QMainWindow):
         a.clear_mask.triggered.connect(lambda: doc.edit_mask("Clear mask", lambda m: m.clear()))
         a.invert_mask.triggered.connect(lambda: doc.edit_mask("Invert mask", lambda m: m.invert()))
         a.grow_mask.triggered.connect(lambda: self._on_grow_shrink(grow=True))
+        a.exclude_area.triggered.connect(rounds.exclude_masked_area)
+        a.clear_exclusion.triggered.connect(rounds.clear_exclusion)
         a.shrink_mask.triggered.connect(lambda: self._on_grow_shrink(grow=False))
         a.zoom_in.triggered.connect(canvas.zoom_in)
         a.zoom_out.triggered.connect(canvas.zoom_out)
@@ -217,6 +219,7 @@ class MainWindow(QMainWindow):
         self.files.recent_changed.connect(self._update_recent_menu)
         self.files.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
         doc.replaced.connect(self._on_document_replaced)
+        doc.replaced.connect(rounds.forget_exclusion)
         doc.image_changed.connect(self._on_document_image_changed)
         doc.mask_changed.connect(canvas.refresh_mask)
         doc.modified_changed.connect(self._update_title)
@@ -249,6 +252,7 @@ class MainWindow(QMainWindow):
             a.save_mask,
             a.load_mask,
             a.reuse_mask,
+            a.exclude_area,
         ):
             action.setEnabled(has_image)
         for action in (a.generate, a.compare, a.zoom_in, a.zoom_out, a.zoom_fit, a.zoom_100):

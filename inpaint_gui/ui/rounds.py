@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FALLBACK_ENGINE = "telea"
+FALLBACK_ENGINE = "patchmatch"
+LAST_RESORT_ENGINE = "telea"  # when PatchMatch itself cannot load
 # An engine box item holds the engine name (UserRole, so findData(name) works) and its checkpoint here.
 CHECKPOINT_ROLE = Qt.ItemDataRole.UserRole + 1
 _KINDS = {SCENES_NAME: "scenes", FACES_NAME: "faces"}
@@ -87,6 +88,17 @@ class EngineChoice:
     label: str
     enabled: bool = True
     tooltip: str = ""
+
+
+def missing_network_note(engines: Sequence[EngineInfo], active: str) -> str:
+    """What the user should know when the photo network is not installed; "" when it is."""
+    if any(e.name == "pluralistic" and e.available for e in engines):
+        return ""
+    if active == FALLBACK_ENGINE:
+        what = "PatchMatch, which copies texture from the rest of the photo"
+    else:
+        what = f"{active}, which blurs the hole and gives one fill"
+    return f"No photo network is installed, so holes are filled with {what}."
 
 
 def engine_choices(engines: Sequence[EngineInfo], extra: str | None = None) -> list[EngineChoice]:
@@ -175,6 +187,9 @@ class GenerationRounds(QObject):
         self.progress.setFormat("%v / %m candidates")
         self.progress.hide()
         self.engine_label = QLabel("Engine: starting…")
+        self._told_missing = False
+        #: Where PatchMatch must not copy from: bool (H, W) of the open photo, or None.
+        self.exclude: np.ndarray | None = None
         self._compare_dialog = None
         self._export_task = None
         self.history = RoundHistory()
@@ -349,10 +364,41 @@ class GenerationRounds(QObject):
             return
         self._request(self._fresh_seed(), near=candidates[index].seed, spread=spread)
 
+    def exclude_masked_area(self) -> None:
+        """Turn what is painted into the area PatchMatch must not copy from, and clear the mask."""
+        doc = self._w.document
+        if not doc.has_image():
+            return
+        painted = doc.mask_doc.copy()
+        if not painted.any():
+            self.message.emit("Paint the area not to copy from first, then choose this again", 6000)
+            return
+        if self.exclude is not None and self.exclude.shape == painted.shape:
+            painted |= self.exclude
+        self.exclude = painted
+        doc.edit_mask("Clear mask", lambda m: m.clear())
+        self._w.window_actions.clear_exclusion.setEnabled(True)
+        self.message.emit(
+            f"PatchMatch will not copy from {painted.mean():.0%} of the photo; now paint the hole "
+            "(Mask > Copy from anywhere again undoes this)",
+            10000,
+        )
+
+    def clear_exclusion(self) -> None:
+        self.forget_exclusion()
+        self.message.emit("PatchMatch copies from anywhere around the hole again", 4000)
+
+    def forget_exclusion(self) -> None:
+        """Drop the area not to copy from (another photo was opened, or the user asked)."""
+        self.exclude = None
+        self._w.window_actions.clear_exclusion.setEnabled(False)
+
     def _single(self) -> bool:
         if self.round is not None and self.round.single:
             who = self.round.title or self.round.engine
-            self.message.emit(f"{who} gives one fill; choose the pluralistic engine for more", 5000)
+            self.message.emit(
+                f"{who} gives one fill; choose PatchMatch or a pluralistic network for more", 5000
+            )
             return True
         return False
 
@@ -362,12 +408,25 @@ class GenerationRounds(QObject):
         record = self.round.record
         if record is not None and (record.engine, record.checkpoint) != (self.engine, self.checkpoint):
             # A reopened round of another engine: what comes now is a round of its own in the history.
+            painted = self.round.mask if self.round.painted is None else self.round.painted
             self.round.record = self.history.start(
-                self.round.mask, self.round.box, self.engine, self.checkpoint, self.engine_title, n
+                painted,
+                self.round.box,
+                self.engine,
+                self.checkpoint,
+                self.engine_title,
+                n,
+                self.round.feather,
             )
             self.round.engine, self.round.title = self.engine, self.engine_title
             self.history_changed.emit()
-        self._w.controller.generate(np.asarray(self._w.document.rgb), self.round.mask, n, seed, near, spread)
+        exclude = self.exclude
+        if exclude is not None and exclude.shape != self.round.mask.shape:
+            exclude = self.exclude = None  # drawn on another photo
+        options = {"patch_size": self._w.settings.patch_size, "exclude": exclude}
+        self._w.controller.generate(
+            np.asarray(self._w.document.rgb), self.round.mask, n, seed, near, spread, options=options
+        )
         self.progress.setRange(0, n)
         self.progress.setValue(0)
         self.progress.show()
@@ -427,13 +486,20 @@ class GenerationRounds(QObject):
     @Slot(str)
     def _on_controller_engine_ready(self, name: str) -> None:
         self.engine_label.setText(f"Engine: {self.engine_title if name == self.engine else name}")
+        if not self._told_missing and name in (FALLBACK_ENGINE, LAST_RESORT_ENGINE):
+            note = missing_network_note(list_engines(), name)
+            if note:
+                self._told_missing = True  # said once per session, in words, not only in a tooltip
+                self.message.emit(note, 30000)
 
     @Slot(str, str)
     def _on_controller_engine_failed(self, name: str, message: str) -> None:
         self.engine_label.setText(f"Engine: {name} failed")
         QMessageBox.warning(self._w, "Engine failed to load", f"{name}: {message}")
-        if name != FALLBACK_ENGINE:
+        if name not in (FALLBACK_ENGINE, LAST_RESORT_ENGINE):
             self.load_engine(FALLBACK_ENGINE, None)
+        elif name == FALLBACK_ENGINE:
+            self.load_engine(LAST_RESORT_ENGINE, None)
 
     @Slot(bool)
     def _on_controller_busy_changed(self, busy: bool) -> None:

@@ -46,8 +46,9 @@ MAX_UI_SEED = 2**31 - 1  # QSpinBox holds a C int
 MAX_CANDIDATES = 32
 MAX_FEATHER = 32  # soft edge, pixels
 MAX_RECENT = 10
-DEFAULT_ENGINE = "pluralistic"
-FALLBACK_ENGINE = "telea"
+DEFAULT_ENGINE = "patchmatch"  # for photos, while no scenes network ships (issue 18)
+FALLBACK_ENGINE = "patchmatch"
+PATCH_SIZES = (3, 31)  # odd sizes between, for the patchmatch engine's detail setting
 
 
 class Settings:
@@ -100,6 +101,17 @@ class Settings:
     @engine.setter
     def engine(self, value: str) -> None:
         self._s.setValue("engine/name", str(value))
+
+    @property
+    def patch_size(self) -> int:
+        """PatchMatch's patch side in pixels (odd): small follows fine grain, large keeps structures."""
+        value = self._int("engine/patch_size", 7, *PATCH_SIZES)
+        return value if value % 2 else value + 1
+
+    @patch_size.setter
+    def patch_size(self, value: int) -> None:
+        value = _clamp(int(value), *PATCH_SIZES)
+        self._s.setValue("engine/patch_size", value if value % 2 else value + 1)
 
     @property
     def checkpoint(self) -> str | None:
@@ -311,6 +323,16 @@ class SettingsDialog(QDialog):
         for d in DEVICES:
             self._device.addItem(d, d)
         self._device.setCurrentIndex(DEVICES.index(settings.device))
+        self._patch = QSpinBox(self)
+        self._patch.setObjectName("patchSize")
+        self._patch.setRange(*PATCH_SIZES)
+        self._patch.setSingleStep(2)
+        self._patch.setSuffix(" px")
+        self._patch.setValue(settings.patch_size)
+        self._patch.setToolTip(
+            "Side of the patches PatchMatch copies from the photo: small follows fine grain, "
+            "large keeps longer structures (planks, tiles, edges) together"
+        )
 
         self._colour = settings.overlay_colour
         self._colour_button = QPushButton(self)
@@ -342,6 +364,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self._engine_reason)
         form.addRow("Checkpoint", ckpt_row)
         form.addRow("Device", self._device)
+        form.addRow("PatchMatch detail (patch size)", self._patch)
         form.addRow("Mask colour", self._colour_button)
         form.addRow("Mask opacity", self._opacity)
         form.addRow("Soft edge", self._feather)
@@ -371,6 +394,7 @@ class SettingsDialog(QDialog):
             s.engine = str(self._engine.currentData())
         s.checkpoint = self._checkpoint.text().strip() or None
         s.device = str(self._device.currentData())
+        s.patch_size = self._patch.value()
         s.overlay_colour = self._colour
         s.overlay_opacity = self._opacity.value() / 100.0
         s.feather = self._feather.value()

@@ -64,6 +64,8 @@ class GenerationRequest:
     seed: int
     near: int | None = None
     spread: float = 0.25
+    # Engine settings (e.g. patch_size); each engine takes those it has.
+    options: dict[str, Any] = field(default_factory=dict)
     # Set from the GUI thread to stop this request between candidates.
     cancel_event: threading.Event = field(default_factory=threading.Event)
 
@@ -142,6 +144,7 @@ class GenerationWorker(QObject):
 
         start = time.perf_counter()
         try:
+            self._engine.configure(request.options)
             self._engine.inpaint(
                 request.image,
                 request.mask.unpack() if isinstance(request.mask, PackedMask) else request.mask,

@@ -7,12 +7,12 @@ from inpaint_gui.engine import available_engines, describe_engines, load_engine
 
 
 def test_registry_lists_the_engines():
-    assert available_engines()[0] == "pluralistic"
-    assert {"pluralistic", "telea", "navier-stokes"} <= set(available_engines())
+    assert available_engines()[0] == "patchmatch"  # the default for photos while no scenes network ships
+    assert {"patchmatch", "pluralistic", "telea", "navier-stokes"} <= set(available_engines())
 
 
 def test_unknown_engine_lists_valid_names():
-    with pytest.raises(ValueError, match="valid engines: pluralistic, telea, navier-stokes"):
+    with pytest.raises(ValueError, match="valid engines: patchmatch, pluralistic, telea, navier-stokes"):
         load_engine("lama")
 
 

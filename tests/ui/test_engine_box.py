@@ -73,6 +73,7 @@ def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, releases: Pat
 
 def test_box_lists_scenes_faces_then_other_releases_then_the_classical_engines(window, releases):
     assert window.items() == [
+        ("PatchMatch (from the photo)", "patchmatch", None),  # the default for photos (issue 18)
         ("Pluralistic: scenes", "pluralistic", None),  # the default: the setting keeps following it
         ("Pluralistic: faces", "pluralistic", str(releases / FACES_NAME)),
         ("Pluralistic: alpine", "pluralistic", str(releases / "alpine.safetensors")),
@@ -112,7 +113,7 @@ def test_load_engine_selects_the_item_of_that_checkpoint(window, releases):
     # The default file named by its path is the scenes item, not a new one.
     window.w.rounds.load_engine("pluralistic", str(releases / SCENES_NAME))
     assert window.box.currentText() == "Pluralistic: scenes"
-    assert window.box.count() == 5
+    assert window.box.count() == 6
 
 
 def test_a_checkpoint_chosen_in_settings_outside_the_folder_gets_its_own_item(
@@ -120,7 +121,7 @@ def test_a_checkpoint_chosen_in_settings_outside_the_folder_gets_its_own_item(
 ):
     mine = save_random_release(tmp_path / "elsewhere" / "mine.safetensors")
     win = Window(qtbot, tmp_path, monkeypatch, checkpoint=str(mine))
-    assert win.items()[3] == ("Pluralistic: mine", "pluralistic", str(mine))
+    assert win.items()[4] == ("Pluralistic: mine", "pluralistic", str(mine))
     win.activate("Pluralistic: mine")
     assert win.loads[-1] == ("pluralistic", str(mine), "auto")
     assert win.settings.checkpoint == str(mine)
@@ -146,13 +147,14 @@ def test_an_empty_folder_leaves_one_disabled_pluralistic_item_saying_why(qtbot, 
     monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(empty))
     win = Window(qtbot, tmp_path, monkeypatch)
     assert [(name, ckpt) for _, name, ckpt in win.items()] == [
+        ("patchmatch", None),
         ("pluralistic", None),
         ("telea", None),
         ("navier-stokes", None),
     ]
-    assert not win.enabled(0)
-    assert "no pluralistic checkpoint" in win.box.itemData(0, Qt.ItemDataRole.ToolTipRole)
-    assert win.enabled(1) and win.enabled(2)
+    assert not win.enabled(1)
+    assert "no pluralistic checkpoint" in win.box.itemData(1, Qt.ItemDataRole.ToolTipRole)
+    assert win.enabled(0) and win.enabled(2) and win.enabled(3)
     win.w.close()
 
 
@@ -162,8 +164,8 @@ def test_faces_alone_is_offered_while_the_default_says_it_is_missing(qtbot, tmp_
     monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(folder))
     win = Window(qtbot, tmp_path, monkeypatch)
     labels = [label for label, _, _ in win.items()]
-    assert labels[1] == "Pluralistic: faces" and win.enabled(1)
-    assert not win.enabled(0)
+    assert labels[2] == "Pluralistic: faces" and win.enabled(2)
+    assert not win.enabled(1)
     win.activate("Pluralistic: faces")
     assert win.loads[-1] == ("pluralistic", str(folder / FACES_NAME), "auto")
     win.w.close()
@@ -179,7 +181,7 @@ def test_listing_the_box_items_imports_no_torch(releases):
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     count, torch_loaded = done.stdout.split()
-    assert count == "5"
+    assert count == "6"
     assert torch_loaded == "False"  # the box is filled in the GUI thread at start-up
 
 
@@ -200,3 +202,21 @@ def test_the_faces_checkpoint_really_loads_and_the_status_bar_names_it(qtbot, tm
     assert w.rounds.engine_label.text() == "Engine: Pluralistic: faces"
     assert settings.checkpoint == str(releases / FACES_NAME)
     w.close()
+
+
+def test_missing_photo_network_is_said_in_words_once(qtbot, tmp_path, monkeypatch):
+    from inpaint_gui.ui.rounds import missing_network_note
+
+    empty = tmp_path / "none"
+    empty.mkdir()
+    monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(empty))
+    win = Window(qtbot, tmp_path, monkeypatch)
+    said = []
+    win.w.rounds.message.connect(lambda text, ms: said.append(text))
+    win.w.rounds._on_controller_engine_ready("patchmatch")
+    win.w.rounds._on_controller_engine_ready("patchmatch")
+    assert len(said) == 1 and "No photo network is installed" in said[0] and "PatchMatch" in said[0]
+    from inpaint_gui.ui.settings import list_engines
+
+    assert missing_network_note(list_engines(), "telea").endswith("gives one fill.")
+    win.w.close()

@@ -12,6 +12,7 @@ from inpaint_gui.engine import EngineInfo
 from inpaint_gui.ui.settings import MAX_RECENT, Settings, SettingsDialog
 
 ENGINES = [
+    EngineInfo("patchmatch", "PatchMatch (from the photo)", False, True, ""),
     EngineInfo("pluralistic", "Pluralistic (several fills)", True, False, "no pluralistic checkpoint found"),
     EngineInfo("telea", "Telea (fast marching)", False, True, ""),
     EngineInfo("navier-stokes", "Navier-Stokes", False, True, ""),
@@ -31,7 +32,8 @@ def test_defaults(ini) -> None:
     s = _settings(ini)
     assert s.n_candidates == 6
     assert s.seed_mode == "random" and s.seed == 0
-    assert s.engine == "pluralistic" and s.checkpoint is None and s.device == "auto"
+    assert s.engine == "patchmatch" and s.checkpoint is None and s.device == "auto"
+    assert s.patch_size == 7
     assert s.overlay_opacity == pytest.approx(0.45) and s.overlay_colour.isValid()
     assert s.recent_files == []
 
@@ -92,7 +94,9 @@ def test_recent_files(ini, tmp_path) -> None:
 
 def test_startup_engine_falls_back_without_checkpoint(ini, tmp_path) -> None:
     s = _settings(ini)
-    assert s.startup_engine(ENGINES) == ("telea", None)
+    assert s.startup_engine(ENGINES) == ("patchmatch", None)  # the default for photos
+    s.engine = "pluralistic"
+    assert s.startup_engine(ENGINES) == ("patchmatch", None)  # no scenes checkpoint: photos get PatchMatch
     ckpt = tmp_path / "mine.safetensors"
     ckpt.write_bytes(b"x")
     s.checkpoint = str(ckpt)
@@ -107,7 +111,7 @@ def test_dialog_disables_unavailable_engine_with_reason(qtbot, ini, tmp_path) ->
     qtbot.addWidget(dialog)
     assert not dialog.engine_enabled("pluralistic") and dialog.engine_enabled("telea")
     assert "no pluralistic checkpoint found" in dialog._engine_reason.text()
-    assert dialog._engine.currentData() == "telea"  # the saved choice cannot load
+    assert dialog._engine.currentData() == "patchmatch"  # the saved choice cannot load
     ckpt = tmp_path / "mine.safetensors"
     ckpt.write_bytes(b"x")
     dialog._checkpoint.setText(str(ckpt))
@@ -142,3 +146,16 @@ def test_dialog_lists_real_engines(qtbot, ini) -> None:
     names = [dialog._engine.itemData(i) for i in range(dialog._engine.count())]
     assert {"telea", "navier-stokes", "pluralistic"} <= set(names)
     assert dialog.engine_enabled("telea")
+
+
+def test_patch_size_is_kept_odd_and_in_range(qtbot, ini) -> None:
+    s = _settings(ini)
+    s.patch_size = 10
+    assert s.patch_size == 11
+    s.patch_size = 99
+    assert s.patch_size == 31
+    dialog = SettingsDialog(s, engines=ENGINES)
+    qtbot.addWidget(dialog)
+    dialog._patch.setValue(9)
+    dialog.accept()
+    assert _settings(ini).patch_size == 9

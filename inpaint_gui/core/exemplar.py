@@ -1,0 +1,234 @@
+"""Exemplar-based completion: the hole rebuilt from the photo's own patches, coarse to fine.
+
+Wexler, Shechtman, Irani, "Space-Time Completion of Video" (PAMI 2007): alternate nearest-neighbour
+search (PatchMatch) and voting at every level of a pyramid. The structure is settled at the coarsest
+level; the field is carried up level by level, and at the finest level each hole pixel copies a real
+pixel of the photo at full resolution, so grain, noise and JPEG texture match the surroundings.
+The seed picks the random initial field and the random search: different seeds settle on different
+arrangements of the same material.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from inpaint_gui.core import patchmatch as pm
+from inpaint_gui.core.compose import InputError
+
+log = logging.getLogger(__name__)
+
+#: (EM rounds, PatchMatch iterations per round, random-search radius) at the coarsest level, the middle
+#: levels, the one below the finest and the finest. The fine levels only refine the carried-up field
+#: (most of the time goes there: four times the pixels of the level below).
+_SCHEDULE = {"coarsest": (5, 3, 0), "middle": (2, 2, 4), "second": (1, 1, 4), "finest": (1, 1, 1)}
+#: The coarsest level keeps the hole at least this many patch radii thick.
+_COARSE_THICKNESS = 1.5
+MAX_LEVELS = 8
+#: A coarser level is used only if at least this share of its pixels can be copied from.
+_MIN_SOURCE_SHARE = 0.1
+
+
+class NoSourceError(InputError):
+    """Nothing outside the hole (and the exclusion area) is large enough to copy patches from."""
+
+
+@dataclass
+class _Level:
+    image: NDArray  # [h, w, 3]: uint8 at the finest level (the photo itself), float32 below
+    hole: NDArray[np.bool_]  # [h, w]
+    valid: NDArray[np.bool_]  # [h, w] centres of patches wholly inside the image and the sampling area
+    has_source: bool  # valid has a True pixel
+    targets: NDArray[np.int64]  # [K] flat indices of the centres of patches that overlap the hole
+    is_target: NDArray[np.bool_]  # [h, w]
+    r: int  # patch radius
+
+
+class Completion:
+    """Everything about one image and hole that does not depend on the seed: pyramid, sources, targets.
+
+    image: uint8 [h, w, 3]. hole: bool [h, w], True = fill. exclude: bool [h, w], True = never copy
+    from here (None: copy from anywhere outside the hole). patch: patch side in pixels (odd, >= 1).
+    Raises NoSourceError when no patch (not even a single pixel) can be copied.
+    """
+
+    def __init__(
+        self,
+        image: NDArray[np.uint8],
+        hole: NDArray[np.bool_],
+        exclude: NDArray[np.bool_] | None = None,
+        patch: int = 7,
+        final: str = "copy",
+        jitter: float = 24.0,
+    ) -> None:
+        if patch < 1 or patch % 2 == 0:
+            raise InputError(f"patch size must be an odd number of pixels >= 1, got {patch}")
+        if final not in ("copy", "vote"):
+            raise InputError(f"final must be 'copy' or 'vote', got {final!r}")
+        self.final = final
+        # The kernels are compiled for writeable arrays: a read-only one (the app shares a frozen photo)
+        # would compile a second set, which takes minutes on a busy 2-core machine.
+        image = image if image.flags.writeable else image.copy()
+        hole = hole if hole.flags.writeable else hole.copy()
+        exclude = exclude if exclude is None or exclude.flags.writeable else exclude.copy()
+        #: Grey levels of seeded noise added to the coarsest start (more: bolder variety between seeds).
+        self.jitter = jitter
+        self._start: NDArray[np.float32] | None = None
+        bad = hole if exclude is None else hole | exclude
+        if bad.all():
+            what = "the mask" if exclude is None or not exclude.any() else "the mask and the exclusion area"
+            raise NoSourceError(f"nothing left to copy from: {what} cover the whole working area")
+        finest = None
+        for r in range(patch // 2, -1, -1):  # a smaller patch where the full one finds no source
+            finest = _level(np.ascontiguousarray(image), hole, bad, r)
+            if finest.has_source:
+                break
+            log.info("no %dx%d source patch; trying a smaller patch", 2 * r + 1, 2 * r + 1)
+        assert finest is not None
+        if not finest.has_source:  # pragma: no cover - r = 0 always finds a known pixel
+            raise NoSourceError("nothing left to copy from")
+        self.levels = [finest]
+        thickness = 2.0 * float(cv2.distanceTransform(np.pad(hole, 1).astype(np.uint8), cv2.DIST_L2, 3).max())
+        img = finest.image.astype(np.float32)
+        known = (~hole).astype(np.float32)
+        ex = np.zeros_like(hole) if exclude is None else exclude
+        while len(self.levels) < MAX_LEVELS:
+            r = finest.r
+            scale = 2 ** len(self.levels)
+            h, w = -(-img.shape[0] // 2), -(-img.shape[1] // 2)
+            if min(h, w) < 4 * (2 * r + 1) or thickness / scale < _COARSE_THICKNESS * max(r, 1):
+                break
+            # Averages of the known pixels only, so the removed object's colours never leak into
+            # the coarse levels; a coarse pixel is hole where less than half of it is known.
+            num = cv2.resize(img * known[..., None], (w, h), interpolation=cv2.INTER_AREA)
+            known = cv2.resize(known, (w, h), interpolation=cv2.INTER_AREA)
+            img = (num / np.maximum(known, 1e-6)[..., None]).astype(np.float32)
+            hl = known < 0.5
+            known = (~hl).astype(np.float32)
+            ex = _pool_or(ex)  # never copy from any part of an excluded pixel
+            level = _level(img, hl, hl | ex, r)
+            if level.valid.mean() < _MIN_SOURCE_SHARE:
+                break
+            self.levels.append(level)
+        log.debug(
+            "completion of %s: %d levels, patch %d", image.shape[:2], len(self.levels), 2 * finest.r + 1
+        )
+
+    def fill(
+        self,
+        seed: int,
+        near: int | None = None,
+        spread: float = 0.0,
+        between_levels: Callable[[], None] | None = None,
+    ) -> NDArray[np.uint8]:
+        """One completion, uint8 [h, w, 3]; the same seed gives the same bytes.
+
+        near: seed of a fill to vary; the coarsest round((1 - spread) * levels) levels use its seed, so
+        spread 0 gives it back and 1 is the fill of `seed` itself. between_levels() may raise to stop.
+        """
+        if not self.levels[0].hole.any():
+            return self.levels[0].image.copy()
+        n = len(self.levels)
+        keep = 0 if near is None else int(round((1.0 - spread) * n))
+        cur = None
+        coarse_nnf = None
+        for i, level in enumerate(reversed(self.levels)):  # coarsest first
+            s = near if i < keep else seed
+            state = np.random.SeedSequence([int(s) & (2**63 - 1), n - 1 - i]).generate_state(2)
+            stage = "coarsest" if i == 0 else "finest" if i == n - 1 else "second" if i == n - 2 else "middle"
+            rounds, iters, radius = _SCHEDULE[stage]
+            radius = radius or max(level.hole.shape)
+            nnf = np.zeros((*level.hole.shape, 2), np.int32)
+            if coarse_nnf is None:
+                pm.random_init(level.targets, level.valid, nnf, int(state[0]))
+            else:
+                pm.upsample_nnf(coarse_nnf, level.targets, level.valid, nnf, int(state[0]))
+            dist = np.zeros(level.hole.shape, np.float32)
+            if (
+                i == 0
+            ):  # the coarsest hole starts as a diffusion of its border: colours stay where they belong
+                cur = self._coarse_start()
+                if self.jitter > 0:  # seeded low-frequency colour noise: each seed settles elsewhere
+                    rng = np.random.default_rng(state)
+                    noise = rng.normal(0.0, 1.0, cur.shape).astype(np.float32)
+                    noise = cv2.GaussianBlur(noise, (0, 0), 1.5)
+                    noise *= self.jitter / (noise.std() + 1e-6)
+                    cur[level.hole] += noise[level.hole]
+                cur = cur if level.image.dtype == np.float32 else np.clip(cur + 0.5, 0, 255).astype(np.uint8)
+            elif stage == "finest" and self.final == "copy":
+                cur = level.image.copy()
+                pm.copy_centres(level.image, nnf, level.hole, cur)
+            else:
+                cur = level.image.copy()
+                pm.vote(level.image, level.targets, nnf, dist, level.hole, level.r, 0.0, cur, _rounding(cur))
+            for k in range(rounds):
+                pm.match_distances(cur, level.targets, nnf, dist, level.r)
+                pm.improve(
+                    cur, level.targets, level.is_target, level.valid, nnf, dist,
+                    level.r, iters, radius, 2 if i == 0 else 0, int(state[1]) + k,
+                )  # fmt: skip
+                last = i == n - 1 and k == rounds - 1
+                if last and self.final == "copy":
+                    pm.copy_centres(level.image, nnf, level.hole, cur)
+                else:
+                    sigma2 = float(np.percentile(dist[level.is_target], 75)) + 1e-6
+                    pm.vote(
+                        level.image,
+                        level.targets,
+                        nnf,
+                        dist,
+                        level.hole,
+                        level.r,
+                        sigma2,
+                        cur,
+                        _rounding(cur),
+                    )
+            coarse_nnf = nnf
+            if between_levels is not None and i < n - 1:
+                between_levels()
+        assert cur is not None and cur.dtype == np.uint8
+        return cur
+
+    def _coarse_start(self) -> NDArray[np.float32]:
+        if self._start is None:
+            level = self.levels[-1]
+            img8 = np.clip(level.image + 0.5, 0, 255).astype(np.uint8)
+            smooth = cv2.inpaint(img8, level.hole.astype(np.uint8), 3, cv2.INPAINT_TELEA)
+            self._start = np.where(level.hole[..., None], smooth, level.image).astype(np.float32)
+        return self._start.copy()
+
+
+def _level(image: NDArray[np.float32], hole: NDArray[np.bool_], bad: NDArray[np.bool_], r: int) -> _Level:
+    h, w = hole.shape
+    k = 2 * r + 1
+    kernel = np.ones((k, k), np.uint8)
+    valid = ~cv2.dilate(bad.astype(np.uint8), kernel).astype(bool) if r else ~bad
+    if r:
+        valid[:r], valid[h - r :], valid[:, :r], valid[:, w - r :] = False, False, False, False
+    is_target = cv2.dilate(hole.astype(np.uint8), kernel).astype(bool) if r else hole.copy()
+    return _Level(
+        np.ascontiguousarray(image),
+        np.ascontiguousarray(hole),
+        valid,
+        bool(valid.any()),
+        pm.coords(is_target),
+        is_target,
+        r,
+    )
+
+
+def _rounding(out: NDArray) -> float:
+    return 0.5 if out.dtype == np.uint8 else 0.0
+
+
+def _pool_or(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Half size; a cell is True where any of its (up to) four pixels is."""
+    h, w = mask.shape
+    padded = np.zeros((h + h % 2, w + w % 2), bool)
+    padded[:h, :w] = mask
+    return padded[0::2, 0::2] | padded[1::2, 0::2] | padded[0::2, 1::2] | padded[1::2, 1::2]

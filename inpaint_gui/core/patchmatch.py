@@ -1,0 +1,184 @@
+"""PatchMatch (Barnes et al., SIGGRAPH 2009) kernels: nearest-neighbour fields between patches of one image.
+
+Compiled with numba (plain loops over numpy arrays; no Python objects). Conventions:
+img float32 [h, w, 3]; a patch is (2r+1)^2 pixels centred on (y, x); a target patch may hang over the
+image border (only its inside pixels count); a source centre is valid only where valid[y, x] is True
+(the caller guarantees that its whole patch is inside the image and outside the hole).
+targets are flat pixel indices (y * w + x), int64 [K].
+img and src may be uint8 (the finest level: the photo itself) or float32 (coarser levels).
+nnf int32 [h, w, 2] holds each target's source centre; dist float32 [h, w] the mean squared error
+per pixel and channel of that match.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+
+@njit(cache=True, nogil=True)
+def _distance(img, ty, tx, sy, sx, r, limit):  # pragma: no cover - compiled
+    h, w = img.shape[0], img.shape[1]
+    y0, y1 = max(-r, -ty), min(r, h - 1 - ty)
+    x0, x1 = max(-r, -tx), min(r, w - 1 - tx)
+    n = (y1 - y0 + 1) * (x1 - x0 + 1) * 3
+    cap = limit * n
+    d = 0.0
+    for dy in range(y0, y1 + 1):
+        for dx in range(x0, x1 + 1):
+            for c in range(3):
+                e = np.float32(img[ty + dy, tx + dx, c]) - np.float32(
+                    img[sy + dy, sx + dx, c]
+                )  # no uint8 wrap
+                d += e * e
+        if d > cap:
+            return d / n
+    return d / n
+
+
+@njit(cache=True, nogil=True)
+def _random_valid(valid):  # pragma: no cover - compiled
+    """A random valid centre (flat index): rejection sampling, then a scan from a random start.
+    valid must have a True pixel."""
+    h, w = valid.shape
+    for _ in range(64):
+        y, x = np.random.randint(0, h), np.random.randint(0, w)
+        if valid[y, x]:
+            return y * w + x
+    start = np.random.randint(0, h * w)
+    for i in range(h * w):
+        j = (start + i) % (h * w)
+        if valid[j // w, j % w]:
+            return j
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def random_init(targets, valid, nnf, seed):  # pragma: no cover - compiled
+    """Give every target a source drawn uniformly from the valid centres."""
+    np.random.seed(seed)
+    w = nnf.shape[1]
+    for k in range(targets.shape[0]):
+        j = _random_valid(valid)
+        nnf[targets[k] // w, targets[k] % w, 0] = j // w
+        nnf[targets[k] // w, targets[k] % w, 1] = j % w
+
+
+@njit(cache=True, nogil=True)
+def upsample_nnf(coarse, targets, valid, nnf, seed):  # pragma: no cover - compiled
+    """Carry a coarse field up one pyramid level: each fine target takes twice its parent's source,
+    plus its own offset within the parent; an invalid result gets a random valid source."""
+    np.random.seed(seed)
+    ch, cw = coarse.shape[0], coarse.shape[1]
+    h, w = valid.shape
+    for k in range(targets.shape[0]):
+        y, x = targets[k] // w, targets[k] % w
+        py, px = min(y // 2, ch - 1), min(x // 2, cw - 1)
+        sy = 2 * coarse[py, px, 0] + (y - 2 * py)
+        sx = 2 * coarse[py, px, 1] + (x - 2 * px)
+        if sy < 0 or sy >= h or sx < 0 or sx >= w or not valid[sy, sx]:
+            j = _random_valid(valid)
+            sy, sx = j // w, j % w
+        nnf[y, x, 0] = sy
+        nnf[y, x, 1] = sx
+
+
+@njit(cache=True, nogil=True)
+def match_distances(img, targets, nnf, dist, r):  # pragma: no cover - compiled
+    w = img.shape[1]
+    for k in range(targets.shape[0]):
+        y, x = targets[k] // w, targets[k] % w
+        dist[y, x] = _distance(img, y, x, nnf[y, x, 0], nnf[y, x, 1], r, np.inf)
+
+
+@njit(cache=True, nogil=True)
+def improve(
+    img, targets, is_target, valid, nnf, dist, r, iterations, radius, jumps, seed
+):  # pragma: no cover
+    """PatchMatch iterations: propagation from the scan-order neighbours (alternating direction),
+    then a random search in windows halving from `radius`, plus `jumps` uniform draws over all valid
+    centres."""
+    np.random.seed(seed)
+    h, w = valid.shape
+    n = targets.shape[0]
+    for it in range(iterations):
+        step = 1 if it % 2 == 0 else -1
+        for i in range(n):
+            k = i if step == 1 else n - 1 - i
+            ty, tx = targets[k] // w, targets[k] % w
+            by, bx, bd = nnf[ty, tx, 0], nnf[ty, tx, 1], dist[ty, tx]
+            for a in range(2):
+                ny, nx = (ty, tx - step) if a == 0 else (ty - step, tx)
+                if ny < 0 or ny >= h or nx < 0 or nx >= w or not is_target[ny, nx]:
+                    continue
+                cy, cx = nnf[ny, nx, 0] + ty - ny, nnf[ny, nx, 1] + tx - nx
+                if cy < 0 or cy >= h or cx < 0 or cx >= w or not valid[cy, cx]:
+                    continue
+                if cy == by and cx == bx:
+                    continue
+                d = _distance(img, ty, tx, cy, cx, r, bd)
+                if d < bd:
+                    by, bx, bd = cy, cx, d
+            rad = radius
+            while rad >= 1:
+                cy = min(max(by + np.random.randint(-rad, rad + 1), 0), h - 1)
+                cx = min(max(bx + np.random.randint(-rad, rad + 1), 0), w - 1)
+                if valid[cy, cx]:
+                    d = _distance(img, ty, tx, cy, cx, r, bd)
+                    if d < bd:
+                        by, bx, bd = cy, cx, d
+                rad //= 2
+            for _ in range(jumps):
+                j = _random_valid(valid)
+                cy, cx = j // w, j % w
+                d = _distance(img, ty, tx, cy, cx, r, bd)
+                if d < bd:
+                    by, bx, bd = cy, cx, d
+            nnf[ty, tx, 0], nnf[ty, tx, 1], dist[ty, tx] = by, bx, bd
+
+
+@njit(cache=True, nogil=True)
+def vote(src, targets, nnf, dist, hole, r, sigma2, out, rounding):  # pragma: no cover - compiled
+    """Each hole pixel becomes the weighted mean of what the patches covering it copy there
+    (weight exp(-dist / 2 sigma2); sigma2 <= 0: equal weights). Writes out's hole pixels only;
+    rounding: 0.5 for an integer out, 0 for a float one."""
+    h, w = hole.shape
+    acc = np.zeros((h, w, 3), np.float32)
+    wsum = np.zeros((h, w), np.float32)
+    for k in range(targets.shape[0]):
+        ty, tx = targets[k] // w, targets[k] % w
+        sy, sx = nnf[ty, tx, 0], nnf[ty, tx, 1]
+        wt = np.float32(1.0) if sigma2 <= 0 else np.float32(np.exp(-dist[ty, tx] / (2.0 * sigma2)) + 1e-12)
+        for dy in range(-r, r + 1):
+            y = ty + dy
+            if y < 0 or y >= h:
+                continue
+            for dx in range(-r, r + 1):
+                x = tx + dx
+                if x < 0 or x >= w or not hole[y, x]:
+                    continue
+                for c in range(3):
+                    acc[y, x, c] += wt * src[sy + dy, sx + dx, c]
+                wsum[y, x] += wt
+    for y in range(h):
+        for x in range(w):
+            if hole[y, x] and wsum[y, x] > 0:
+                for c in range(3):
+                    out[y, x, c] = acc[y, x, c] / wsum[y, x] + rounding
+
+
+@njit(cache=True, nogil=True)
+def copy_centres(src, nnf, hole, out):  # pragma: no cover - compiled
+    """Each hole pixel copies the centre pixel of its own patch's match: no averaging, full grain."""
+    h, w = hole.shape
+    for y in range(h):
+        for x in range(w):
+            if hole[y, x]:
+                for c in range(3):
+                    out[y, x, c] = src[nnf[y, x, 0], nnf[y, x, 1], c]
+
+
+def coords(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Flat indices (y * w + x) of the True pixels, in raster order."""
+    return np.flatnonzero(mask)

@@ -1,0 +1,145 @@
+"""The patchmatch engine: several sharp fills for photos, copied from the photo itself at full resolution."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from inpaint_gui.core.compose import InputError, describe
+from inpaint_gui.core.exemplar import Completion
+from inpaint_gui.core.region import Region
+from inpaint_gui.engine.base import Cancelled, Candidate, CandidateCallback, Engine
+
+log = logging.getLogger(__name__)
+
+#: Patch sides offered as the "detail" setting: small patches follow fine grain, large ones keep
+#: longer structures (planks, tiles) together.
+PATCH_SIZES = (5, 7, 9, 11, 15)
+DEFAULT_PATCH = 7
+
+
+class PatchMatchEngine(Engine):
+    """Exemplar-based completion (PatchMatch inside a coarse-to-fine EM loop, Wexler et al. 2007).
+
+    Works on each hole's context region at the photo's own resolution; the region is also the
+    sampling area (patches are copied only from there), minus what `exclude` marks. Seed k gives
+    fill k; the same seed gives the same bytes.
+    """
+
+    name = "patchmatch"
+    label = "PatchMatch (from the photo)"
+    pluralistic = True
+    deterministic = True
+    max_side = None  # native resolution
+    #: The sampling area: this multiple of the hole's size on every side (and at least min_context px).
+    context = 0.75
+    min_context = 24
+    options = ("patch_size", "exclude")
+
+    def __init__(self, patch_size: int = DEFAULT_PATCH, final: str = "copy", jitter: float = 24.0) -> None:
+        self.patch_size = _check_patch(patch_size)
+        self.final = final
+        self.jitter = jitter
+        self._exclude: NDArray[np.bool_] | None = None
+        #: The exclusion area set by configure (a front end's setting), used when inpaint gets none.
+        self.exclude: NDArray[np.bool_] | None = None
+
+    def _set_option(self, key: str, value: object) -> None:
+        if key == "exclude":
+            if value is not None and (not isinstance(value, np.ndarray) or value.dtype != np.bool_):
+                raise InputError(f"exclusion area must be a bool numpy array, got {describe(value)}")
+            self.exclude = value
+        else:
+            self.patch_size = _check_patch(value)
+
+    def warm_up(self) -> None:
+        """Compile (first run after install, some seconds) or load the matcher from numba's cache."""
+        img = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+        hole = np.zeros((64, 64), bool)
+        hole[20:40, 20:40] = True  # big enough for a pyramid: both the uint8 and float32 kernels
+        for final in ("copy", "vote"):
+            Completion(img, hole, patch=3, final=final).fill(0)
+
+    def inpaint(  # type: ignore[override]
+        self,
+        image: NDArray[np.uint8],
+        mask: NDArray[np.bool_],
+        n: int = 6,
+        seed: int = 0,
+        *,
+        should_cancel: Callable[[], bool] | None = None,
+        on_candidate: CandidateCallback | None = None,
+        near: int | None = None,
+        spread: float = 0.25,
+        exclude: NDArray[np.bool_] | None = None,
+    ) -> list[Candidate]:
+        """As Engine.inpaint; exclude: bool (H, W), True where no patch may be copied from
+        (default: the one set by configure, if any)."""
+        exclude = exclude if exclude is not None else self.exclude
+        if exclude is not None:
+            if not isinstance(exclude, np.ndarray) or exclude.dtype != np.bool_:
+                raise InputError(f"exclusion area must be a bool numpy array, got {describe(exclude)}")
+            if getattr(image, "shape", None) is not None and exclude.shape != image.shape[:2]:
+                raise InputError(
+                    f"exclusion area size {exclude.shape} differs from the image's {image.shape[:2]}"
+                )
+        self._exclude = exclude if exclude is not None and exclude.any() else None
+        try:
+            return super().inpaint(
+                image, mask, n, seed, should_cancel=should_cancel, on_candidate=on_candidate,
+                near=near, spread=spread,
+            )  # fmt: skip
+        finally:
+            self._exclude = None
+
+    def _fill_region(
+        self,
+        region: Region,
+        image: NDArray[np.uint8],
+        mask: NDArray[np.bool_],
+        seeds: Sequence[int],
+        near: int | None,
+        spread: float,
+    ) -> Iterator[NDArray[np.uint8]]:
+        exclude = None
+        if self._exclude is not None:
+            exclude = self._exclude[region.top : region.bottom, region.left : region.right].copy()
+        return self._complete(image, mask, exclude, seeds, near, spread)
+
+    def _fill(
+        self,
+        image: NDArray[np.uint8],
+        mask: NDArray[np.bool_],
+        seeds: Sequence[int],
+        near: int | None,
+        spread: float,
+    ) -> Iterator[NDArray[np.uint8]]:
+        return self._complete(image, mask, None, seeds, near, spread)
+
+    def _complete(
+        self,
+        image: NDArray[np.uint8],
+        mask: NDArray[np.bool_],
+        exclude: NDArray[np.bool_] | None,
+        seeds: Sequence[int],
+        near: int | None,
+        spread: float,
+    ) -> Iterator[NDArray[np.uint8]]:
+        completion = Completion(
+            image, mask, exclude, patch=self.patch_size, final=self.final, jitter=self.jitter
+        )
+        for s in seeds:
+            yield completion.fill(s, near, spread, between_levels=self._poll)
+
+    def _poll(self) -> None:
+        if self._cancel_requested():
+            raise Cancelled()
+
+
+def _check_patch(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 3 or value % 2 == 0:
+        raise ValueError(f"patch size must be an odd number of pixels, at least 3; got {value!r}")
+    return int(value)

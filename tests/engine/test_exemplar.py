@@ -1,0 +1,186 @@
+"""The patchmatch engine: several fills copied from the photo, one per seed."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from inpaint_gui.core.compose import InputError
+from inpaint_gui.core.exemplar import Completion, NoSourceError
+from inpaint_gui.engine import Cancelled, load_engine
+from inpaint_gui.engine.exemplar import PatchMatchEngine
+
+
+@pytest.fixture(scope="module")
+def engine() -> PatchMatchEngine:
+    return load_engine("patchmatch")
+
+
+@pytest.fixture
+def texture() -> np.ndarray:
+    """Planks: stripes with grain, so copies from different places differ."""
+    rng = np.random.default_rng(0)
+    h, w = 120, 160
+    yy, xx = np.mgrid[0:h, 0:w]
+    base = 120 + 60 * np.sin(xx / 5.0 + 0.3 * np.sin(yy / 9.0))[..., None] * np.array([1.0, 0.7, 0.4])
+    return (base + rng.normal(0, 12, (h, w, 3))).clip(0, 255).astype(np.uint8)
+
+
+def _hole(shape, box) -> np.ndarray:
+    m = np.zeros(shape, bool)
+    t, lft, b, r = box
+    m[t:b, lft:r] = True
+    return m
+
+
+def test_same_seed_same_bytes_seeds_differ_known_pixels_kept(engine, texture):
+    hole = _hole(texture.shape[:2], (40, 50, 80, 100))
+    a = engine.inpaint(texture, hole, n=3, seed=5)
+    b = engine.inpaint(texture, hole, n=3, seed=5)
+    assert [c.seed for c in a] == [5, 6, 7]
+    for x, y in zip(a, b, strict=True):
+        assert np.array_equal(x.image, y.image)
+        assert np.array_equal(x.image[~hole], texture[~hole])
+    diffs = [np.abs(a[0].image[hole].astype(int) - c.image[hole]).mean() for c in a[1:]]
+    assert min(diffs) > 5  # grey levels: visibly different arrangements
+    alone = engine.inpaint(texture, hole, n=1, seed=6)[0]
+    assert np.array_equal(alone.image, a[1].image)
+
+
+def test_fill_is_copied_from_the_photo_not_averaged(engine, texture):
+    """At the finest level every hole pixel is a pixel of the photo outside the hole."""
+    hole = _hole(texture.shape[:2], (40, 50, 80, 100))
+    out = engine.inpaint(texture, hole, n=1, seed=0)[0].image
+    known = {tuple(p) for p in texture[~hole].reshape(-1, 3)}
+    assert all(tuple(p) in known for p in out[hole].reshape(-1, 3))
+    # and it keeps the grain: no smoothing (navier-stokes would lose most of it)
+    assert out[hole].astype(float).std() > 0.7 * texture[~hole].astype(float).std()
+
+
+@pytest.mark.parametrize(
+    "box",
+    [(0, 0, 30, 40), (90, 120, 120, 160), (0, 60, 20, 160), (50, 0, 70, 160)],
+    ids=["top-left", "bottom-right", "top-edge-to-corner", "left-to-right"],
+)
+def test_holes_touching_borders_and_corners(engine, texture, box):
+    hole = _hole(texture.shape[:2], box)
+    for c in engine.inpaint(texture, hole, n=2, seed=1):
+        assert np.array_equal(c.image[~hole], texture[~hole])
+        assert c.image[hole].astype(float).std() > 5
+
+
+def test_many_small_holes_thin_strokes_and_single_pixels(engine, texture):
+    hole = np.zeros(texture.shape[:2], bool)
+    hole[5::17, 7::23] = True  # 1-pixel holes
+    idx = np.arange(100)
+    hole[10 + idx // 2, 20 + idx] = True  # a thin stroke
+    out = engine.inpaint(texture, hole, n=2, seed=3)
+    for c in out:
+        assert np.array_equal(c.image[~hole], texture[~hole])
+    assert not np.array_equal(out[0].image, out[1].image)
+
+
+def test_hole_over_half_the_image(engine, texture):
+    hole = _hole(texture.shape[:2], (10, 10, 110, 110))
+    assert hole.mean() > 0.5
+    c = engine.inpaint(texture, hole, n=1, seed=0)[0]
+    assert np.array_equal(c.image[~hole], texture[~hole])
+
+
+def test_no_source_is_a_clear_error_or_a_smaller_patch_fast(engine):
+    img = np.random.default_rng(0).integers(0, 256, (6, 6, 3), dtype=np.uint8)
+    start = time.perf_counter()
+    with pytest.raises(NoSourceError, match="nothing left to copy from"):
+        engine.inpaint(img, np.ones((6, 6), bool), n=2)
+    almost = np.ones((6, 6), bool)
+    almost[0, 0] = False  # one known pixel: 1-pixel patches still work
+    cands = engine.inpaint(img, almost, n=2, seed=0)
+    assert (cands[0].image[almost] == img[0, 0]).all()
+    assert time.perf_counter() - start < 5
+    assert issubclass(NoSourceError, InputError)
+
+
+def test_exclusion_area_is_never_copied_from(engine, texture):
+    img = texture.copy()
+    img[30:90, 110:150] = (0, 255, 0)  # a green block right next to the hole...
+    hole = _hole(img.shape[:2], (40, 60, 80, 100))
+    exclude = np.zeros(img.shape[:2], bool)
+    exclude[25:95, 105:155] = True  # ...that the user marked "do not copy from"
+    for c in engine.inpaint(img, hole, n=3, seed=0, exclude=exclude):
+        assert not (c.image[hole] == (0, 255, 0)).all(axis=1).any()
+    everywhere = np.ones(img.shape[:2], bool)
+    with pytest.raises(NoSourceError, match="exclusion"):
+        engine.inpaint(img, hole, n=1, exclude=everywhere)
+    with pytest.raises(InputError, match="exclusion area size"):
+        engine.inpaint(img, hole, n=1, exclude=np.zeros((3, 3), bool))
+
+
+def test_exclusion_leaves_only_far_sources():
+    img = np.zeros((60, 60, 3), np.uint8)
+    img[:, :20] = 200
+    hole = _hole((60, 60), (20, 25, 40, 35))
+    exclude = np.zeros((60, 60), bool)
+    exclude[:, 20:] = True  # only the bright left third may be copied
+    out = Completion(img, hole, exclude, patch=5).fill(0)
+    assert (out[hole] == 200).all()
+
+
+def test_variations_and_cancel(engine, texture):
+    hole = _hole(texture.shape[:2], (40, 50, 80, 100))
+    parent = engine.inpaint(texture, hole, n=1, seed=7)[0]
+    same = engine.inpaint(texture, hole, n=1, seed=50, near=7, spread=0.0)[0]
+    assert np.array_equal(same.image, parent.image)
+    seen = []
+    with pytest.raises(Cancelled):
+        engine.inpaint(
+            texture, hole, n=4, seed=0, should_cancel=lambda: len(seen) >= 1,
+            on_candidate=lambda c, i, t: seen.append(i),
+        )  # fmt: skip
+    assert seen == [0]
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match="odd"):
+        PatchMatchEngine(patch_size=6)
+
+
+def test_configure_takes_its_own_options_only():
+    eng = PatchMatchEngine()
+    eng.configure({"patch_size": 9, "some_other_engines_option": 1})
+    assert eng.patch_size == 9
+    with pytest.raises(ValueError, match="odd"):
+        eng.configure({"patch_size": 8})
+    tel = load_engine("telea")
+    tel.configure({"patch_size": 9})  # not telea's: left alone
+    assert not hasattr(tel, "patch_size")
+
+
+def test_a_frozen_photo_is_filled_as_fast(engine, texture):
+    """The app hands over read-only arrays; they must not trigger a second compilation."""
+    hole = _hole(texture.shape[:2], (40, 50, 80, 100))
+    engine.inpaint(texture, hole, n=1, seed=0)
+    frozen, frozen_hole = texture.copy(), hole.copy()
+    frozen.flags.writeable = False
+    frozen_hole.flags.writeable = False
+    start = time.perf_counter()
+    a = engine.inpaint(frozen, frozen_hole, n=1, seed=0)[0]
+    assert time.perf_counter() - start < 3
+    assert np.array_equal(a.image, engine.inpaint(texture, hole, n=1, seed=0)[0].image)
+
+
+def test_exclusion_set_by_configure_is_used_until_reset(texture):
+    eng = PatchMatchEngine()
+    img = texture.copy()
+    img[30:90, 110:150] = (0, 255, 0)
+    hole = _hole(img.shape[:2], (40, 60, 80, 100))
+    exclude = np.zeros(img.shape[:2], bool)
+    exclude[25:95, 105:155] = True
+    eng.configure({"exclude": exclude})
+    for c in eng.inpaint(img, hole, n=2, seed=0):
+        assert not (c.image[hole] == (0, 255, 0)).all(axis=1).any()
+    eng.configure({"exclude": None})
+    assert eng.exclude is None
+    with pytest.raises(InputError, match="bool numpy array"):
+        eng.configure({"exclude": [[True]]})
