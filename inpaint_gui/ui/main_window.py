@@ -28,6 +28,7 @@ from inpaint_gui.ui.document import DocumentFiles, ImageDocument
 from inpaint_gui.ui.export_dialog import ExportDialog
 from inpaint_gui.ui.gallery import CandidateGallery
 from inpaint_gui.ui.presentation import Presentation
+from inpaint_gui.ui.restore import RestoreTools
 from inpaint_gui.ui.rounds import GenerationRounds
 from inpaint_gui.ui.session import SessionAutosave
 from inpaint_gui.ui.settings import Settings, SettingsDialog, list_engines
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self.presentation = Presentation(self)
         self.autosave = SessionAutosave(self, session_root)
         self.rounds = GenerationRounds(self)
+        self.restore = RestoreTools(self, self.document)
         self._started = False
         self._peeking = False
         self._original_qimage = None
