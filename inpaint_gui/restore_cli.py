@@ -1,18 +1,23 @@
 """`inpaint restore`: find dust, specks and scratches, then fill them through the normal engine path.
 
 inpaint restore IMAGE -o OUT [--mask-only] [--sensitivity S] [--engine NAME] [--mask-out MASK.png]
+inpaint restore IMAGE -o OUT --denoise [--no-defects] [--restore-checkpoint PATH] [--tile 256]
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from inpaint_gui.core.compose import InputError
 from inpaint_gui.core.defects import detect_defects
 from inpaint_gui.core.image_io import ImageError, load_image, raise_pillow_limit, same_file, save_image
+
+if TYPE_CHECKING:
+    from inpaint_gui.engine.restore import Restorer
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,19 @@ def register(commands: argparse._SubParsersAction, verbosity: argparse.ArgumentP
     p.add_argument("--device", default="auto", metavar="NAME")
     p.add_argument("--seed", type=int, default=0, help="seed of the fill (pluralistic engine)")
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    p.add_argument(
+        "--denoise",
+        action="store_true",
+        help="first run the restoration network over the whole image (noise, grain, JPEG blocking)",
+    )
+    p.add_argument("--no-defects", action="store_true", help="with --denoise: skip the defect fill")
+    p.add_argument(
+        "--restore-checkpoint",
+        type=Path,
+        metavar="PATH",
+        help="restoration network (default: the newest checkpoints/restore_*.safetensors)",
+    )
+    p.add_argument("--tile", type=int, default=256, help="tile side for --denoise (default 256)")
     p.set_defaults(func=run_restore)
 
 
@@ -68,10 +86,17 @@ def run_restore(args: argparse.Namespace) -> int:
             raise cli.UsageError(f"{out}: is the input image; refusing to overwrite it")
         if out.exists() and not args.overwrite:
             raise cli.UsageError(f"{out}: already exists; pass --overwrite to replace it")
-    engine = None if args.mask_only else cli._load_engine(args)  # a bad name fails before the work
+    if args.no_defects and (not args.denoise or args.mask_only):
+        raise cli.UsageError("--no-defects goes with --denoise and without --mask-only")
+    filling = not args.mask_only and not args.no_defects
+    engine = cli._load_engine(args) if filling else None  # a bad name fails before the work
+    restorer = _load_restorer(args) if args.denoise else None
     try:
         image = load_image(args.image, max_pixels)
-        mask = detect_defects(image.rgb, args.sensitivity)
+        rgb = image.rgb
+        if restorer is not None:
+            rgb = _denoise(restorer, rgb, args.tile)
+        mask = detect_defects(rgb, args.sensitivity) if not args.no_defects else np.zeros(rgb.shape[:2], bool)
     except (ImageError, InputError, OSError) as e:
         cli._error(str(e))
         return 1
@@ -84,11 +109,11 @@ def run_restore(args: argparse.Namespace) -> int:
         if args.mask_only:
             print(f"proposed {share:.2%} of the image as defects; mask written to {args.output}")
             return 0
-        assert engine is not None
-        [candidate] = engine.inpaint(image.rgb, mask, n=1, seed=args.seed)
+        if engine is not None:
+            rgb = engine.inpaint(rgb, mask, n=1, seed=args.seed)[0].image
         save_image(
             args.output,
-            candidate.image,
+            rgb,
             alpha=image.alpha,
             icc_profile=image.icc_profile,
             exif=image.exif,
@@ -98,8 +123,35 @@ def run_restore(args: argparse.Namespace) -> int:
     except (ImageError, InputError, OSError) as e:
         cli._error(str(e))
         return 1
-    print(f"filled {share:.2%} of the image ({engine.name}); wrote {args.output}")
+    done = ["denoised"] if restorer is not None else []
+    if engine is not None:
+        done.append(f"filled {share:.2%} of the image ({engine.name})")
+    print(f"{' and '.join(done)}; wrote {args.output}")
     return 0
+
+
+def _load_restorer(args: argparse.Namespace) -> Restorer:
+    from inpaint_gui import cli
+    from inpaint_gui.engine.restore import Restorer
+
+    try:
+        return Restorer.from_checkpoint(args.restore_checkpoint, device=args.device)
+    except (ValueError, OSError, RuntimeError) as e:
+        raise cli.UsageError(str(e)) from None
+
+
+def _denoise(restorer: Restorer, rgb: np.ndarray, tile: int) -> np.ndarray:
+    import sys
+
+    from tqdm import tqdm
+
+    with tqdm(desc="denoise", unit="tile", file=sys.stderr, disable=None) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        return restorer.restore(rgb, tile=tile, on_progress=progress)
 
 
 def _unit(text: str) -> float:

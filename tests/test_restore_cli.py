@@ -63,3 +63,21 @@ def test_bad_input_is_reported(scratched, tmp_path: Path, capsys: pytest.Capture
     assert "valid engines" in capsys.readouterr().err
     assert main(["restore", str(path), "-o", str(tmp_path / "z.png"), "--sensitivity", "2"]) == 2
     assert not (tmp_path / "x.png").exists() and not (tmp_path / "y.png").exists()
+
+
+def test_denoise_runs_the_network_tile_by_tile(scratched, tmp_path: Path, monkeypatch, capsys) -> None:
+    from tests.engine.test_restore import _release
+
+    path, _ = scratched
+    monkeypatch.setenv("INPAINT_CHECKPOINT_DIR", str(tmp_path / "none"))
+    out = tmp_path / "d.png"
+    assert main(["restore", str(path), "-o", str(out), "--denoise"]) == 2
+    assert "no restoration checkpoint" in capsys.readouterr().err and not out.exists()
+
+    identity = _release(tmp_path / "restore_id.safetensors", identity=True)
+    args = ["restore", str(path), "-o", str(out), "--denoise", "--restore-checkpoint", str(identity)]
+    assert main([*args, "--no-defects", "--tile", "64"]) == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(path)))
+    assert main([*args, "--overwrite"]) == 0  # then the defects are filled as usual
+    assert np.abs(np.asarray(Image.open(out))[30:220, 150:152].astype(int) - 250).min() > 50
+    assert main(["restore", str(path), "-o", str(tmp_path / "e.png"), "--no-defects"]) == 2
