@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self.presentation.set_active(False)  # so the gallery's own thumbnail size is saved
         self.settings.window_state = (self.saveGeometry(), self.saveState())
         self.controller.shutdown()
+        self.restore.stop()
         # Exports and opens run on the global pool and report to this window: let them finish first.
         QThreadPool.globalInstance().waitForDone()
         QApplication.instance().removeEventFilter(self)

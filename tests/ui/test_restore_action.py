@@ -43,3 +43,42 @@ def test_detect_defects_fills_the_mask_and_undo_removes_it(qtbot, window, tmp_pa
     assert np.array_equal(doc.mask_doc.copy(), painted)
     window.actions.redo.trigger()
     assert np.array_equal(doc.mask_doc.copy(), mask)
+
+
+def test_reduce_noise_applies_the_network_to_the_mask_undoably(
+    qtbot,
+    window,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    from tests.engine.test_restore import _release
+
+    folder = tmp_path / "ckpts"
+    _release(folder / "restore_test.safetensors")
+    monkeypatch.setenv("INPAINT_CHECKPOINT_DIR", str(folder))
+    _open(qtbot, window, _scratched_photo(tmp_path))
+    doc = window.document
+    before = np.array(doc.rgb)
+    doc.edit_mask("paint", lambda m: m.rectangle((10, 10), (100, 80)))
+    mask = doc.mask_doc.copy()
+    with qtbot.waitSignal(window.restore.denoise_finished, timeout=20_000) as signal:
+        assert window.restore.start_denoise()
+        assert not window.restore.denoise.isEnabled()  # one at a time
+    assert signal.args == [True]
+    after = np.array(doc.rgb)
+    np.testing.assert_array_equal(after[~mask], before[~mask])
+    assert (after[mask] != before[mask]).any()
+    assert window.restore.denoise.isEnabled()
+    window.actions.undo.trigger()
+    np.testing.assert_array_equal(np.array(doc.rgb), before)
+
+
+def test_reduce_noise_without_a_checkpoint_says_so(qtbot, window, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("INPAINT_CHECKPOINT_DIR", str(tmp_path / "empty"))
+    _open(qtbot, window, _scratched_photo(tmp_path))
+    before = np.array(window.document.rgb)
+    with qtbot.waitSignal(window.restore.denoise_finished, timeout=20_000) as signal:
+        window.restore.denoise.trigger()
+    assert signal.args == [False]
+    assert "no restoration checkpoint" in window.statusBar().currentMessage()
+    np.testing.assert_array_equal(np.array(window.document.rgb), before)
