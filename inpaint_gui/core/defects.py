@@ -40,8 +40,8 @@ class DefectSettings:
     floor: float  # a defect differs from its surroundings by at least this many grey levels
     texture_gain: float  # ... and by this many times the local median response
     strong: float  # hysteresis: some pixel of a kept component is this many times over its threshold
-    max_width: float  # widest speck or spot, as a multiple of scale (with a floor of 3 px)
-    line_width: float  # widest scratch, as a multiple of scale (with a floor of 3 px)
+    max_width: float  # widest speck or spot, as a multiple of scale (with a floor of 5 px)
+    line_width: float  # widest scratch, as a multiple of scale (with a floor of 5 px)
     elongation: float  # a component longer than this many times its width is a line
     speck_size: float  # a component at most this many times max_width across is a speck
     bend: float  # a line may spread across its length by its width plus this share of its length
@@ -57,10 +57,10 @@ class DefectSettings:
             floor=_lerp(30.0, 8.0, s),
             texture_gain=_lerp(5.0, 2.0, s),
             strong=_lerp(1.8, 1.2, s),
-            max_width=10.0,
-            line_width=5.0,
+            max_width=8.0,
+            line_width=7.0,
             elongation=_lerp(6.0, 3.0, s),
-            speck_size=1.5,
+            speck_size=1.2,
             bend=0.15,
             grow=1.5,
         )
@@ -77,7 +77,7 @@ def image_scale(shape: tuple[int, ...]) -> float:
 
 def max_defect_width(shape: tuple[int, ...], settings: DefectSettings, lines: bool = False) -> int:
     """Side of the structuring element: the widest speck (or scratch) found, odd, in pixels."""
-    w = max(3, int(round((settings.line_width if lines else settings.max_width) * image_scale(shape))))
+    w = max(5, int(round((settings.line_width if lines else settings.max_width) * image_scale(shape))))
     return w + 1 - w % 2
 
 
