@@ -66,7 +66,19 @@ def test_bad_input_is_reported(scratched, tmp_path: Path, capsys: pytest.Capture
 
 
 def test_denoise_runs_the_network_tile_by_tile(scratched, tmp_path: Path, monkeypatch, capsys) -> None:
+    import torch
+
     from tests.engine.test_restore import _release
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # two spinning threads crawl on a shared machine
+    try:
+        _check_denoise(scratched, tmp_path, monkeypatch, capsys, _release)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _check_denoise(scratched, tmp_path: Path, monkeypatch, capsys, _release) -> None:
 
     path, _ = scratched
     monkeypatch.setenv("INPAINT_CHECKPOINT_DIR", str(tmp_path / "none"))

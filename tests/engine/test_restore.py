@@ -14,6 +14,15 @@ from inpaint_gui.engine.restore import Restorer
 from inpaint_gui.models.restore import RestoreNet
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Two spinning threads crawl on a shared machine; one keeps these tests at a fraction of a second."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _release(path: Path, engine: str = "restore", identity: bool = False) -> Path:
     torch.manual_seed(0)
     net = RestoreNet((8, 16), 1)
