@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_fill(commands, verbosity)
     _register_training(commands)
+    from inpaint_gui import restore_cli  # imports this module: only once it has loaded
+    from inpaint_gui.training import augment
+
+    restore_cli.register(commands, verbosity)
+    augment.register(commands, verbosity)
     return parser
 
 

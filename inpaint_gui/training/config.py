@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from inpaint_gui.models.config import PluralisticConfig
+from inpaint_gui.training.restore_config import RestoreConfig
 
 GAN_LOSSES = ("hinge", "lsgan")
 LR_SCHEDULES = ("constant", "cosine", "linear")
@@ -231,6 +232,7 @@ class TrainConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    restore: RestoreConfig = field(default_factory=RestoreConfig)  # engine "restore" only
 
     def __post_init__(self) -> None:
         _check(self.steps >= 1, f"steps must be >= 1, got {self.steps}")

@@ -30,6 +30,7 @@ from inpaint_gui.ui.gallery import CandidateGallery
 from inpaint_gui.ui.history_panel import HistoryPanel
 from inpaint_gui.ui.mask_files import MaskFiles
 from inpaint_gui.ui.presentation import Presentation
+from inpaint_gui.ui.restore import RestoreTools
 from inpaint_gui.ui.rounds import GenerationRounds
 from inpaint_gui.ui.session import SessionAutosave
 from inpaint_gui.ui.settings import Settings, SettingsDialog, list_engines
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self.rounds = GenerationRounds(self)
         self.files.pending_work = self._pending_work
         self.mask_files = MaskFiles(self.document, self, lambda: self.rounds.last_mask)
+        self.restore = RestoreTools(self, self.document)
         self._started = False
         self._closing = False  # the user confirmed; waiting for background work to end
         self._hidden_to_close = False
@@ -145,6 +147,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(CLOSE_POLL_MS, self.close)
             return
         self.controller.shutdown()
+        self.restore.stop()  # cancels a denoise between tiles, then joins its thread
         app = QApplication.instance()
         others = [w for w in QApplication.topLevelWidgets() if w is not self and w.isVisible()]
         if self._hidden_to_close and app.quitOnLastWindowClosed() and not others:

@@ -1,0 +1,182 @@
+"""Find the dust, scratches and spots of a scanned photo: a mask proposal for the restore action.
+
+Dust, specks and scratches are thin, and brighter or darker than what surrounds them. A white top-hat
+(image minus its opening) keeps bright details narrower than the structuring element, a black-hat
+(closing minus image) dark ones; both leave steps such as object edges alone. Photos have thin
+detail of their own (twigs, texture), so a pixel is a candidate only when its response stands out
+from the local median response around it (a textured area has a high median; a flat sky a low one).
+Candidates are grouped into connected components, and a component is kept when it is a speck (small
+in both directions) or line-shaped (long and thin: a scratch or a hair); wide blobs are texture.
+A component is kept only when some pixel of it clears a higher threshold (hysteresis), so a faint
+stretch of a strong scratch stays whole. The kept mask is grown by a pixel or two so the fill covers
+the soft edges of each defect.
+
+All sizes are scaled to the image: `scale = short side / 512`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from inpaint_gui.core.compose import InputError
+
+log = logging.getLogger(__name__)
+
+#: Below this short side the detector has too little to work with.
+MIN_SIDE = 16
+#: The texture map is computed on an image shrunk to about this many pixels (it is smooth anyway).
+_TEXTURE_PIXELS = 1_000_000
+
+
+@dataclass(frozen=True)
+class DefectSettings:
+    """Tuning of `detect_defects`; `for_sensitivity` maps one 0..1 knob onto these."""
+
+    floor: float  # a defect differs from its surroundings by at least this many grey levels
+    texture_gain: float  # ... and by this many times the local median response
+    strong: float  # hysteresis: some pixel of a kept component is this many times over its threshold
+    max_width: float  # widest speck or spot, as a multiple of scale (with a floor of 5 px)
+    line_width: float  # widest scratch, as a multiple of scale (with a floor of 5 px)
+    elongation: float  # a component longer than this many times its width is a line
+    speck_size: float  # a component at most this many times max_width across is a speck
+    bend: float  # a line may spread across its length by its width plus this share of its length
+    grow: float  # pixels the kept mask grows by, as a multiple of scale (at least 1)
+
+    @classmethod
+    def for_sensitivity(cls, sensitivity: float) -> DefectSettings:
+        """0 = only the most obvious defects, 1 = everything that might be one; 0.5 is the default."""
+        if not 0.0 <= sensitivity <= 1.0:
+            raise InputError(f"sensitivity must be between 0 and 1, got {sensitivity}")
+        s = float(sensitivity)
+        return cls(
+            floor=_lerp(30.0, 8.0, s),
+            texture_gain=_lerp(5.0, 2.0, s),
+            strong=_lerp(1.8, 1.2, s),
+            max_width=8.0,
+            line_width=7.0,
+            elongation=_lerp(6.0, 3.0, s),
+            speck_size=1.2,
+            bend=0.15,
+            grow=1.5,
+        )
+
+
+def _lerp(a: float, b: float, t: float) -> float:
+    return a + (b - a) * t
+
+
+def image_scale(shape: tuple[int, ...]) -> float:
+    """Size unit of the detector and of the synthetic defects: short side / 512."""
+    return min(shape[0], shape[1]) / 512.0
+
+
+def max_defect_width(shape: tuple[int, ...], settings: DefectSettings, lines: bool = False) -> int:
+    """Side of the structuring element: the widest speck (or scratch) found, odd, in pixels."""
+    w = max(5, int(round((settings.line_width if lines else settings.max_width) * image_scale(shape))))
+    return w + 1 - w % 2
+
+
+def defect_response(lum: NDArray[np.uint8], width: int) -> NDArray[np.uint8]:
+    """max(white top-hat, black-hat) of the luminance: how much a thin detail stands out, grey levels."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width))
+    top = cv2.morphologyEx(lum, cv2.MORPH_TOPHAT, kernel)
+    black = cv2.morphologyEx(lum, cv2.MORPH_BLACKHAT, kernel)
+    return np.maximum(top, black)
+
+
+def texture_level(response: NDArray[np.uint8], width: int) -> NDArray[np.float32]:
+    """The local median of the response over a window of about 8 defect widths: thin defects do not
+    move a median, the photo's own texture does."""
+    h, w = response.shape
+    f = min(1.0, (_TEXTURE_PIXELS / (h * w)) ** 0.5)
+    small = cv2.resize(response, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    k = max(3, int(round(8 * width * f)))
+    k = min(k + 1 - k % 2, 255)
+    level = cv2.medianBlur(small, k)
+    return cv2.resize(level.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def detect_defects(
+    image: NDArray[np.uint8], sensitivity: float = 0.5, settings: DefectSettings | None = None
+) -> NDArray[np.bool_]:
+    """A proposed mask of dust, specks, spots and thin scratches: bool (H, W), True = defect.
+
+    image: uint8 (H, W, 3) RGB. sensitivity 0..1 (ignored when settings are given).
+    """
+    if not (
+        isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+    ):
+        raise InputError(
+            f"image must be uint8 (H, W, 3), got {getattr(image, 'dtype', type(image))} "
+            f"{getattr(image, 'shape', '')}"
+        )
+    if min(image.shape[:2]) < MIN_SIDE:
+        raise InputError(f"image is too small to look for defects (under {MIN_SIDE} px on a side)")
+    cfg = settings if settings is not None else DefectSettings.for_sensitivity(sensitivity)
+    lum = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
+    # Two passes: a narrow element finds scratches (and small specks) without the photo's wider thin
+    # structures (rims, edges of thin objects) joining them into one big component; a wide one finds
+    # specks and spots, kept only when small in both directions.
+    keep = np.zeros(lum.shape, bool)
+    for lines in (True, False):
+        width = max_defect_width(image.shape, cfg, lines)
+        response = defect_response(lum, width)
+        threshold = cfg.floor + cfg.texture_gain * texture_level(response, width)
+        weak = response > threshold
+        strong = response > threshold * cfg.strong
+        keep |= _shaped_components(weak, strong, width, cfg, lines)
+    grow = max(1, int(round(cfg.grow * image_scale(image.shape))))
+    if grow and keep.any():
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+        keep = cv2.dilate(keep.view(np.uint8), kernel).astype(bool)
+    log.debug("defects: %d pixels proposed", int(keep.sum()))
+    return keep
+
+
+def _shaped_components(
+    weak: NDArray[np.bool_], strong: NDArray[np.bool_], width: int, cfg: DefectSettings, lines: bool
+) -> NDArray[np.bool_]:
+    """The components of weak that hold a strong pixel and are specks (or, with lines, thin lines)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(weak.view(np.uint8), connectivity=8)
+    if count <= 1:
+        return np.zeros_like(weak)
+    area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+    bw = stats[:, cv2.CC_STAT_WIDTH].astype(np.float64)
+    bh = stats[:, cv2.CC_STAT_HEIGHT].astype(np.float64)
+    speck = np.maximum(bw, bh) <= cfg.speck_size * width
+    if not lines:
+        ok = speck
+    else:
+        # Second moments of each component: a scratch is long along its major axis and spreads
+        # across it by little more than its width; an arc (the rim of a cup, a curved edge) spreads
+        # across its chord by its bulge.
+        ys, xs = np.nonzero(weak)
+        lab = labels[ys, xs]
+        n = np.maximum(area, 1.0)
+        mx = np.bincount(lab, xs, count) / n
+        my = np.bincount(lab, ys, count) / n
+        dx, dy = xs - mx[lab], ys - my[lab]
+        cxx = np.bincount(lab, dx * dx, count) / n
+        cyy = np.bincount(lab, dy * dy, count) / n
+        cxy = np.bincount(lab, dx * dy, count) / n
+        half = np.sqrt(((cxx - cyy) / 2) ** 2 + cxy**2)
+        major = np.sqrt(np.maximum((cxx + cyy) / 2 + half, 0.0))
+        minor = np.sqrt(np.maximum((cxx + cyy) / 2 - half, 0.0))
+        length = np.sqrt(12.0) * major  # exact for a uniform straight bar
+        mean_width = area / np.maximum(length, 1.0)
+        line = (
+            (length >= cfg.elongation * np.maximum(mean_width, 1.0))
+            & (mean_width <= width)
+            & (minor <= mean_width + cfg.bend * length)
+        )
+        ok = speck | line
+    has_strong = np.zeros(count, bool)
+    has_strong[np.unique(labels[strong])] = True
+    ok &= has_strong
+    ok[0] = False
+    return ok[labels]

@@ -1,0 +1,84 @@
+"""Restore: detect defects proposes the mask as one undoable edit, added to what was painted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtWidgets import QInputDialog
+
+from tests.ui.test_main_window import _open, dialogs, window  # noqa: F401 - fixtures
+
+
+def _scratched_photo(tmp_path: Path) -> Path:
+    h, w = 200, 260
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.stack([50 + 150 * x / w, 70 + 100 * y / h, np.full_like(x, 110)], axis=2).astype(np.uint8)
+    img[20:180, 120:122] = 245  # a scratch
+    img[40:43, 40:43] = 10  # a speck
+    path = tmp_path / "old.png"
+    Image.fromarray(img).save(path)
+    return path
+
+
+def test_detect_defects_fills_the_mask_and_undo_removes_it(qtbot, window, tmp_path, monkeypatch):  # noqa: F811
+    _open(qtbot, window, _scratched_photo(tmp_path))
+    doc = window.document
+    doc.edit_mask("paint", lambda m: m.rectangle((200, 150), (220, 170)))  # the user's own stroke
+    painted = doc.mask_doc.copy()
+    asked: list[int] = []
+    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (asked.append(a[3]) or 70, True))
+
+    assert window.restore.detect.isEnabled()
+    window.restore.detect.trigger()
+    mask = doc.mask_doc.copy()
+    assert asked == [50] and window.restore.sensitivity == 70
+    assert mask[20:180, 120:122].all() and mask[40:43, 40:43].all()
+    assert mask[painted].all()  # what was painted stays
+    assert mask.mean() < 0.1
+    assert "Proposed" in window.statusBar().currentMessage()
+
+    window.window_actions.undo.trigger()
+    assert np.array_equal(doc.mask_doc.copy(), painted)
+    window.window_actions.redo.trigger()
+    assert np.array_equal(doc.mask_doc.copy(), mask)
+
+
+def test_reduce_noise_applies_the_network_to_the_mask_undoably(
+    qtbot,
+    window,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    from tests.engine.test_restore import _release
+
+    folder = tmp_path / "ckpts"
+    _release(folder / "restore_test.safetensors")
+    monkeypatch.setenv("INPAINT_CHECKPOINT_DIR", str(folder))
+    _open(qtbot, window, _scratched_photo(tmp_path))
+    doc = window.document
+    before = np.array(doc.rgb)
+    doc.edit_mask("paint", lambda m: m.rectangle((10, 10), (100, 80)))
+    mask = doc.mask_doc.copy()
+    with qtbot.waitSignal(window.restore.denoise_finished, timeout=20_000) as signal:
+        assert window.restore.start_denoise()
+        assert not window.restore.denoise.isEnabled()  # one at a time
+    assert signal.args == [True]
+    after = np.array(doc.rgb)
+    np.testing.assert_array_equal(after[~mask], before[~mask])
+    assert (after[mask] != before[mask]).any()
+    assert window.restore.denoise.isEnabled()
+    window.window_actions.undo.trigger()
+    np.testing.assert_array_equal(np.array(doc.rgb), before)
+
+
+def test_reduce_noise_without_a_checkpoint_says_so(qtbot, window, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("INPAINT_CHECKPOINT_DIR", str(tmp_path / "empty"))
+    _open(qtbot, window, _scratched_photo(tmp_path))
+    before = np.array(window.document.rgb)
+    with qtbot.waitSignal(window.restore.denoise_finished, timeout=20_000) as signal:
+        window.restore.denoise.trigger()
+    assert signal.args == [False]
+    assert "no restoration checkpoint" in window.statusBar().currentMessage()
+    np.testing.assert_array_equal(np.array(window.document.rgb), before)
