@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from inpaint_gui.core.compose import InputError, check_image_and_mask
 from inpaint_gui.core.metrics import seam_score
-from inpaint_gui.core.region import Region, cut, paste, plan_region
+from inpaint_gui.core.region import Region, cut, paste_into, plan_regions
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,12 @@ class Engine(abc.ABC):
 
     #: Longest side of the working region, None = native resolution.
     max_side: int | None = None
-    #: Context kept around the hole, as a multiple of the hole's size.
+    #: Context kept around each hole, as a multiple of the hole's size...
     context: float = 1.0
+    #: ...and at least this many pixels.
+    min_context: int = 16
+    #: Holes closer than this share of their context margins share one working region.
+    merge: float = 0.5
 
     def inpaint(
         self,
@@ -106,14 +110,29 @@ class Engine(abc.ABC):
             return self._unchanged(image, seeds, near, spread, on_candidate)
 
         start = time.perf_counter()
-        region = plan_region(mask, max_side=self.max_side, multiple=self.size_multiple, margin=self.context)
-        work_image, work_mask = cut(region, image, mask)
         self._check_cancel(should_cancel)
+        regions = self._plan_regions(mask)
+        fills = []
         out: list[Candidate] = []
-        fills = self._fill(work_image, work_mask, seeds, near, spread)
+        self._should_cancel = should_cancel
         try:
-            for index, prediction in enumerate(fills):
-                candidate = self._finish(region, prediction, image, mask, seeds[index], start)
+            for region in regions:
+                work_image, work_mask = cut(region, image, mask)
+                fills.append(self._fill(work_image, work_mask, seeds, near, spread))
+            for index in range(count):
+                filled = image.copy()
+                weights, scores = [], []
+                for region, fill in zip(regions, fills, strict=True):
+                    prediction = next(fill, None)
+                    if prediction is None:
+                        raise RuntimeError(f"engine {self.name!r} returned fewer fills than {count} seeds")
+                    paste_into(region, prediction, filled, mask)
+                    weights.append(self._hole_pixels(region, mask))
+                    scores.append(self._score(region, filled, mask))
+                    if len(regions) > 1:
+                        self._check_cancel(should_cancel)
+                score = float(np.average(scores, weights=weights)) if sum(weights) else 0.0
+                candidate = Candidate(filled, seeds[index], score, time.perf_counter() - start)
                 if near is not None:
                     candidate = dataclasses.replace(candidate, near=near, spread=spread)
                 start = time.perf_counter()
@@ -123,11 +142,28 @@ class Engine(abc.ABC):
                 if index + 1 < count:
                     self._check_cancel(should_cancel)
         finally:
-            if hasattr(fills, "close"):
-                fills.close()
-        if len(out) != count:
-            raise RuntimeError(f"engine {self.name!r} returned {len(out)} fills for {count} seeds")
+            self._should_cancel = None
+            for fill in fills:
+                if hasattr(fill, "close"):
+                    fill.close()
         return out
+
+    def _plan_regions(self, mask: NDArray[np.bool_]) -> list[Region]:
+        """Where to work: one region per group of nearby holes. Engines may override the policy
+        (the class attributes max_side, context, min_context and merge tune the default one)."""
+        return plan_regions(
+            mask,
+            max_side=self.max_side,
+            multiple=self.size_multiple,
+            margin=self.context,
+            min_margin=self.min_context,
+            merge=self.merge,
+        )
+
+    def _cancel_requested(self) -> bool:
+        """For _fill to poll inside long work (between pyramid levels, say); raise Cancelled if True."""
+        poll = getattr(self, "_should_cancel", None)
+        return bool(poll is not None and poll())
 
     @abc.abstractmethod
     def _fill(
@@ -146,19 +182,15 @@ class Engine(abc.ABC):
         pixels outside the mask are replaced afterwards, so they may be anything.
         """
 
-    def _finish(
-        self,
-        region: Region,
-        prediction: NDArray[np.uint8],
-        image: NDArray[np.uint8],
-        mask: NDArray[np.bool_],
-        seed: int,
-        start: float,
-    ) -> Candidate:
-        filled = paste(region, prediction, image, mask)
+    @staticmethod
+    def _hole_pixels(region: Region, mask: NDArray[np.bool_]) -> int:
+        t, lft, b, r = region.hole or (region.top, region.left, region.bottom, region.right)
+        return int(np.count_nonzero(mask[t:b, lft:r]))
+
+    @staticmethod
+    def _score(region: Region, filled: NDArray[np.uint8], mask: NDArray[np.bool_]) -> float:
         sl = (slice(region.top, region.bottom), slice(region.left, region.right))
-        score = seam_score(filled[sl], mask[sl])
-        return Candidate(filled, seed, score, time.perf_counter() - start)
+        return seam_score(filled[sl], mask[sl])
 
     @staticmethod
     def _unchanged(
