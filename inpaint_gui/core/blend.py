@@ -2,17 +2,19 @@
 
 Three modes:
 - "hard": masked pixels from the prediction, all others from the image (the plain composite).
-- "feather": the prediction blended into the image across a band of `band` pixels outside the mask.
-- "membrane": first the prediction's colour and brightness are matched to the border: the difference
+- "membrane": the prediction's colour and brightness matched to the border: the difference
   image - prediction along a ring just outside the mask is interpolated smoothly over the hole (a
   membrane, as in Farbman et al. 2009's "coordinates for instant image cloning", which gives what a
-  Poisson clone gives with the prediction's own gradients), then feathered as above.
+  Poisson clone gives with the prediction's own gradients). Only masked pixels change.
+- "feather": the membrane, then the prediction blended into the image across a band of `band`
+  pixels outside the mask (which therefore change too).
 
 Not cv2.seamlessClone: it fails for masks touching the image border and shifts even-sized regions by
 a pixel. The membrane here is a push-pull interpolation (Gortler et al. 1996): two image pyramids,
 linear in the hole's bounding box, exact at the ring.
 
-In every mode pixels farther than `band` from the mask are the image's, bit for bit.
+Pixels outside the mask ("hard", "membrane") or farther than `band` from it ("feather") are the
+image's, bit for bit.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 BLEND_MODES = ("hard", "feather", "membrane")
 DEFAULT_BLEND = "membrane"
 DEFAULT_BAND = 3
+#: Width in pixels of the ring outside the mask where colour and brightness are matched.
+RING = 3
 
 
 def blend(
@@ -55,20 +59,23 @@ def blend(
     box = mask_bbox(mask)
     if box is None:
         return out
-    if mode == "hard" or band == 0 and mode == "feather":
+    if mode == "hard":
         np.copyto(out, prediction, where=mask[..., None])
         return out
     # Work in the mask's box grown by the band and the ring: everything else stays the image's.
     h, w = mask.shape
-    grow = band + 2
+    grow = max(band, RING) + 2
     t, lft, b, r = box
     t, lft, b, r = max(0, t - grow), max(0, lft - grow), min(h, b + grow), min(w, r + grow)
     sl = (slice(t, b), slice(lft, r))
     msk, img, pred = mask[sl], image[sl], prediction[sl].astype(np.float32)
     # Distance of each pixel outside the mask to the mask (0 inside).
     dist = cv2.distanceTransform((~msk).astype(np.uint8), cv2.DIST_L2, 3)
-    if mode == "membrane":
-        pred += membrane(img, pred, msk, dist, band + 1)
+    pred += membrane(img, pred, dist, max(band, RING))
+    if mode == "membrane" or band == 0:
+        mixed = np.clip(np.rint(pred), 0, 255).astype(np.uint8)
+        out[sl] = np.where(msk[..., None], mixed, img)
+        return out
     alpha = np.clip(1.0 - dist / (band + 1), 0.0, 1.0)[..., None]  # 1 in the mask, 0 past the band
     mixed = alpha * pred + (1.0 - alpha) * img.astype(np.float32)
     mixed = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
@@ -80,12 +87,11 @@ def blend(
 def membrane(
     image: NDArray[np.uint8],
     prediction: NDArray[np.float32],
-    mask: NDArray[np.bool_],
     dist: NDArray[np.float32],
     ring: float,
 ) -> NDArray[np.float32]:
-    """A smooth (H, W, 3) offset that brings prediction to image on the ring (0 < dist <= ring)
-    outside the mask and interpolates it over the mask."""
+    """A smooth (H, W, 3) offset that brings prediction to image on the ring outside the mask
+    (0 < dist <= ring; dist: distance to the mask, 0 in it) and interpolates it over the mask."""
     on_ring = ((dist > 0) & (dist <= ring)).astype(np.float32)
     if not on_ring.any():  # the mask covers the whole crop: nothing to match
         return np.zeros_like(prediction)

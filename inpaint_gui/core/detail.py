@@ -20,6 +20,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from inpaint_gui.core.blend import blend
+from inpaint_gui.core.region import Region
+
 log = logging.getLogger(__name__)
 
 #: Most the mixed detail is amplified to restore its sources' energy.
@@ -37,6 +40,21 @@ class CellWeights:
     cells: NDArray[np.int64]
     sources: NDArray[np.int64]
     weights: NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class DetailMap:
+    """One candidate's detail sources, in cells of the working image.
+
+    The query grid has `rows` x `cols` cells of `stride` working pixels; keys were pooled by `pool`
+    cells per side (the attention layer pools them on large inputs).
+    """
+
+    weights: CellWeights
+    rows: int
+    cols: int
+    stride: int
+    pool: int
 
 
 @dataclass(frozen=True)
@@ -61,33 +79,6 @@ def high_frequencies(crop: NDArray[np.uint8], work_size: tuple[int, int]) -> NDA
     full = crop.astype(np.float32)
     low = cv2.resize(full, work_size, interpolation=cv2.INTER_AREA)
     return full - cv2.resize(low, (w, h), interpolation=cv2.INTER_CUBIC)
-
-
-def cell_holes(hole: NDArray[np.bool_], grid: Grid, grow: int = 0) -> NDArray[np.bool_]:
-    """(rows, cols): cells holding any hole pixel, grown by `grow` cells."""
-    ys, xs = grid.origins()
-    h, w = hole.shape
-    inside_y, inside_x = ys < h, xs < w
-    cells = np.logical_or.reduceat(hole, np.minimum(ys, h - 1), axis=0)
-    cells = np.logical_or.reduceat(cells, np.minimum(xs, w - 1), axis=1)
-    cells &= inside_y[:, None] & inside_x[None, :]
-    if grow:
-        k = np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)
-        cells = cv2.dilate(cells.astype(np.uint8), k).astype(bool)
-    return cells
-
-
-def top_weights(
-    scores: NDArray[np.float32], usable: NDArray[np.bool_], k: int, cells: NDArray[np.int64]
-) -> CellWeights:
-    """Keep each row's k best usable keys, renormalised; scores: (Q, M) non-negative, usable: (M,)."""
-    s = np.where(usable[None, :], scores, 0.0).astype(np.float32)
-    k = max(1, min(k, s.shape[1]))
-    idx = np.argpartition(-s, k - 1, axis=1)[:, :k] if k < s.shape[1] else np.tile(np.arange(k), (len(s), 1))
-    w = np.take_along_axis(s, idx, axis=1)
-    total = w.sum(axis=1, keepdims=True)
-    w = np.where(total > 0, w / np.maximum(total, 1e-12), 0.0).astype(np.float32)
-    return CellWeights(cells.astype(np.int64), idx.astype(np.int64), w)
 
 
 def transfer(
@@ -162,3 +153,47 @@ def transfer(
     gain = np.sqrt(want / np.maximum(have, 1e-6))[ys - t, xs - lft]
     out[ys, xs] = acc * np.clip(gain, 1.0, MAX_GAIN)[:, None]
     return out
+
+
+def paste_region(
+    region: Region,
+    prediction: NDArray[np.uint8],
+    canvas: NDArray[np.uint8],
+    mask: NDArray[np.bool_],
+    detail: DetailMap | None = None,
+    blend_mode: str = "hard",
+    band: int = 3,
+) -> None:
+    """Write the region's fill into canvas (in place): upsampled, with detail, blended.
+
+    Only the region's own hole pixels (and, with feathering, `band` pixels around them) change.
+    """
+    sl = (slice(region.top, region.bottom), slice(region.left, region.right))
+    crop = canvas[sl]
+    own = mask[sl].copy()
+    hole_box = getattr(region, "hole", None)
+    if hole_box is not None:
+        t, lft, b, r = hole_box
+        keep = np.zeros_like(own)
+        keep[t - region.top : b - region.top, lft - region.left : r - region.left] = True
+        own &= keep
+    pred = prediction[: region.work_h, : region.work_w]
+    if region.scaled:
+        size = (region.crop_w, region.crop_h)
+        up = cv2.resize(pred.astype(np.float32), size, interpolation=cv2.INTER_CUBIC)
+        if detail is not None and detail.weights.cells.size:
+            sy, sx = (
+                detail.stride * region.crop_h / region.work_h,
+                detail.stride * region.crop_w / region.work_w,
+            )
+            grid = Grid(detail.rows, detail.cols, sy, sx)
+            keys = Grid(
+                -(-detail.rows // detail.pool),
+                -(-detail.cols // detail.pool),
+                sy * detail.pool,
+                sx * detail.pool,
+            )
+            residual = high_frequencies(crop, (region.work_w, region.work_h))
+            up += transfer(residual, own, detail.weights, grid, keys)
+        pred = np.clip(np.rint(up), 0, 255).astype(np.uint8)
+    canvas[sl] = blend(pred, crop, own, blend_mode, band)

@@ -13,9 +13,11 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from inpaint_gui.core.blend import BLEND_MODES
 from inpaint_gui.core.compose import InputError, check_image_and_mask
+from inpaint_gui.core.detail import DetailMap, paste_region
 from inpaint_gui.core.metrics import seam_score
-from inpaint_gui.core.region import Region, cut, paste_into, plan_regions
+from inpaint_gui.core.region import Region, cut, plan_regions
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,33 @@ class Engine(abc.ABC):
     min_context: int = 16
     #: Holes closer than this share of their context margins share one working region.
     merge: float = 0.5
+    #: How a fill is put into the photo: core.blend.BLEND_MODES.
+    blend: str = "hard"
+    #: Pixels outside the mask that the "feather" blend may change.
+    blend_band: int = 3
+    #: Where a working-resolution fill gets its full-resolution detail: DETAIL_MODES of engines
+    #: that scale (learned ones); "off" everywhere else.
+    detail: str = "off"
+    detail_modes: ClassVar[tuple[str, ...]] = ("off",)
+
+    def configure(
+        self, *, context: float | None = None, blend: str | None = None, detail: str | None = None
+    ) -> None:
+        """Change the engine's settings (None keeps one); a bad value raises InputError, changing nothing."""
+        if context is not None and not (isinstance(context, (int, float)) and 0.1 <= context <= 4.0):
+            raise InputError(f"context margin must be between 0.1 and 4 times the hole size, got {context!r}")
+        if blend is not None and blend not in BLEND_MODES:
+            raise InputError(f"blend mode must be one of {', '.join(BLEND_MODES)}, got {blend!r}")
+        if detail is not None and detail not in self.detail_modes:
+            raise InputError(
+                f"detail for {self.name!r} must be one of {', '.join(self.detail_modes)}, got {detail!r}"
+            )
+        if context is not None:
+            self.context = float(context)
+        if blend is not None:
+            self.blend = blend
+        if detail is not None:
+            self.detail = detail
 
     def inpaint(
         self,
@@ -126,7 +155,10 @@ class Engine(abc.ABC):
                     prediction = next(fill, None)
                     if prediction is None:
                         raise RuntimeError(f"engine {self.name!r} returned fewer fills than {count} seeds")
-                    paste_into(region, prediction, filled, mask)
+                    detail = None
+                    if isinstance(prediction, tuple):  # (image, DetailMap) from engines that give detail
+                        prediction, detail = prediction
+                    paste_region(region, prediction, filled, mask, detail, self.blend, self.blend_band)
                     weights.append(self._hole_pixels(region, mask))
                     scores.append(self._score(region, filled, mask))
                     if len(regions) > 1:
@@ -173,8 +205,9 @@ class Engine(abc.ABC):
         seeds: Sequence[int],
         near: int | None,
         spread: float,
-    ) -> Iterator[NDArray[np.uint8]]:
-        """Yield one uint8 (h, w, 3) RGB prediction per seed, in order.
+    ) -> Iterator[NDArray[np.uint8] | tuple[NDArray[np.uint8], DetailMap | None]]:
+        """Yield one uint8 (h, w, 3) RGB prediction per seed, in order; or (prediction, DetailMap)
+        pairs, the map saying where each hole cell takes full-resolution detail from.
 
         With near set, each prediction is a variation of the one for seed `near`.
 
