@@ -20,7 +20,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from inpaint_gui.core.blend import blend
+from inpaint_gui.core.blend import RING, blend
+from inpaint_gui.core.compose import mask_bbox
 from inpaint_gui.core.region import Region
 
 log = logging.getLogger(__name__)
@@ -81,23 +82,32 @@ def high_frequencies(crop: NDArray[np.uint8], work_size: tuple[int, int]) -> NDA
     return full - cv2.resize(low, (w, h), interpolation=cv2.INTER_CUBIC)
 
 
+def padding_for(grid: Grid, key_grid: Grid) -> int:
+    """How far past the crop a source pixel of `transfer` can lie."""
+    return int(np.ceil(2 * max(grid.cell_h, grid.cell_w, key_grid.cell_h, key_grid.cell_w))) + 1
+
+
 def transfer(
-    residual: NDArray[np.float32],
+    padded: NDArray[np.float32],
+    pad: int,
     hole: NDArray[np.bool_],
+    offset: tuple[int, int],
     weights: CellWeights,
     grid: Grid,
     key_grid: Grid,
 ) -> NDArray[np.float32]:
-    """(h, w, 3) detail for the hole pixels (0 elsewhere) aggregated from the residual.
+    """(h, w, 3) detail for the hole pixels (0 elsewhere) aggregated from the crop's residual.
 
-    A hole pixel takes the patches of its 4 nearest cell centres, each cell's patch being its
-    weighted key patches shifted to the pixel's place in the cell.
+    padded: the residual with `pad` (padding_for) mirrored pixels on every side; hole: (h, w), a
+    box of the crop at offset (top, left). A hole pixel takes the patches of its 4 nearest cell
+    centres, each cell's patch being its weighted key patches shifted to the pixel's place in it.
     """
     h, w = hole.shape
     out = np.zeros((h, w, 3), np.float32)
-    ys, xs = np.nonzero(hole)
-    if ys.size == 0 or weights.cells.size == 0:
+    hy, hx = np.nonzero(hole)
+    if hy.size == 0 or weights.cells.size == 0:
         return out
+    ys, xs = hy + offset[0], hx + offset[1]
     lookup = np.full(grid.rows * grid.cols, -1, np.int64)
     lookup[weights.cells] = np.arange(weights.cells.size)
     gy, gx = grid.origins()
@@ -105,8 +115,8 @@ def transfer(
     # A key cell may be larger than a query cell (pooled keys): take its middle.
     cy = int(round((key_grid.cell_h - grid.cell_h) / 2))
     cx = int(round((key_grid.cell_w - grid.cell_w) / 2))
-    pad = int(np.ceil(2 * max(grid.cell_h, grid.cell_w, key_grid.cell_h, key_grid.cell_w))) + 1
-    padded = cv2.copyMakeBorder(residual, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
+    flat = padded.reshape(-1, 3)
+    stride_y = padded.shape[1]
     u = (ys + 0.5) / grid.cell_h - 0.5
     v = (xs + 0.5) / grid.cell_w - 0.5
     i0, j0 = np.floor(u).astype(np.int64), np.floor(v).astype(np.int64)
@@ -115,43 +125,44 @@ def transfer(
     energy = np.zeros(ys.size, np.float32)  # sum of c * |x|**2: what the sum's energy would be unmixed
     total = np.zeros(ys.size, np.float32)
     k = weights.weights.shape[1]
+    # A cell without weights (not listed) contributes nothing: its coefficient is 0.
+    wts = np.vstack([weights.weights, np.zeros((1, k), np.float32)])
+    srcs = np.vstack([weights.sources, np.zeros((1, k), np.int64)])
+    lookup[lookup < 0] = len(wts) - 1
+    key_y, key_x = ky0[srcs // key_grid.cols] + pad, kx0[srcs % key_grid.cols] + pad  # (Q + 1, k)
+    limit = len(flat) - 1
     for di, bu in ((0, 1.0 - fu), (1, fu)):
         i = np.clip(i0 + di, 0, grid.rows - 1)
+        dy = ys - gy[i] - cy  # the pixel's place relative to its cell, key-aligned
         for dj, bv in ((0, 1.0 - fv), (1, fv)):
             j = np.clip(j0 + dj, 0, grid.cols - 1)
-            row = lookup[i * grid.cols + j]
-            ok = row >= 0
-            if not ok.any():
-                continue
-            r = row[ok]
-            b = (bu * bv)[ok]
-            dy = ys[ok] - gy[i[ok]] - cy  # the pixel's place relative to its cell, key-aligned
-            dx = xs[ok] - gx[j[ok]] - cx
+            r = lookup[i * grid.cols + j]
+            b = bu * bv
+            dx = xs - gx[j] - cx
+            base = dy * stride_y + dx
             for n in range(k):
-                c = b * weights.weights[r, n]
-                src = weights.sources[r, n]
-                sy = np.clip(ky0[src // key_grid.cols] + dy + pad, 0, padded.shape[0] - 1)
-                sx = np.clip(kx0[src % key_grid.cols] + dx + pad, 0, padded.shape[1] - 1)
-                x = padded[sy, sx]
-                acc[ok] += c[:, None] * x
-                energy[ok] += c * (x * x).sum(axis=1)
-                total[ok] += c
+                c = b * wts[r, n]
+                x = flat[np.clip(key_y[r, n] * stride_y + key_x[r, n] + base, 0, limit)]
+                acc += c[:, None] * x
+                energy += c * np.einsum("ij,ij->i", x, x)
+                total += c
     inv = np.where(total > 0, 1.0 / np.maximum(total, 1e-12), 0.0).astype(np.float32)
     acc *= inv[:, None]
     energy *= inv
     # Mixing patches averages their grain away; restore the energy the sources have, measured
-    # over about a cell (a per-pixel ratio would be noise).
+    # over about a cell (a per-pixel ratio would be noise): on a grid of half cells, smoothed.
     t, lft = int(ys.min()), int(xs.min())
     bh, bw = int(ys.max()) - t + 1, int(xs.max()) - lft + 1
-    want = np.zeros((bh, bw), np.float32)
-    have = np.zeros((bh, bw), np.float32)
-    want[ys - t, xs - lft] = energy
-    have[ys - t, xs - lft] = (acc * acc).sum(axis=1)
-    sigma = max(grid.cell_h, grid.cell_w)
-    want = cv2.GaussianBlur(want, (0, 0), sigma)
-    have = cv2.GaussianBlur(have, (0, 0), sigma)
-    gain = np.sqrt(want / np.maximum(have, 1e-6))[ys - t, xs - lft]
-    out[ys, xs] = acc * np.clip(gain, 1.0, MAX_GAIN)[:, None]
+    f = max(1.0, min(grid.cell_h, grid.cell_w) / 2)
+    gh, gw = max(1, int(np.ceil(bh / f))), max(1, int(np.ceil(bw / f)))
+    cy_, cx_ = ((ys - t) / f).astype(np.int64), ((xs - lft) / f).astype(np.int64)
+    cells = cy_ * gw + cx_
+    want = np.bincount(cells, energy, gh * gw).reshape(gh, gw).astype(np.float32)
+    have = np.bincount(cells, np.einsum("ij,ij->i", acc, acc), gh * gw).reshape(gh, gw).astype(np.float32)
+    want = cv2.GaussianBlur(want, (0, 0), 2.0)
+    have = cv2.GaussianBlur(have, (0, 0), 2.0)
+    gain = np.sqrt(want / np.maximum(have, 1e-6))[cy_, cx_]
+    out[hy, hx] = acc * np.clip(gain, 1.0, MAX_GAIN)[:, None]
     return out
 
 
@@ -163,29 +174,34 @@ def paste_region(
     detail: DetailMap | None = None,
     blend_mode: str = "hard",
     band: int = 3,
+    cache: dict | None = None,
 ) -> None:
     """Write the region's fill into canvas (in place): upsampled, with detail, blended.
 
     Only the region's own hole pixels (and, with feathering, `band` pixels around them) change.
+    cache: a dict kept for one region over its candidates (the crop's residual is computed once).
     """
-    sl = (slice(region.top, region.bottom), slice(region.left, region.right))
-    crop = canvas[sl]
-    own = mask[sl].copy()
-    hole_box = getattr(region, "hole", None)
-    if hole_box is not None:
-        t, lft, b, r = hole_box
-        keep = np.zeros_like(own)
-        keep[t - region.top : b - region.top, lft - region.left : r - region.left] = True
-        own &= keep
+    hole_box = region.hole or (region.top, region.left, region.bottom, region.right)
+    own_box = mask_bbox(mask[hole_box[0] : hole_box[2], hole_box[1] : hole_box[3]])
+    if own_box is None:
+        return
+    # Work in the own holes' box, grown for the blend's ring and band, inside the crop.
+    grow = max(band, RING) + 2
+    t = max(region.top, hole_box[0] + own_box[0] - grow)
+    lft = max(region.left, hole_box[1] + own_box[1] - grow)
+    b = min(region.bottom, hole_box[0] + own_box[2] + grow)
+    r = min(region.right, hole_box[1] + own_box[3] + grow)
+    sub = (slice(t, b), slice(lft, r))
+    own = np.zeros((b - t, r - lft), bool)
+    ht, hl = max(t, hole_box[0]), max(lft, hole_box[1])
+    hb, hr = min(b, hole_box[2]), min(r, hole_box[3])
+    own[ht - t : hb - t, hl - lft : hr - lft] = mask[ht:hb, hl:hr]
     pred = prediction[: region.work_h, : region.work_w]
     if region.scaled:
-        size = (region.crop_w, region.crop_h)
-        up = cv2.resize(pred.astype(np.float32), size, interpolation=cv2.INTER_CUBIC)
+        up = _upsample(pred, region, (t - region.top, lft - region.left, b - t, r - lft))
         if detail is not None and detail.weights.cells.size:
-            sy, sx = (
-                detail.stride * region.crop_h / region.work_h,
-                detail.stride * region.crop_w / region.work_w,
-            )
+            sy = detail.stride * region.crop_h / region.work_h
+            sx = detail.stride * region.crop_w / region.work_w
             grid = Grid(detail.rows, detail.cols, sy, sx)
             keys = Grid(
                 -(-detail.rows // detail.pool),
@@ -193,7 +209,26 @@ def paste_region(
                 sy * detail.pool,
                 sx * detail.pool,
             )
-            residual = high_frequencies(crop, (region.work_w, region.work_h))
-            up += transfer(residual, own, detail.weights, grid, keys)
+            cache = {} if cache is None else cache
+            if "residual" not in cache:
+                crop = canvas[region.top : region.bottom, region.left : region.right]
+                pad = padding_for(grid, keys)
+                residual = high_frequencies(crop, (region.work_w, region.work_h))
+                cache["residual"] = (cv2.copyMakeBorder(residual, *(pad,) * 4, cv2.BORDER_REFLECT_101), pad)
+            padded, pad = cache["residual"]
+            up += transfer(padded, pad, own, (t - region.top, lft - region.left), detail.weights, grid, keys)
         pred = np.clip(np.rint(up), 0, 255).astype(np.uint8)
-    canvas[sl] = blend(pred, crop, own, blend_mode, band)
+    else:
+        pred = pred[t - region.top : b - region.top, lft - region.left : r - region.left]
+    canvas[sub] = blend(pred, canvas[sub], own, blend_mode, band)
+
+
+def _upsample(pred: NDArray[np.uint8], region: Region, box: tuple[int, int, int, int]) -> NDArray[np.float32]:
+    """The part box = (top, left, height, width) of pred scaled to the crop's size, as
+    cv2.resize(pred, crop size, INTER_CUBIC) would give it, without scaling the rest."""
+    top, left, h, w = box
+    ax, ay = region.work_w / region.crop_w, region.work_h / region.crop_h
+    # resize maps an output pixel x to the source at (x + 0.5) * a - 0.5.
+    m = np.array([[ax, 0, (left + 0.5) * ax - 0.5], [0, ay, (top + 0.5) * ay - 0.5]], np.float64)
+    flags = cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP
+    return cv2.warpAffine(pred.astype(np.float32), m, (w, h), flags=flags, borderMode=cv2.BORDER_REPLICATE)

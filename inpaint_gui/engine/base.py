@@ -148,17 +148,18 @@ class Engine(abc.ABC):
             for region in regions:
                 work_image, work_mask = cut(region, image, mask)
                 fills.append(self._fill(work_image, work_mask, seeds, near, spread))
+            caches: list[dict] = [{} for _ in regions]
             for index in range(count):
                 filled = image.copy()
                 weights, scores = [], []
-                for region, fill in zip(regions, fills, strict=True):
+                for region, fill, cache in zip(regions, fills, caches, strict=True):
                     prediction = next(fill, None)
                     if prediction is None:
                         raise RuntimeError(f"engine {self.name!r} returned fewer fills than {count} seeds")
                     detail = None
                     if isinstance(prediction, tuple):  # (image, DetailMap) from engines that give detail
                         prediction, detail = prediction
-                    paste_region(region, prediction, filled, mask, detail, self.blend, self.blend_band)
+                    paste_region(region, prediction, filled, mask, detail, self.blend, self.blend_band, cache)
                     weights.append(self._hole_pixels(region, mask))
                     scores.append(self._score(region, filled, mask))
                     if len(regions) > 1:

@@ -18,7 +18,7 @@ from inpaint_gui.core.detail import CellWeights, DetailMap
 log = logging.getLogger(__name__)
 
 #: Context keys each hole cell takes its detail from.
-TOP_KEYS = 4
+TOP_KEYS = 3
 
 
 def _cells(work_mask: torch.Tensor, stride: int, pool: int) -> tuple[int, int, torch.Tensor, torch.Tensor]:
