@@ -81,8 +81,10 @@ class Engine(abc.ABC):
         self, *, context: float | None = None, blend: str | None = None, detail: str | None = None
     ) -> None:
         """Change the engine's settings (None keeps one); a bad value raises InputError, changing nothing."""
-        if context is not None and not (isinstance(context, (int, float)) and 0.1 <= context <= 4.0):
-            raise InputError(f"context margin must be between 0.1 and 4 times the hole size, got {context!r}")
+        if context is not None and (
+            isinstance(context, bool) or not (isinstance(context, (int, float)) and 0.0 <= context <= 4.0)
+        ):
+            raise InputError(f"context margin must be between 0 and 4 times the hole size, got {context!r}")
         if blend is not None and blend not in BLEND_MODES:
             raise InputError(f"blend mode must be one of {', '.join(BLEND_MODES)}, got {blend!r}")
         if detail is not None and detail not in self.detail_modes:

@@ -18,6 +18,7 @@ polls between candidates (a busy worker runs no slots, so a slot could not stop 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -145,8 +146,12 @@ class GenerationController(QObject):
         seed: int,
         near: int | None = None,
         spread: float = 0.25,
+        options: dict[str, Any] | None = None,
     ) -> int:
         """Queue a request and return its id; it supersedes any older one.
+
+        options: engine settings for this request (Engine.configure keywords; the engine's own
+        defaults for the rest).
 
         The request keeps its own snapshot, so the caller may keep editing both:
         the mask is packed to the crop around its True pixels, and the image is
@@ -168,6 +173,7 @@ class GenerationController(QObject):
             seed=seed,
             near=near,
             spread=spread,
+            options=dict(options or {}),
         )
         self._current = request
         self._cancelled_id = 0

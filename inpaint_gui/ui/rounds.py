@@ -279,7 +279,10 @@ class GenerationRounds(QObject):
     def _request(self, seed: int, near: int | None = None, spread: float = 0.25) -> None:
         assert self.round is not None
         n = self._w.settings.n_candidates
-        self._w.controller.generate(np.asarray(self._w.document.rgb), self.round.mask, n, seed, near, spread)
+        options = self._w.settings.engine_options()
+        self._w.controller.generate(
+            np.asarray(self._w.document.rgb), self.round.mask, n, seed, near, spread, options
+        )
         self.progress.setRange(0, n)
         self.progress.setValue(0)
         self.progress.show()
