@@ -252,11 +252,11 @@ class Perceptual:
     @torch.inference_mode()
     def lpips_features(self, images: Sequence[NDArray[np.uint8]]) -> list[torch.Tensor]:
         assert self.lpips is not None
+        # about 4 megapixels a batch: AlexNet's first maps hold 64 channels at 1/4 scale
+        step = max(1, min(self.batch, 4_000_000 // (images[0].shape[0] * images[0].shape[1])))
         parts = [
-            self.lpips.features(
-                _to_tensor([_lpips_input(m) for m in images[i : i + self.batch]], self.device)
-            )
-            for i in range(0, len(images), self.batch)
+            self.lpips.features(_to_tensor([_lpips_input(m) for m in images[i : i + step]], self.device))
+            for i in range(0, len(images), step)
         ]
         return [torch.cat(layer) for layer in zip(*parts, strict=True)]
 

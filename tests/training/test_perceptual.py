@@ -19,6 +19,8 @@ import torch
 from inpaint_gui.models.perceptual import EfficientNetLite0, LPIPSAlex
 from inpaint_gui.training import perceptual as pc
 
+pytestmark = pytest.mark.uses_metric_weights
+
 SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
 _HAVE = all((pc.weights_dir() / s.cached).is_file() for s in (pc.LPIPS_SOURCE, pc.EFFNET_SOURCE))
 needs_weights = pytest.mark.skipif(
