@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 #: Most the mixed detail is amplified to restore its sources' energy.
 MAX_GAIN = 4.0
+#: Hole pixels mixed at a time (bounds the temporaries to some tens of MB).
+CHUNK = 1 << 19
 
 
 @dataclass(frozen=True)
@@ -107,30 +109,66 @@ def transfer(
     hy, hx = np.nonzero(hole)
     if hy.size == 0 or weights.cells.size == 0:
         return out
-    ys, xs = hy + offset[0], hx + offset[1]
     lookup = np.full(grid.rows * grid.cols, -1, np.int64)
     lookup[weights.cells] = np.arange(weights.cells.size)
-    gy, gx = grid.origins()
-    ky0, kx0 = key_grid.origins()
-    # A key cell may be larger than a query cell (pooled keys): take its middle.
-    cy = int(round((key_grid.cell_h - grid.cell_h) / 2))
-    cx = int(round((key_grid.cell_w - grid.cell_w) / 2))
-    flat = padded.reshape(-1, 3)
-    stride_y = padded.shape[1]
-    u = (ys + 0.5) / grid.cell_h - 0.5
-    v = (xs + 0.5) / grid.cell_w - 0.5
-    i0, j0 = np.floor(u).astype(np.int64), np.floor(v).astype(np.int64)
-    fu, fv = (u - i0).astype(np.float32), (v - j0).astype(np.float32)
-    acc = np.zeros((ys.size, 3), np.float32)  # sum of c * x
-    energy = np.zeros(ys.size, np.float32)  # sum of c * |x|**2: what the sum's energy would be unmixed
-    total = np.zeros(ys.size, np.float32)
     k = weights.weights.shape[1]
     # A cell without weights (not listed) contributes nothing: its coefficient is 0.
     wts = np.vstack([weights.weights, np.zeros((1, k), np.float32)])
     srcs = np.vstack([weights.sources, np.zeros((1, k), np.int64)])
     lookup[lookup < 0] = len(wts) - 1
-    key_y, key_x = ky0[srcs // key_grid.cols] + pad, kx0[srcs % key_grid.cols] + pad  # (Q + 1, k)
+    ky0, kx0 = key_grid.origins()
+    keys = (ky0[srcs // key_grid.cols] + pad, kx0[srcs % key_grid.cols] + pad)  # (Q + 1, k) each
+    # The energy restored to the mix is measured on a grid of half cells, smoothed.
+    f = max(1.0, min(grid.cell_h, grid.cell_w) / 2)
+    gh, gw = max(1, int(np.ceil(h / f))), max(1, int(np.ceil(w / f)))
+    cells = (hy / f).astype(np.int64) * gw + (hx / f).astype(np.int64)
+    want = np.zeros(gh * gw)
+    have = np.zeros(gh * gw)
+    # In chunks, so a hole of many megapixels needs no gigabytes of per-pixel temporaries.
+    for start in range(0, hy.size, CHUNK):
+        sl = slice(start, start + CHUNK)
+        acc, energy = _mix(padded, hy[sl] + offset[0], hx[sl] + offset[1], lookup, wts, keys, grid, key_grid)
+        out[hy[sl], hx[sl]] = acc
+        want += np.bincount(cells[sl], energy, gh * gw)
+        have += np.bincount(cells[sl], np.einsum("ij,ij->i", acc, acc), gh * gw)
+    # Mixing patches averages their grain away; restore the energy the sources have, measured
+    # over about a cell (a per-pixel ratio would be noise).
+    want_s = cv2.GaussianBlur(want.reshape(gh, gw).astype(np.float32), (0, 0), 2.0)
+    have_s = cv2.GaussianBlur(have.reshape(gh, gw).astype(np.float32), (0, 0), 2.0)
+    gain = np.clip(np.sqrt(want_s / np.maximum(have_s, 1e-6)), 1.0, MAX_GAIN).ravel()
+    for start in range(0, hy.size, CHUNK):
+        sl = slice(start, start + CHUNK)
+        out[hy[sl], hx[sl]] *= gain[cells[sl]][:, None]
+    return out
+
+
+def _mix(
+    padded: NDArray[np.float32],
+    ys: NDArray[np.int64],
+    xs: NDArray[np.int64],
+    lookup: NDArray[np.int64],
+    wts: NDArray[np.float32],
+    keys: tuple[NDArray[np.int64], NDArray[np.int64]],
+    grid: Grid,
+    key_grid: Grid,
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """For crop pixels (ys, xs): the normalised mix of their sources [P, 3] and the mean energy of
+    those sources [P] (what the mix would have if its sources were one)."""
+    gy, gx = grid.origins()
+    # A key cell may be larger than a query cell (pooled keys): take its middle.
+    cy = int(round((key_grid.cell_h - grid.cell_h) / 2))
+    cx = int(round((key_grid.cell_w - grid.cell_w) / 2))
+    flat = padded.reshape(-1, 3)
+    stride_y = padded.shape[1]
     limit = len(flat) - 1
+    u = (ys + 0.5) / grid.cell_h - 0.5
+    v = (xs + 0.5) / grid.cell_w - 0.5
+    i0, j0 = np.floor(u).astype(np.int64), np.floor(v).astype(np.int64)
+    fu, fv = (u - i0).astype(np.float32), (v - j0).astype(np.float32)
+    acc = np.zeros((ys.size, 3), np.float32)  # sum of c * x
+    energy = np.zeros(ys.size, np.float32)  # sum of c * |x|**2
+    total = np.zeros(ys.size, np.float32)
+    key_y, key_x = keys
     for di, bu in ((0, 1.0 - fu), (1, fu)):
         i = np.clip(i0 + di, 0, grid.rows - 1)
         dy = ys - gy[i] - cy  # the pixel's place relative to its cell, key-aligned
@@ -138,32 +176,15 @@ def transfer(
             j = np.clip(j0 + dj, 0, grid.cols - 1)
             r = lookup[i * grid.cols + j]
             b = bu * bv
-            dx = xs - gx[j] - cx
-            base = dy * stride_y + dx
-            for n in range(k):
+            base = dy * stride_y + xs - gx[j] - cx
+            for n in range(wts.shape[1]):
                 c = b * wts[r, n]
                 x = flat[np.clip(key_y[r, n] * stride_y + key_x[r, n] + base, 0, limit)]
                 acc += c[:, None] * x
                 energy += c * np.einsum("ij,ij->i", x, x)
                 total += c
     inv = np.where(total > 0, 1.0 / np.maximum(total, 1e-12), 0.0).astype(np.float32)
-    acc *= inv[:, None]
-    energy *= inv
-    # Mixing patches averages their grain away; restore the energy the sources have, measured
-    # over about a cell (a per-pixel ratio would be noise): on a grid of half cells, smoothed.
-    t, lft = int(ys.min()), int(xs.min())
-    bh, bw = int(ys.max()) - t + 1, int(xs.max()) - lft + 1
-    f = max(1.0, min(grid.cell_h, grid.cell_w) / 2)
-    gh, gw = max(1, int(np.ceil(bh / f))), max(1, int(np.ceil(bw / f)))
-    cy_, cx_ = ((ys - t) / f).astype(np.int64), ((xs - lft) / f).astype(np.int64)
-    cells = cy_ * gw + cx_
-    want = np.bincount(cells, energy, gh * gw).reshape(gh, gw).astype(np.float32)
-    have = np.bincount(cells, np.einsum("ij,ij->i", acc, acc), gh * gw).reshape(gh, gw).astype(np.float32)
-    want = cv2.GaussianBlur(want, (0, 0), 2.0)
-    have = cv2.GaussianBlur(have, (0, 0), 2.0)
-    gain = np.sqrt(want / np.maximum(have, 1e-6))[cy_, cx_]
-    out[hy, hx] = acc * np.clip(gain, 1.0, MAX_GAIN)[:, None]
-    return out
+    return acc * inv[:, None], energy * inv
 
 
 def paste_region(
