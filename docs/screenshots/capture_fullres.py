@@ -45,6 +45,7 @@ def main() -> int:
     app.setApplicationDisplayName("Inpaint")
     settings = Settings()
     settings.engine = "pluralistic"
+    settings.checkpoint = str(ROOT / "checkpoints" / "pluralistic_faces.safetensors")
     settings.n_candidates = 4
     settings.seed_mode = "fixed"
     settings.seed = 3
@@ -56,12 +57,13 @@ def main() -> int:
     window.setGeometry(40, 30, 1440, 900)
     window.show()
 
-    def wait_for(condition, timeout_ms: int = 180_000) -> None:
+    def wait_for(condition, timeout_ms: int = int(os.environ.get("SHOT_TIMEOUT_MS", 590_000))) -> None:
         waited = 0
         while not condition() and waited < timeout_ms:
             QTest.qWait(50)
             waited += 50
         if not condition():
+            shoot("debug-timeout")
             raise RuntimeError(f"timed out waiting for the app: {window.statusBar().currentMessage()!r}")
 
     def shoot(name: str, widget=None) -> None:
@@ -89,8 +91,14 @@ def main() -> int:
 
     def fill(name: str) -> None:
         window.files.confirm_discard = lambda doing: True  # type: ignore[method-assign]
-        window.files.open_path(ROOT / "resources" / "samples" / "coffee.jpg")
+        opened: list[str] = []
+        window.files.opened.connect(opened.append)
+        window.files.open_path(ROOT / "resources" / "samples" / "coffee.jpg", confirmed=True)
+        wait_for(lambda: bool(opened))
+        window.files.opened.disconnect(opened.append)
+        QTest.qWait(300)
         window.actions.zoom_100.trigger()
+        QTest.qWait(300)
         # The cup and saucer: rows of a wide brush over an ellipse around them.
         cx, cy, rx, ry = 278, 205, 205, 178
         for y in range(cy - ry + 20, cy + ry, 40):
