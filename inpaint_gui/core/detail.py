@@ -8,7 +8,8 @@ the weights the network's attention (or patch similarity) gave between that cell
 
 Unlike the paper, the cells' patches are blended bilinearly across cell borders (no block edges),
 and the mix is brought back to the energy its sources have (as variance-preserving blending does,
-Heitz & Neyret 2018), so mixing patches of grain does not average the grain away.
+Heitz & Neyret 2018), so mixing patches of grain does not average the grain away, and up to the
+context's mean energy (see `transfer`).
 """
 
 from __future__ import annotations
