@@ -13,9 +13,11 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from inpaint_gui.core.blend import BLEND_MODES
 from inpaint_gui.core.compose import InputError, check_image_and_mask
+from inpaint_gui.core.detail import DetailMap, paste_region
 from inpaint_gui.core.metrics import seam_score
-from inpaint_gui.core.region import Region, cut, paste_into, plan_regions
+from inpaint_gui.core.region import Region, cut, plan_regions
 
 log = logging.getLogger(__name__)
 
@@ -66,18 +68,49 @@ class Engine(abc.ABC):
     min_context: int = 16
     #: Holes closer than this share of their context margins share one working region.
     merge: float = 0.5
-    #: Settings a front end may change between requests (see configure).
-    options: ClassVar[tuple[str, ...]] = ()
+    #: How a fill is put into the photo: core.blend.BLEND_MODES.
+    blend: str = "hard"
+    #: Pixels outside the mask that the "feather" blend may change.
+    blend_band: int = 3
+    #: Where a working-resolution fill gets its full-resolution detail: DETAIL_MODES of engines
+    #: that scale (learned ones); "off" everywhere else.
+    detail: str = "off"
+    detail_modes: ClassVar[tuple[str, ...]] = ("off",)
+    #: Settings a front end may change between requests (see configure); each is an attribute.
+    options: ClassVar[tuple[str, ...]] = ("context", "blend", "detail")
 
-    def configure(self, options: Mapping[str, Any]) -> None:
-        """Apply the entries of options that this engine has (the app sends every engine's settings
-        to whichever engine is loaded); a bad value raises ValueError."""
-        for key, value in options.items():
-            if key in self.options:
+    def configure(self, options: Mapping[str, Any] | None = None, /, **settings: Any) -> None:
+        """Apply the entries of options (and keyword settings) that this engine has: the app sends
+        every engine's settings to whichever engine is loaded. A bad value raises InputError and
+        changes nothing."""
+        chosen = {k: v for k, v in {**(options or {}), **settings}.items() if k in self.options}
+        before = {k: getattr(self, k) for k in chosen}
+        try:
+            for key, value in chosen.items():
                 self._set_option(key, value)
+        except Exception:
+            for key, value in before.items():
+                setattr(self, key, value)
+            raise
 
     def _set_option(self, key: str, value: Any) -> None:
-        raise NotImplementedError(f"engine {self.name!r} declares option {key!r} but cannot set it")
+        """Check and set one option; engines with options of their own extend this."""
+        if key == "context":
+            if isinstance(value, bool) or not (isinstance(value, (int, float)) and 0.0 <= value <= 4.0):
+                raise InputError(f"context margin must be between 0 and 4 times the hole size, got {value!r}")
+            self.context = float(value)
+        elif key == "blend":
+            if value not in BLEND_MODES:
+                raise InputError(f"blend mode must be one of {', '.join(BLEND_MODES)}, got {value!r}")
+            self.blend = value
+        elif key == "detail":
+            if value not in self.detail_modes:
+                raise InputError(
+                    f"detail for {self.name!r} must be one of {', '.join(self.detail_modes)}, got {value!r}"
+                )
+            self.detail = value
+        else:
+            raise NotImplementedError(f"engine {self.name!r} declares option {key!r} but cannot set it")
 
     def inpaint(
         self,
@@ -131,14 +164,18 @@ class Engine(abc.ABC):
             for region in regions:
                 work_image, work_mask = cut(region, image, mask)
                 fills.append(self._fill_region(region, work_image, work_mask, seeds, near, spread))
+            caches: list[dict] = [{} for _ in regions]
             for index in range(count):
                 filled = image.copy()
                 weights, scores = [], []
-                for region, fill in zip(regions, fills, strict=True):
+                for region, fill, cache in zip(regions, fills, caches, strict=True):
                     prediction = next(fill, None)
                     if prediction is None:
                         raise RuntimeError(f"engine {self.name!r} returned fewer fills than {count} seeds")
-                    paste_into(region, prediction, filled, mask)
+                    detail = None
+                    if isinstance(prediction, tuple):  # (image, DetailMap) from engines that give detail
+                        prediction, detail = prediction
+                    paste_region(region, prediction, filled, mask, detail, self.blend, self.blend_band, cache)
                     weights.append(self._hole_pixels(region, mask))
                     scores.append(self._score(region, filled, mask))
                     if len(regions) > 1:
@@ -197,8 +234,9 @@ class Engine(abc.ABC):
         seeds: Sequence[int],
         near: int | None,
         spread: float,
-    ) -> Iterator[NDArray[np.uint8]]:
-        """Yield one uint8 (h, w, 3) RGB prediction per seed, in order.
+    ) -> Iterator[NDArray[np.uint8] | tuple[NDArray[np.uint8], DetailMap | None]]:
+        """Yield one uint8 (h, w, 3) RGB prediction per seed, in order; or (prediction, DetailMap)
+        pairs, the map saying where each hole cell takes full-resolution detail from.
 
         With near set, each prediction is a variation of the one for seed `near`.
 

@@ -37,7 +37,7 @@ class PatchMatchEngine(Engine):
     #: The sampling area: this multiple of the hole's size on every side (and at least min_context px).
     context = 0.75
     min_context = 24
-    options = ("patch_size", "exclude")
+    options = (*Engine.options, "patch_size", "exclude")
 
     def __init__(self, patch_size: int = DEFAULT_PATCH, final: str = "copy", jitter: float = 24.0) -> None:
         self.patch_size = _check_patch(patch_size)
@@ -52,8 +52,10 @@ class PatchMatchEngine(Engine):
             if value is not None and (not isinstance(value, np.ndarray) or value.dtype != np.bool_):
                 raise InputError(f"exclusion area must be a bool numpy array, got {describe(value)}")
             self.exclude = value
-        else:
+        elif key == "patch_size":
             self.patch_size = _check_patch(value)
+        else:
+            super()._set_option(key, value)
 
     def warm_up(self) -> None:
         """Compile (first run after install, some seconds) or load the matcher from numba's cache."""

@@ -13,6 +13,7 @@ import torch
 from numpy.typing import NDArray
 from torch import nn
 
+from inpaint_gui.core.detail import DetailMap
 from inpaint_gui.engine.base import Engine
 from inpaint_gui.engine.checkpoint import (
     CheckpointError,
@@ -23,10 +24,14 @@ from inpaint_gui.engine.checkpoint import (
     save_release,
 )
 from inpaint_gui.engine.device import choose_device, use_bf16
+from inpaint_gui.engine.fullres import attention_detail, similarity_detail
 from inpaint_gui.engine.tensors import image_to_tensor, mask_to_tensor, tensor_to_images
 from inpaint_gui.models import PluralisticConfig, PluralisticGenerator
 
 log = logging.getLogger(__name__)
+
+#: Where the full-resolution detail of a scaled-down fill comes from (engine.fullres).
+DETAIL_MODES = ("similarity", "attention", "off")
 
 #: A small architecture for tests and demos of the plumbing; it proposes noise until trained.
 TINY_CONFIG = PluralisticConfig(
@@ -50,6 +55,12 @@ class PluralisticEngine(Engine):
     name = "pluralistic"
     label = "Pluralistic (several fills)"
     pluralistic = True
+    blend = "membrane"
+    detail = "similarity"
+    detail_modes = DETAIL_MODES
+    #: Context around each hole, as a multiple of its size: with 0.5 an ellipse's crop is about
+    #: 20% hole, within the 5-60% (mean ~32%) of the training masks (training.masks, MaskConfig).
+    context = 0.5
 
     def __init__(
         self,
@@ -102,18 +113,31 @@ class PluralisticEngine(Engine):
         spread: float,
     ) -> Iterator[NDArray[np.uint8]]:
         cl = torch.channels_last
+        attention = self.generator.decoder.attention
+        mode = self.detail
         with self._torch_mode():
             x = image_to_tensor(image, self.device).contiguous(memory_format=cl)  # [1, 3, H, W]
             m = mask_to_tensor(mask, self.device).contiguous(memory_format=cl)  # [1, 1, H, W]
             enc = self.generator.encode(x, m)
         shape = tuple(enc.prior_mu.shape[1:])  # (z, h, w)
+        stride = 2**self.generator.config.attention_level
         for start in range(0, len(seeds), self.batch_size):
             batch = seeds[start : start + self.batch_size]
             noise = torch.stack([latent_noise(s, shape, near, spread) for s in batch])
-            with self._torch_mode():
-                out = self.generator.sample(enc, noise.to(self.device), m)  # [b, 3, H, W]
-                images = tensor_to_images(out.float())
-            yield from images  # outside the torch modes: the caller's code runs between yields
+            maps: list[DetailMap | None] = [None] * len(batch)
+            attention.keep_map = mode == "attention"
+            try:
+                with self._torch_mode():
+                    out = self.generator.sample(enc, noise.to(self.device), m)  # [b, 3, H, W]
+                    images = tensor_to_images(out.float())
+                    if mode == "attention" and attention.last_map is not None:
+                        maps = attention_detail(attention.last_map, m, stride, attention.last_pool)
+                    elif mode == "similarity":
+                        maps = similarity_detail(out, m, stride)
+            finally:
+                attention.keep_map, attention.last_map = False, None
+            # Outside the torch modes: the caller's code runs between yields.
+            yield from zip(images, maps, strict=True)
 
     @contextlib.contextmanager
     def _torch_mode(self) -> Iterator[None]:

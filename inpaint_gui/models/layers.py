@@ -69,6 +69,11 @@ class ShortLongAttention(nn.Module):
 
     def __init__(self, channels: int, enc_channels: int, sn: bool = False) -> None:
         super().__init__()
+        #: Set to keep the last forward's attention map in `last_map` ([N, HW, M], keys pooled by
+        #: `last_pool`), for detail transfer at inference; off, the forward pass does no extra work.
+        self.keep_map = False
+        self.last_map: torch.Tensor | None = None
+        self.last_pool = 1
         key = max(channels // 8, 4)
         self.query = conv(channels, key, 1, sn=sn)
         self.key = conv(channels, key, 1, sn=sn)
@@ -92,6 +97,8 @@ class ShortLongAttention(nn.Module):
         k = self.key(kx).flatten(2)  # [N, k, M], M = HW unless pooled
         # Plain softmax attention: the fused kernel adds masking checks that cost more here.
         attn = torch.softmax(torch.bmm(q, k) * q.shape[-1] ** -0.5, dim=-1)  # [N, HW, M]
+        if self.keep_map:
+            self.last_map, self.last_pool = attn, factor
         out = torch.bmm(v.flatten(2), attn.transpose(1, 2)).view(n, 2 * c, h, w)  # [N, 2C, H, W]
         short, context = out[:, :c], out[:, c:]
         short = x + self.gamma * short

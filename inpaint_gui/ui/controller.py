@@ -166,6 +166,9 @@ class GenerationController(QObject):
     ) -> int:
         """Queue a request and return its id; it supersedes any older one.
 
+        options: engine settings for this request (Engine.configure keywords; the engine's own
+        defaults for the rest).
+
         The request keeps its own snapshot, so the caller may keep editing both:
         the mask is packed to the crop around its True pixels, and the image is
         copied unless it is frozen (read-only, and not a view of a writeable

@@ -423,7 +423,8 @@ class GenerationRounds(QObject):
         exclude = self.exclude
         if exclude is not None and exclude.shape != self.round.mask.shape:
             exclude = self.exclude = None  # drawn on another photo
-        options = {"patch_size": self._w.settings.patch_size, "exclude": exclude}
+        options = {**self._w.settings.engine_options(), "patch_size": self._w.settings.patch_size}
+        options["exclude"] = exclude
         self._w.controller.generate(
             np.asarray(self._w.document.rgb), self.round.mask, n, seed, near, spread, options=options
         )

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -42,6 +43,20 @@ ORGANIZATION = "inpaint-gui"
 APPLICATION = "inpaint-gui"
 SEED_MODES = ("random", "fixed")
 DEVICES = ("auto", "cpu", "cuda", "mps")  # as engine.device.DEVICES, without importing torch
+# "auto" = the engine's own default. Modes as core.blend.BLEND_MODES and engine.pluralistic.DETAIL_MODES.
+BLEND_CHOICES = (
+    ("auto", "Engine default"),
+    ("hard", "Hard edge"),
+    ("membrane", "Colour-matched (membrane)"),
+    ("feather", "Colour-matched + feathered edge"),
+)
+DETAIL_CHOICES = (
+    ("auto", "Engine default"),
+    ("similarity", "From similar context (patch similarity)"),
+    ("attention", "From the network's attention"),
+    ("off", "Off (upsampled fill only)"),
+)
+MAX_CONTEXT = 4.0
 MAX_UI_SEED = 2**31 - 1  # QSpinBox holds a C int
 MAX_CANDIDATES = 32
 MAX_FEATHER = 32  # soft edge, pixels
@@ -133,6 +148,43 @@ class Settings:
         if value not in DEVICES:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {value!r}")
         self._s.setValue("engine/device", value)
+
+    @property
+    def context(self) -> float:
+        """Context kept around each hole, times the hole's size; 0 = the engine's default."""
+        value = self._float("engine/context", 0.0, 0.0, MAX_CONTEXT)
+        return value if value == 0.0 or value >= 0.1 else self._bad("engine/context", value, 0.0)
+
+    @context.setter
+    def context(self, value: float) -> None:
+        value = _clamp(float(value), 0.0, MAX_CONTEXT)
+        self._s.setValue("engine/context", 0.0 if value < 0.1 else value)
+
+    @property
+    def blend(self) -> str:
+        return self._choice("engine/blend", BLEND_CHOICES)
+
+    @blend.setter
+    def blend(self, value: str) -> None:
+        self._set_choice("engine/blend", BLEND_CHOICES, value)
+
+    @property
+    def detail(self) -> str:
+        return self._choice("engine/detail", DETAIL_CHOICES)
+
+    @detail.setter
+    def detail(self, value: str) -> None:
+        self._set_choice("engine/detail", DETAIL_CHOICES, value)
+
+    def engine_options(self) -> dict[str, Any]:
+        """The engine settings the user changed from the engine's defaults, for Engine.configure."""
+        out: dict[str, Any] = {}
+        if self.context:
+            out["context"] = self.context
+        for key, value in (("blend", self.blend), ("detail", self.detail)):
+            if value != "auto":
+                out[key] = value
+        return out
 
     def startup_engine(self, engines: Sequence[EngineInfo]) -> tuple[str, str | None]:
         """(engine, checkpoint) to load at start: the saved choice if it can load, else the first that can.
@@ -263,6 +315,15 @@ class Settings:
             return self._bad(key, raw, default)
         return value if lo <= value <= hi else self._bad(key, raw, _clamp(value, lo, hi))
 
+    def _choice(self, key: str, choices: Sequence[tuple[str, str]]) -> str:
+        value = str(self._s.value(key, "auto"))
+        return value if value in dict(choices) else self._bad(key, value, "auto")
+
+    def _set_choice(self, key: str, choices: Sequence[tuple[str, str]], value: str) -> None:
+        if value not in dict(choices):
+            raise ValueError(f"{key} must be one of {', '.join(dict(choices))}, got {value!r}")
+        self._s.setValue(key, value)
+
     @staticmethod
     def _bad(key: str, raw: Any, fallback: Any) -> Any:
         log.warning("setting %s has an invalid value %r; using %r", key, raw, fallback)
@@ -334,6 +395,25 @@ class SettingsDialog(QDialog):
             "large keeps longer structures (planks, tiles, edges) together"
         )
 
+        self._context = QDoubleSpinBox(self)
+        self._context.setObjectName("context")
+        self._context.setRange(0.0, MAX_CONTEXT)
+        self._context.setSingleStep(0.25)
+        self._context.setSuffix(" × hole size")
+        self._context.setSpecialValueText("Engine default")
+        self._context.setValue(settings.context)
+        self._context.setToolTip(
+            "Photo kept around each hole for the engine to look at. Learned engines scale it to their\n"
+            "working size: less context means more detail of their own; more, more of the scene."
+        )
+        self._blend = self._choices("blend", BLEND_CHOICES, settings.blend)
+        self._blend.setToolTip("How a fill meets the photo at the mask's edge")
+        self._detail = self._choices("detail", DETAIL_CHOICES, settings.detail)
+        self._detail.setToolTip(
+            "Where a learned fill's full-resolution detail (grain, texture) comes from when the\n"
+            "engine works at a smaller size than the photo"
+        )
+
         self._colour = settings.overlay_colour
         self._colour_button = QPushButton(self)
         self._colour_button.clicked.connect(self._on_colour_clicked)
@@ -365,6 +445,9 @@ class SettingsDialog(QDialog):
         form.addRow("Checkpoint", ckpt_row)
         form.addRow("Device", self._device)
         form.addRow("PatchMatch detail (patch size)", self._patch)
+        form.addRow("Context around holes", self._context)
+        form.addRow("Blend", self._blend)
+        form.addRow("Full-resolution detail", self._detail)
         form.addRow("Mask colour", self._colour_button)
         form.addRow("Mask opacity", self._opacity)
         form.addRow("Soft edge", self._feather)
@@ -395,11 +478,22 @@ class SettingsDialog(QDialog):
         s.checkpoint = self._checkpoint.text().strip() or None
         s.device = str(self._device.currentData())
         s.patch_size = self._patch.value()
+        s.context = self._context.value()
+        s.blend = str(self._blend.currentData())
+        s.detail = str(self._detail.currentData())
         s.overlay_colour = self._colour
         s.overlay_opacity = self._opacity.value() / 100.0
         s.feather = self._feather.value()
         s.sync()
         super().accept()
+
+    def _choices(self, name: str, choices: Sequence[tuple[str, str]], current: str) -> QComboBox:
+        box = QComboBox(self)
+        box.setObjectName(name)
+        for value, label in choices:
+            box.addItem(label, value)
+        box.setCurrentIndex(max(0, box.findData(current)))
+        return box
 
     def _select_engine(self, name: str) -> None:
         row = self._engine.findData(name)

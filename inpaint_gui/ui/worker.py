@@ -64,7 +64,8 @@ class GenerationRequest:
     seed: int
     near: int | None = None
     spread: float = 0.25
-    # Engine settings (e.g. patch_size); each engine takes those it has.
+    # Engine settings (Engine.configure's options; each engine takes those it has), e.g. patch_size,
+    # and context / blend / detail where they differ from the engine's defaults.
     options: dict[str, Any] = field(default_factory=dict)
     # Set from the GUI thread to stop this request between candidates.
     cancel_event: threading.Event = field(default_factory=threading.Event)
@@ -100,6 +101,7 @@ class GenerationWorker(QObject):
         self._engine: Engine | None = None
         self._engine_name = ""
         self._engine_error = ""
+        self._defaults: dict[str, Any] = {}
         self._torch_threads = torch_threads
 
     @Slot(str, object, str)
@@ -117,6 +119,7 @@ class GenerationWorker(QObject):
             self.engine_failed.emit(name, self._engine_error)
             return
         self._engine, self._engine_name, self._engine_error = engine, name, ""
+        self._defaults = {"context": engine.context, "blend": engine.blend, "detail": engine.detail}
         self._limit_torch_threads()
         log.info("engine %r ready in %.2f s", name, time.perf_counter() - start)
         self.engine_ready.emit(name)
@@ -144,7 +147,7 @@ class GenerationWorker(QObject):
 
         start = time.perf_counter()
         try:
-            self._engine.configure(request.options)
+            self._configure(request.options)
             self._engine.inpaint(
                 request.image,
                 request.mask.unpack() if isinstance(request.mask, PackedMask) else request.mask,
@@ -169,6 +172,16 @@ class GenerationWorker(QObject):
             request.image = request.mask = None  # type: ignore[assignment]
         log.info("request %d done in %.2f s", rid, time.perf_counter() - start)
         self.request_finished.emit(rid)
+
+    def _configure(self, options: dict[str, Any]) -> None:
+        """The engine's defaults, then the request's options; a detail mode the engine lacks is skipped."""
+        assert self._engine is not None
+        engine = self._engine
+        engine.configure(self._defaults)
+        chosen = dict(options)
+        if chosen.get("detail") not in (None, *engine.detail_modes):
+            del chosen["detail"]
+        engine.configure(chosen)
 
     def _limit_torch_threads(self) -> None:
         """Leave the GUI thread a core; only if the engine brought torch in (classical ones do not)."""

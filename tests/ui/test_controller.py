@@ -345,3 +345,23 @@ def test_packed_mask_round_trips() -> None:
         assert np.array_equal(packed.unpack(), mask)
         assert packed.crop.size <= mask.size
     assert PackedMask.pack(np.zeros((5, 6), bool)).crop.size == 0
+
+
+def test_engine_options_apply_to_their_request_only(qtbot, controller, register, image, mask) -> None:
+    seen: list[tuple[float, str, str]] = []
+
+    class Recording(FakeEngine):
+        def _fill(self, image, mask, seeds, near, spread):
+            seen.append((self.context, self.blend, self.detail))
+            return super()._fill(image, mask, seeds, near, spread)
+
+    register(Recording())
+    _load(qtbot, controller)
+    with qtbot.waitSignal(controller.request_finished, timeout=TIMEOUT_MS):
+        controller.generate(
+            image, mask, n=1, seed=0, options={"context": 2.0, "blend": "membrane", "detail": "x"}
+        )
+    with qtbot.waitSignal(controller.request_finished, timeout=TIMEOUT_MS):
+        controller.generate(image, mask, n=1, seed=0)
+    # A detail mode the engine does not have is skipped; the next request gets the defaults back.
+    assert seen == [(2.0, "membrane", "off"), (1.0, "hard", "off")]

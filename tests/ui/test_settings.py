@@ -159,3 +159,38 @@ def test_patch_size_is_kept_odd_and_in_range(qtbot, ini) -> None:
     dialog._patch.setValue(9)
     dialog.accept()
     assert _settings(ini).patch_size == 9
+
+
+def test_engine_options_default_to_the_engines_own_and_survive_a_restart(ini) -> None:
+    s = _settings(ini)
+    assert (s.context, s.blend, s.detail) == (0.0, "auto", "auto") and s.engine_options() == {}
+    s.context, s.blend, s.detail = 0.75, "feather", "off"
+    s.sync()
+    again = _settings(ini)
+    assert again.engine_options() == {"context": 0.75, "blend": "feather", "detail": "off"}
+    with pytest.raises(ValueError, match="engine/blend"):
+        again.blend = "poisson"
+
+
+def test_bad_engine_options_in_the_file_fall_back_to_auto(ini) -> None:
+    raw = QSettings(str(ini), QSettings.Format.IniFormat)
+    raw.setValue("engine/context", "wide")
+    raw.setValue("engine/blend", "poisson")
+    raw.setValue("engine/detail", 3)
+    raw.sync()
+    assert _settings(ini).engine_options() == {}
+
+
+def test_dialog_edits_context_blend_and_detail(qtbot, ini) -> None:
+    s = _settings(ini)
+    dialog = SettingsDialog(s, engines=ENGINES)
+    qtbot.addWidget(dialog)
+    from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
+
+    dialog.findChild(QDoubleSpinBox, "context").setValue(1.5)
+    blend = dialog.findChild(QComboBox, "blend")
+    blend.setCurrentIndex(blend.findData("hard"))
+    detail = dialog.findChild(QComboBox, "detail")
+    detail.setCurrentIndex(detail.findData("attention"))
+    dialog.accept()
+    assert s.engine_options() == {"context": 1.5, "blend": "hard", "detail": "attention"}
