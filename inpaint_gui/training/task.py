@@ -20,6 +20,7 @@ from inpaint_gui.training.config import TrainConfig
 #: engine name -> "module:Class" of its training task (imported only when used).
 TASKS: dict[str, str] = {
     "pluralistic": "inpaint_gui.training.pluralistic_task:PluralisticTask",
+    "latent": "inpaint_gui.training.latent_task:LatentGanTask",
 }
 
 

@@ -26,6 +26,7 @@ from inpaint_gui.core.mask_doc import Box
 from inpaint_gui.engine import EngineInfo
 from inpaint_gui.engine.checkpoint import (
     FACES_NAME,
+    LATENT_FACES_NAME,
     SCENES_NAME,
     CheckpointError,
     ReleaseInfo,
@@ -43,7 +44,8 @@ log = logging.getLogger(__name__)
 FALLBACK_ENGINE = "telea"
 # An engine box item holds the engine name (UserRole, so findData(name) works) and its checkpoint here.
 CHECKPOINT_ROLE = Qt.ItemDataRole.UserRole + 1
-_KINDS = {SCENES_NAME: "scenes", FACES_NAME: "faces"}
+_KINDS = {SCENES_NAME: "scenes", FACES_NAME: "faces", LATENT_FACES_NAME: "faces"}
+_DEFAULTS = (SCENES_NAME, LATENT_FACES_NAME)  # the file an engine loads with no checkpoint given
 
 
 @dataclass
@@ -92,7 +94,7 @@ def _checkpoint_choices(info: EngineInfo, extra: str | None) -> list[EngineChoic
     except OSError as exc:  # an unreadable folder leaves the default entry, with its reason
         log.warning("cannot list checkpoints in %s: %s", checkpoint_dir(), exc)
         releases = []
-    default = next((pr for pr in releases if pr[0].name == SCENES_NAME), None)
+    default = next((pr for pr in releases if pr[0].name in _DEFAULTS), None)
     # describe_engines decides whether the default loads; its entry keeps following the default (None).
     if default is None or not info.available:
         label = _label(info, default[0]) if default is not None else info.label
