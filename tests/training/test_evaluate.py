@@ -8,12 +8,20 @@ import pytest
 from training_helpers import write_images
 
 from inpaint_gui.engine.pluralistic import save_random_release
+from inpaint_gui.training import perceptual as pc
 from inpaint_gui.training.evaluate import (
     METRICS,
     evaluate,
     markdown_table,
     pair_images_and_masks,
     write_report,
+)
+from inpaint_gui.training.object_masks import write_object_masks
+
+pc_weights = pc.weights_dir()
+needs_weights = pytest.mark.skipif(
+    not all((pc_weights / s.cached).is_file() for s in (pc.LPIPS_SOURCE, pc.EFFNET_SOURCE)),
+    reason=f"metric weights not in {pc_weights}: {pc.ENABLE_HINT}",
 )
 
 
@@ -45,6 +53,11 @@ def test_pairing_is_deterministic_and_cycles_bands(eval_set):
         "b0_00001.png",
     ]
     assert len(pair_images_and_masks(images, masks, limit=4)) == 4
+    every = pair_images_and_masks(images, masks, every=2)
+    assert [p.image for p in every] == [p.image for p in pairs][::2][:3]
+    assert [p.band for p in every] == ["b0", "b2", "b4"]
+    with pytest.raises(ValueError):
+        pair_images_and_masks(images, masks, every=0)
 
 
 def test_eval_reports_every_field(eval_set, tmp_path):
@@ -88,16 +101,64 @@ def test_eval_reports_every_field(eval_set, tmp_path):
     assert cells["sharpness (magnitude)"] == f"{overall['sharpness_magnitude']:.2f}"
 
 
-def test_grid_shows_large_holes_with_candidates_navier_stokes_and_original(eval_set, tmp_path):
+def test_grid_shows_crops_around_large_holes_with_every_engine_and_the_original(eval_set, tmp_path):
     images, masks = eval_set
     ckpt = save_random_release(tmp_path / "tiny.safetensors", resolution=32)
     grid = tmp_path / "grid.png"
     evaluate(images, masks, checkpoint=ckpt, n=3, resolution=32, device="cpu", grid=grid, grid_rows=3)
-    picture = cv2.imread(str(grid))
-    # pairs with holes of 20% and more: b2 and b4, twice each; 3 rows asked for
-    # columns: input, 3 candidates, navier-stokes, original; 32 px tiles 2 px apart
-    assert picture.shape == (3 * 34 + 2, 6 * 34 + 2, 3)
-    first = cv2.cvtColor(picture[2:34, 2:34], cv2.COLOR_BGR2RGB)
-    original = cv2.cvtColor(picture[2:34, 5 * 34 + 2 : 5 * 34 + 34], cv2.COLOR_BGR2RGB)
-    greyed = (first != original).any(axis=2)
-    assert 0.2 <= greyed.mean() < 0.35  # the b2 hole (25%) is greyed out in the input column
+    picture = cv2.cvtColor(cv2.imread(str(grid)), cv2.COLOR_BGR2RGB)
+    # pairs with holes of 20% and more: b2 and b4, twice each; 3 rows asked for; columns: input,
+    # 3 candidates, telea, navier-stokes, original; tiles padded to the largest crop, 2 px apart
+    th, tw = (picture.shape[0] - 2) / 3 - 2, (picture.shape[1] - 2) / 7 - 2
+    assert th == int(th) and tw == int(tw) and th <= 32 and tw <= 32
+    th, tw = int(th), int(tw)
+    tile = [picture[2 : 2 + th, 2 + j * (tw + 2) : 2 + j * (tw + 2) + tw] for j in range(7)]
+    greyed = (tile[0] != tile[6]).any(axis=2)
+    assert 0.25 <= greyed.mean() < 1  # the crop is around the hole: it covers more than its 25% share
+    # every fill keeps the pixels outside the hole: they match the original where the input does
+    for j in range(1, 6):
+        np.testing.assert_array_equal(tile[j][~greyed], tile[6][~greyed])
+
+
+def test_without_metric_weights_the_report_says_what_was_skipped(eval_set, tmp_path):
+    images, masks = eval_set
+    report = evaluate(images, masks, engine="telea", resolution=32, limit=3)
+    assert report["settings"]["perceptual"]["skipped"] == ["LPIPS", "LPIPS diversity", "KID"]
+    overall = report["engines"]["telea"]["overall"]
+    assert overall["lpips"] is None and overall["kid"] is None
+    table = markdown_table(report)
+    assert "Skipped: LPIPS, LPIPS diversity, KID" in table and "inpaint metric-weights" in table
+
+
+@pytest.mark.uses_metric_weights
+@needs_weights
+def test_eval_reports_lpips_diversity_and_kid(eval_set, tmp_path):
+    images, masks = eval_set
+    ckpt = save_random_release(tmp_path / "tiny.safetensors", resolution=32)
+    report = evaluate(
+        images, masks, checkpoint=ckpt, n=2, resolution=32, device="cpu", limit=4, baselines=False
+    )
+    assert report["settings"]["perceptual"]["skipped"] == []
+    res = report["engines"]["pluralistic"]
+    for v in [*res["bands"].values(), res["overall"]]:
+        assert 0 <= v["lpips_best"] <= v["lpips"] < 1
+        assert v["lpips_diversity"] > 0  # a random network's candidates differ
+    assert res["bands"]["b0"]["kid"] is None  # two images: too few for KID
+    assert np.isfinite(res["overall"]["kid"]["mean"]) and res["overall"]["kid"]["std"] >= 0
+    assert res["bands"]["b0"]["lpips"] < res["bands"]["b4"]["lpips"]  # bigger holes, further from the photo
+    head = markdown_table(report).splitlines()[0]
+    assert head.startswith("| band | hole | engine | LPIPS | LPIPS diversity | KID ×10³ | PSNR |")
+
+
+def test_object_masks_are_reported_by_border_and_interior(tmp_path):
+    images = write_images(tmp_path / "images", 6, sizes=[(40, 40)])
+    masks = write_object_masks(tmp_path / "objects", count=6)
+    report = evaluate(images, masks, engine="telea", baselines=False)
+    res = report["engines"]["telea"]
+    assert set(res["bands"]) == {
+        f"{b} {e}" for b in ("05-20%", "20-35%", "35-50%") for e in ("border", "interior")
+    }
+    assert set(res["groups"]) == {"border", "interior"}
+    assert res["groups"]["border"]["count"] == res["groups"]["interior"]["count"] == 3
+    table = markdown_table(report)
+    assert "| all border |" in table and "| all interior |" in table
