@@ -160,6 +160,7 @@ class LatentEngine(Engine):
     name = "latent"
     label = "Latent search (GAN)"
     pluralistic = True
+    reports_steps = True  # inpaint() takes on_step(step, total, loss)
     max_side: int | None = 1024
     context = 2.0
 

@@ -159,6 +159,7 @@ class GenerationRounds(QObject):
 
         ctl, gallery = window.controller, window.gallery
         ctl.candidate_ready.connect(self._on_controller_candidate_ready)
+        ctl.search_progress.connect(self._on_controller_search_progress)
         ctl.request_finished.connect(self._on_controller_request_finished)
         ctl.request_failed.connect(self._on_controller_request_failed)
         ctl.request_cancelled.connect(self._on_controller_request_cancelled)
@@ -282,6 +283,7 @@ class GenerationRounds(QObject):
         assert self.round is not None
         n = self._w.settings.n_candidates
         self._w.controller.generate(np.asarray(self._w.document.rgb), self.round.mask, n, seed, near, spread)
+        self.progress.setFormat("%v / %m candidates")
         self.progress.setRange(0, n)
         self.progress.setValue(0)
         self.progress.show()
@@ -296,6 +298,15 @@ class GenerationRounds(QObject):
 
     # -- controller ----------------------------------------------------------------------
 
+    @Slot(int, int, int)
+    def _on_controller_search_progress(self, _rid: int, step: int, total: int) -> None:
+        """A searching engine (latent) works on all candidates at once: show its steps meanwhile."""
+        if self.round is None:
+            return
+        self.progress.setFormat("search step %v / %m")
+        self.progress.setRange(0, total)
+        self.progress.setValue(step)
+
     @Slot(int, object, int, int)
     def _on_controller_candidate_ready(self, _rid: int, candidate: object, index: int, total: int) -> None:
         if self.round is None:
@@ -304,6 +315,7 @@ class GenerationRounds(QObject):
         gallery = self._w.gallery
         gallery.add_candidate(candidate)
         gallery.set_progress(index + 1, total)
+        self.progress.setFormat("%v / %m candidates")
         self.progress.setRange(0, total)
         self.progress.setValue(index + 1)
         if gallery.uncertainty_checked():

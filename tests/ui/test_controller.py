@@ -345,3 +345,25 @@ def test_packed_mask_round_trips() -> None:
         assert np.array_equal(packed.unpack(), mask)
         assert packed.crop.size <= mask.size
     assert PackedMask.pack(np.zeros((5, 6), bool)).crop.size == 0
+
+
+def test_latent_engine_reports_its_search_steps(qtbot, controller, image, mask, tmp_path) -> None:
+    import torch
+
+    from inpaint_gui.engine.latent import save_random_release
+
+    threads = torch.get_num_threads()
+    ckpt = save_random_release(tmp_path / "latent.safetensors")
+    steps: list[tuple[int, int]] = []
+    controller.search_progress.connect(lambda _rid, step, total: steps.append((step, total)))
+    try:
+        with qtbot.waitSignal(controller.engine_ready, timeout=60_000):
+            controller.load_engine("latent", str(ckpt), "cpu")
+        rec = Recorder(controller)
+        with qtbot.waitSignal(controller.request_finished, timeout=60_000):
+            rid = controller.generate(image, mask, n=2, seed=3)
+    finally:
+        torch.set_num_threads(threads)
+    assert [c.seed for c in rec.candidates(rid)] == [3, 4]
+    total = steps[-1][1]
+    assert total > 1 and steps == [(s, total) for s in range(1, total + 1)]  # every step, in order

@@ -143,7 +143,7 @@ def test_a_checkpoint_chosen_in_settings_outside_the_folder_gets_its_own_item(
     win.w.close()
 
 
-def test_an_empty_folder_leaves_disabled_pluralistic_and_latent_items_saying_why(qtbot, tmp_path, monkeypatch):
+def test_an_empty_folder_leaves_disabled_pluralistic_and_latent_items(qtbot, tmp_path, monkeypatch):
     empty = tmp_path / "none"
     empty.mkdir()
     monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(empty))
