@@ -20,6 +20,7 @@ RELEASE_FORMAT = "inpaint-gui-release"
 FORMAT_VERSION = "1"
 SCENES_NAME = "pluralistic_scenes.safetensors"
 FACES_NAME = "pluralistic_faces.safetensors"
+LATENT_FACES_NAME = "latent_faces.safetensors"  # the latent-search engine's default
 CHECKPOINT_DIR_ENV = "INPAINT_CHECKPOINT_DIR"
 
 

@@ -49,12 +49,19 @@ def _pluralistic(checkpoint: str | Path | None, device: str) -> Engine:
     return PluralisticEngine.from_checkpoint(checkpoint, device=device)
 
 
+def _latent(checkpoint: str | Path | None, device: str) -> Engine:
+    from inpaint_gui.engine.latent import LatentEngine
+
+    return LatentEngine.from_checkpoint(checkpoint, device=device)
+
+
 _BUILDERS: dict[str, tuple[str, bool, Builder]] = {
     # First: the default for photos while no scenes network beats it (issue 18).
     "patchmatch": ("PatchMatch (from the photo)", False, _patchmatch),
     "pluralistic": ("Pluralistic (several fills)", True, _pluralistic),
     "telea": ("Telea (fast marching)", False, _telea),
     "navier-stokes": ("Navier-Stokes", False, _navier_stokes),
+    "latent": ("Latent search (GAN)", True, _latent),
 }
 
 
@@ -74,12 +81,23 @@ def load_engine(
 
 def describe_engines() -> list[EngineInfo]:
     """Every engine with whether it can be loaded now, for menus: cheap, imports no torch."""
-    from inpaint_gui.engine.checkpoint import default_checkpoint, missing_checkpoint_message
+    from inpaint_gui.engine.checkpoint import (
+        LATENT_FACES_NAME,
+        checkpoint_dir,
+        default_checkpoint,
+        missing_checkpoint_message,
+    )
 
     out = []
     for name, (label, needs, _) in _BUILDERS.items():
         ok, reason = True, ""
-        if needs and default_checkpoint() is None:
+        if name == "latent":
+            if not (checkpoint_dir() / LATENT_FACES_NAME).is_file():
+                ok, reason = (
+                    False,
+                    f"no latent-search checkpoint ({checkpoint_dir() / LATENT_FACES_NAME} is missing)",
+                )
+        elif needs and default_checkpoint() is None:
             ok, reason = False, missing_checkpoint_message()
         out.append(EngineInfo(name, label, needs, ok, reason))
     return out

@@ -22,6 +22,7 @@ LR_SCHEDULES = ("constant", "cosine", "linear")
 AMP_MODES = ("auto", "bf16", "off")  # engine.device.AMP_MODES; repeated so configs load without torch
 MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 SMALL_IMAGE_MODES = ("resize", "pad")
+GAN_OBJECTIVES = ("dcgan", "wgan-gp")  # models.gan.GAN_OBJECTIVES, repeated for the same reason
 
 #: Keys that may change when a run is resumed; anything else would break the run's continuity.
 RESUMABLE_KEYS = frozenset(
@@ -213,6 +214,37 @@ class RunConfig:
         _check(self.sample_images >= 1 and self.sample_candidates >= 1, "run.sample_* must be >= 1")
 
 
+@dataclass(frozen=True)
+class GanConfig:
+    """The unconditional GAN of the latent-search engine (engine = "latent"); other engines ignore it.
+
+    The generator maps z, uniform in [-1, 1]^z_dim, to a data.resolution image (a power of two).
+    """
+
+    objective: str = "dcgan"  # "dcgan" (non-saturating BCE, BN critic) or "wgan-gp" (critic w/o BN)
+    z_dim: int = 100
+    g_channels: int = 48  # the generator's last hidden width, doubling per level upwards
+    d_channels: int = 48  # the discriminator's first width, doubling per level downwards
+    critic_steps: int = 0  # discriminator updates per generator update; 0 = 1 for dcgan, 5 for wgan-gp
+    gp_weight: float = 10.0  # wgan-gp: gradient penalty weight (Gulrajani et al. 2017)
+    drift: float = 0.001  # wgan-gp: drift * D(real)^2 keeps critic values near 0 (Karras et al. 2018)
+    sample_steps: int = 100  # latent-search steps behind each sample grid's fills
+
+    def __post_init__(self) -> None:
+        _check(self.objective in GAN_OBJECTIVES, f"gan.objective must be one of {GAN_OBJECTIVES}")
+        _check(self.z_dim >= 1, "gan.z_dim must be >= 1")
+        _check(min(self.g_channels, self.d_channels) >= 4, "gan.g_channels / d_channels must be >= 4")
+        _check(self.critic_steps >= 0, "gan.critic_steps must be >= 0")
+        _check(self.gp_weight >= 0 and self.drift >= 0, "gan.gp_weight / drift must be >= 0")
+        _check(self.sample_steps >= 0, "gan.sample_steps must be >= 0")
+
+    @property
+    def critic_updates(self) -> int:
+        if self.critic_steps:
+            return self.critic_steps
+        return 5 if self.objective == "wgan-gp" else 1
+
+
 def _default_model() -> PluralisticConfig:
     return PluralisticConfig(spectral_norm=True)
 
@@ -233,6 +265,7 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     run: RunConfig = field(default_factory=RunConfig)
     restore: RestoreConfig = field(default_factory=RestoreConfig)  # engine "restore" only
+    gan: GanConfig = field(default_factory=GanConfig)
 
     def __post_init__(self) -> None:
         _check(self.steps >= 1, f"steps must be >= 1, got {self.steps}")
@@ -242,6 +275,11 @@ class TrainConfig:
         _check(
             self.data.resolution % stride == 0,
             f"data.resolution {self.data.resolution} must be a multiple of {stride} for this model",
+        )
+        res = self.data.resolution
+        _check(
+            self.engine != "latent" or res & (res - 1) == 0,
+            f"data.resolution {res} must be a power of two for the latent engine's GAN",
         )
         local = int(self.data.resolution * self.disc.local_size)
         _check(

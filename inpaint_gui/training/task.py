@@ -21,6 +21,7 @@ from inpaint_gui.training.config import TrainConfig
 TASKS: dict[str, str] = {
     "pluralistic": "inpaint_gui.training.pluralistic_task:PluralisticTask",
     "restore": "inpaint_gui.training.restore_task:RestoreTask",
+    "latent": "inpaint_gui.training.latent_task:LatentGanTask",
 }
 
 

@@ -39,6 +39,7 @@ class GenerationController(QObject):
     """
 
     candidate_ready = Signal(int, object, int, int)  # request_id, Candidate, index, total
+    search_progress = Signal(int, int, int)  # request_id, step, steps (a searching engine's progress)
     request_finished = Signal(int)  # request_id: all candidates delivered
     request_failed = Signal(int, str)  # request_id, readable message
     request_cancelled = Signal(int)
@@ -80,6 +81,7 @@ class GenerationController(QObject):
         self._release_requested.connect(worker.release)
         worker.candidate_ready.connect(self._on_worker_candidate_ready)
         worker.request_finished.connect(self._on_worker_request_finished)
+        worker.search_progress.connect(self._on_worker_search_progress)
         worker.request_failed.connect(self._on_worker_request_failed)
         worker.request_cancelled.connect(self._on_worker_request_cancelled)
         worker.engine_ready.connect(self._on_worker_engine_ready)
@@ -225,6 +227,11 @@ class GenerationController(QObject):
             log.debug("dropping candidate %d of stale request %d", index, rid)
             return
         self.candidate_ready.emit(rid, candidate, index, total)
+
+    @Slot(int, int, int)
+    def _on_worker_search_progress(self, rid: int, step: int, total: int) -> None:
+        if self._is_current(rid) and self._cancelled_id != rid:
+            self.search_progress.emit(rid, step, total)
 
     @Slot(int)
     def _on_worker_request_finished(self, rid: int) -> None:

@@ -28,6 +28,7 @@ from inpaint_gui.core.mask_doc import Box
 from inpaint_gui.engine import EngineInfo
 from inpaint_gui.engine.checkpoint import (
     FACES_NAME,
+    LATENT_FACES_NAME,
     SCENES_NAME,
     CheckpointError,
     ReleaseInfo,
@@ -47,7 +48,8 @@ FALLBACK_ENGINE = "patchmatch"
 LAST_RESORT_ENGINE = "telea"  # when PatchMatch itself cannot load
 # An engine box item holds the engine name (UserRole, so findData(name) works) and its checkpoint here.
 CHECKPOINT_ROLE = Qt.ItemDataRole.UserRole + 1
-_KINDS = {SCENES_NAME: "scenes", FACES_NAME: "faces"}
+_KINDS = {SCENES_NAME: "scenes", FACES_NAME: "faces", LATENT_FACES_NAME: "faces"}
+_DEFAULTS = (SCENES_NAME, LATENT_FACES_NAME)  # the file an engine loads with no checkpoint given
 
 
 @dataclass
@@ -125,7 +127,7 @@ def _checkpoint_choices(info: EngineInfo, extra: str | None) -> list[EngineChoic
     except OSError as exc:  # an unreadable folder leaves the default entry, with its reason
         log.warning("cannot list checkpoints in %s: %s", checkpoint_dir(), exc)
         releases = []
-    default = next((pr for pr in releases if pr[0].name == SCENES_NAME), None)
+    default = next((pr for pr in releases if pr[0].name in _DEFAULTS), None)
     # describe_engines decides whether the default loads; its entry keeps following the default (None).
     if default is None or not info.available:
         label = _label(info, default[0]) if default is not None else info.label
@@ -199,6 +201,7 @@ class GenerationRounds(QObject):
 
         ctl, gallery = window.controller, window.gallery
         ctl.candidate_ready.connect(self._on_controller_candidate_ready)
+        ctl.search_progress.connect(self._on_controller_search_progress)
         ctl.request_finished.connect(self._on_controller_request_finished)
         ctl.request_failed.connect(self._on_controller_request_failed)
         ctl.request_cancelled.connect(self._on_controller_request_cancelled)
@@ -428,6 +431,7 @@ class GenerationRounds(QObject):
         self._w.controller.generate(
             np.asarray(self._w.document.rgb), self.round.mask, n, seed, near, spread, options=options
         )
+        self.progress.setFormat("%v / %m candidates")
         self.progress.setRange(0, n)
         self.progress.setValue(0)
         self.progress.show()
@@ -442,6 +446,15 @@ class GenerationRounds(QObject):
 
     # -- controller ----------------------------------------------------------------------
 
+    @Slot(int, int, int)
+    def _on_controller_search_progress(self, _rid: int, step: int, total: int) -> None:
+        """A searching engine (latent) works on all candidates at once: show its steps meanwhile."""
+        if self.round is None:
+            return
+        self.progress.setFormat("search step %v / %m")
+        self.progress.setRange(0, total)
+        self.progress.setValue(step)
+
     @Slot(int, object, int, int)
     def _on_controller_candidate_ready(self, _rid: int, candidate: object, index: int, total: int) -> None:
         if self.round is None:
@@ -455,6 +468,7 @@ class GenerationRounds(QObject):
             self._w.autosave.schedule()
             self.history_changed.emit()
         gallery.set_progress(index + 1, total)
+        self.progress.setFormat("%v / %m candidates")
         self.progress.setRange(0, total)
         self.progress.setValue(index + 1)
         if gallery.uncertainty_checked():

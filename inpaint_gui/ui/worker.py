@@ -89,6 +89,7 @@ class GenerationWorker(QObject):
     engine_ready = Signal(str)
     engine_failed = Signal(str, str)
     candidate_ready = Signal(int, object, int, int)  # request_id, Candidate, index, total
+    search_progress = Signal(int, int, int)  # request_id, step, steps: engines that search (latent)
     request_finished = Signal(int)
     request_failed = Signal(int, str)
     request_cancelled = Signal(int)
@@ -145,6 +146,9 @@ class GenerationWorker(QObject):
         def on_candidate(candidate: Candidate, index: int, total: int) -> None:
             self.candidate_ready.emit(rid, candidate, index, total)
 
+        extra: dict[str, Any] = {}
+        if getattr(self._engine, "reports_steps", False):
+            extra["on_step"] = lambda step, total, _loss: self.search_progress.emit(rid, step, total)
         start = time.perf_counter()
         try:
             self._configure(request.options)
@@ -157,6 +161,7 @@ class GenerationWorker(QObject):
                 on_candidate=on_candidate,
                 near=request.near,
                 spread=request.spread,
+                **extra,
             )
         except Cancelled:
             log.info("request %d cancelled after %.2f s", rid, time.perf_counter() - start)

@@ -16,6 +16,10 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 # Qt resolves QSettings and QStandardPaths on Linux from these; point them at a private folder
 # for the whole run so no test reads or writes the developer's real settings or sessions.
 _PRIVATE = Path(tempfile.mkdtemp(prefix="inpaint-gui-tests-"))
+# The metric weights `inpaint metric-weights` cached stay visible to the tests marked to use them
+# (they live under the real XDG_CACHE_HOME, which the loop below replaces for the whole run).
+_cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+os.environ.setdefault("INPAINT_METRIC_WEIGHTS", str(Path(_cache) / "inpaint-gui" / "metrics"))
 for _var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
     os.environ[_var] = str(_PRIVATE / _var.lower())
 os.environ.setdefault("XDG_RUNTIME_DIR", str(_PRIVATE / "runtime"))

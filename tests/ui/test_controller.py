@@ -365,3 +365,25 @@ def test_engine_options_apply_to_their_request_only(qtbot, controller, register,
         controller.generate(image, mask, n=1, seed=0)
     # A detail mode the engine does not have is skipped; the next request gets the defaults back.
     assert seen == [(2.0, "membrane", "off"), (1.0, "hard", "off")]
+
+
+def test_latent_engine_reports_its_search_steps(qtbot, controller, image, mask, tmp_path) -> None:
+    import torch
+
+    from inpaint_gui.engine.latent import save_random_release
+
+    threads = torch.get_num_threads()
+    ckpt = save_random_release(tmp_path / "latent.safetensors")
+    steps: list[tuple[int, int]] = []
+    controller.search_progress.connect(lambda _rid, step, total: steps.append((step, total)))
+    try:
+        with qtbot.waitSignal(controller.engine_ready, timeout=60_000):
+            controller.load_engine("latent", str(ckpt), "cpu")
+        rec = Recorder(controller)
+        with qtbot.waitSignal(controller.request_finished, timeout=60_000):
+            rid = controller.generate(image, mask, n=2, seed=3)
+    finally:
+        torch.set_num_threads(threads)
+    assert [c.seed for c in rec.candidates(rid)] == [3, 4]
+    total = steps[-1][1]
+    assert total > 1 and steps == [(s, total) for s in range(1, total + 1)]  # every step, in order

@@ -11,7 +11,8 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QStandardItemModel
 
-from inpaint_gui.engine.checkpoint import CHECKPOINT_DIR_ENV, FACES_NAME, SCENES_NAME
+from inpaint_gui.engine import latent
+from inpaint_gui.engine.checkpoint import CHECKPOINT_DIR_ENV, FACES_NAME, LATENT_FACES_NAME, SCENES_NAME
 from inpaint_gui.engine.pluralistic import save_random_release
 from inpaint_gui.ui.main_window import MainWindow
 from inpaint_gui.ui.rounds import CHECKPOINT_ROLE
@@ -59,6 +60,7 @@ def releases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "checkpoints"
     for name in (SCENES_NAME, FACES_NAME, "alpine.safetensors"):  # alpine sorts first by name
         save_random_release(folder / name, resolution=64)
+    latent.save_random_release(folder / LATENT_FACES_NAME)
     (folder / "broken.safetensors").write_bytes(b"not a checkpoint")
     monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(folder))
     return folder
@@ -79,6 +81,7 @@ def test_box_lists_scenes_faces_then_other_releases_then_the_classical_engines(w
         ("Pluralistic: alpine", "pluralistic", str(releases / "alpine.safetensors")),
         ("Telea (fast marching)", "telea", None),
         ("Navier-Stokes", "navier-stokes", None),
+        ("Latent: faces", "latent", None),  # its default file, listed once
     ]
     assert all(window.enabled(i) for i in range(window.box.count()))
     tip = window.box.itemData(window.row("Pluralistic: faces"), Qt.ItemDataRole.ToolTipRole)
@@ -113,7 +116,7 @@ def test_load_engine_selects_the_item_of_that_checkpoint(window, releases):
     # The default file named by its path is the scenes item, not a new one.
     window.w.rounds.load_engine("pluralistic", str(releases / SCENES_NAME))
     assert window.box.currentText() == "Pluralistic: scenes"
-    assert window.box.count() == 6
+    assert window.box.count() == 7  # patchmatch, 3 pluralistic files, telea, navier-stokes, latent
 
 
 def test_a_checkpoint_chosen_in_settings_outside_the_folder_gets_its_own_item(
@@ -141,7 +144,7 @@ def test_a_checkpoint_chosen_in_settings_outside_the_folder_gets_its_own_item(
     win.w.close()
 
 
-def test_an_empty_folder_leaves_one_disabled_pluralistic_item_saying_why(qtbot, tmp_path, monkeypatch):
+def test_an_empty_folder_leaves_disabled_pluralistic_and_latent_items(qtbot, tmp_path, monkeypatch):
     empty = tmp_path / "none"
     empty.mkdir()
     monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(empty))
@@ -151,9 +154,11 @@ def test_an_empty_folder_leaves_one_disabled_pluralistic_item_saying_why(qtbot, 
         ("pluralistic", None),
         ("telea", None),
         ("navier-stokes", None),
+        ("latent", None),
     ]
-    assert not win.enabled(1)
+    assert not win.enabled(1) and not win.enabled(4)
     assert "no pluralistic checkpoint" in win.box.itemData(1, Qt.ItemDataRole.ToolTipRole)
+    assert "no latent-search checkpoint" in win.box.itemData(4, Qt.ItemDataRole.ToolTipRole)
     assert win.enabled(0) and win.enabled(2) and win.enabled(3)
     win.w.close()
 
@@ -181,7 +186,7 @@ def test_listing_the_box_items_imports_no_torch(releases):
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     count, torch_loaded = done.stdout.split()
-    assert count == "6"
+    assert count == "7"
     assert torch_loaded == "False"  # the box is filled in the GUI thread at start-up
 
 
