@@ -24,9 +24,26 @@ from inpaint_gui.core.compose import InputError
 log = logging.getLogger(__name__)
 
 #: (EM rounds, PatchMatch iterations per round, random-search radius) at the coarsest level, the middle
-#: levels, the one below the finest and the finest. The fine levels only refine the carried-up field
-#: (most of the time goes there: four times the pixels of the level below).
-_SCHEDULE = {"coarsest": (5, 3, 0), "middle": (2, 2, 4), "second": (1, 1, 4), "finest": (1, 1, 1)}
+#: levels, the one below the finest and the finest. The fine levels refine the carried-up field; three
+#: rounds there (not one) let the sharp copy re-match against itself: on 30 eval/scenes images at 128 px
+#: LPIPS fell from 0.166 to 0.157 (most of the time goes to the finest level: four times the pixels).
+_SCHEDULE = {"coarsest": (5, 3, 0), "middle": (3, 2, 4), "second": (3, 2, 4), "finest": (3, 2, 2)}
+#: At most this many patch searches (targets x rounds x iterations) at each of the two finest levels:
+#: a large photo's region gets fewer rounds there (down to one of one iteration), so a 2% hole in a
+#: 6000x4000 photo costs about what it did with the single round, and a 640x480 photo gets all three.
+FINE_BUDGET = 600_000
+#: The EM step below the finest level: "best" (each hole pixel copies what the lowest-distance patch
+#: covering it puts there: real pixels, no blur) or "mean" (the weighted mean of all the votes, weight
+#: exp(-d / 2 sigma^2), sigma^2 the SIGMA_PCT percentile of the distances). VOTE_FROM: levels from the
+#: coarsest that still use "mean".
+VOTE = "best"
+VOTE_FROM = 0
+SIGMA_PCT = 75.0
+#: A level's hole starts as the centre copy of its carried-up matches (True) or their mean vote (False).
+INIT_COPY = True
+#: Weight of the texture-level term of a match's cost (patchmatch._cost): 0 is plain squared error,
+#: which prefers flat sources; 1 raised sharpness from 0.49 to 0.55 of the photo's, LPIPS unchanged.
+TEXTURE = 1.0
 #: The coarsest level keeps the hole at least this many patch radii thick.
 _COARSE_THICKNESS = 1.5
 MAX_LEVELS = 8
@@ -47,6 +64,9 @@ class _Level:
     targets: NDArray[np.int64]  # [K] flat indices of the centres of patches that overlap the hole
     is_target: NDArray[np.bool_]  # [h, w]
     r: int  # patch radius
+    tex_src: NDArray[np.float32]  # [h, w] texture level (grey std) of the patch centred here
+    tex_tgt: NDArray[np.float32]  # [h, w] texture level expected here, spread from the known pixels
+    hole_share: NDArray[np.float32]  # [h, w] share of the patch centred here that is hole
 
 
 class Completion:
@@ -142,6 +162,8 @@ class Completion:
             state = np.random.SeedSequence([int(s) & (2**63 - 1), n - 1 - i]).generate_state(2)
             stage = "coarsest" if i == 0 else "finest" if i == n - 1 else "second" if i == n - 2 else "middle"
             rounds, iters, radius = _SCHEDULE[stage]
+            if stage in ("second", "finest"):
+                rounds, iters = _within_budget(rounds, iters, len(level.targets))
             radius = radius or max(level.hole.shape)
             nnf = np.zeros((*level.hole.shape, 2), np.int32)
             if coarse_nnf is None:
@@ -153,41 +175,40 @@ class Completion:
                 i == 0
             ):  # the coarsest hole starts as a diffusion of its border: colours stay where they belong
                 cur = self._coarse_start()
-                if self.jitter > 0:  # seeded low-frequency colour noise: each seed settles elsewhere
+                # Seeded low-frequency colour noise: each seed settles elsewhere. Shallow pyramids (thin
+                # holes, where the border decides the fill) get less: half with two levels, none with one.
+                jitter = self.jitter * min(1.0, (n - 1) / 2)
+                if jitter > 0:
                     rng = np.random.default_rng(state)
                     noise = rng.normal(0.0, 1.0, cur.shape).astype(np.float32)
                     noise = cv2.GaussianBlur(noise, (0, 0), 1.5)
-                    noise *= self.jitter / (noise.std() + 1e-6)
+                    noise *= jitter / (noise.std() + 1e-6)
                     cur[level.hole] += noise[level.hole]
                 cur = cur if level.image.dtype == np.float32 else np.clip(cur + 0.5, 0, 255).astype(np.uint8)
             elif stage == "finest" and self.final == "copy":
                 cur = level.image.copy()
                 pm.copy_centres(level.image, nnf, level.hole, cur)
+            elif INIT_COPY:
+                cur = level.image.copy()
+                pm.copy_centres(level.image, nnf, level.hole, cur)
             else:
                 cur = level.image.copy()
                 pm.vote(level.image, level.targets, nnf, dist, level.hole, level.r, 0.0, cur, _rounding(cur))
+            tex_w = (TEXTURE * level.hole_share).astype(np.float32)
             for k in range(rounds):
-                pm.match_distances(cur, level.targets, nnf, dist, level.r)
+                pm.match_distances(
+                    cur, level.targets, nnf, dist, level.r, level.tex_src, level.tex_tgt, tex_w
+                )
                 pm.improve(
                     cur, level.targets, level.is_target, level.valid, nnf, dist,
                     level.r, iters, radius, 2 if i == 0 else 0, int(state[1]) + k,
+                    level.tex_src, level.tex_tgt, tex_w,
                 )  # fmt: skip
                 last = i == n - 1 and k == rounds - 1
                 if last and self.final == "copy":
                     pm.copy_centres(level.image, nnf, level.hole, cur)
-                else:
-                    sigma2 = float(np.percentile(dist[level.is_target], 75)) + 1e-6
-                    pm.vote(
-                        level.image,
-                        level.targets,
-                        nnf,
-                        dist,
-                        level.hole,
-                        level.r,
-                        sigma2,
-                        cur,
-                        _rounding(cur),
-                    )
+                else:  # a final "vote" is the mean of all the votes, as documented
+                    _vote(level, nnf, dist, cur, "mean" if last else VOTE if i >= VOTE_FROM else "mean")
             coarse_nnf = nnf
             if between_levels is not None and i < n - 1:
                 between_levels()
@@ -219,7 +240,52 @@ def _level(image: NDArray[np.float32], hole: NDArray[np.bool_], bad: NDArray[np.
         pm.coords(is_target),
         is_target,
         r,
+        *texture_maps(image, hole, is_target, r),
     )
+
+
+def texture_maps(
+    image: NDArray, hole: NDArray[np.bool_], is_target: NDArray[np.bool_], r: int
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+    """(level of each patch, level expected at each pixel, share of each patch in the hole): the
+    standard deviation of grey in the (2r+1)^2 patch (3x3 at least), its Gaussian spread from the
+    patches clear of the hole (the mean over those deep inside a large hole), and the hole's share,
+    which weighs the texture term: a patch that is mostly known is held by its known pixels already
+    (with the full weight on thin holes, b0's LPIPS rose from 0.019 to 0.023)."""
+    grey = image.astype(np.float32).mean(axis=2)
+    k = max(2 * r + 1, 3)
+    mean = cv2.blur(grey, (k, k), borderType=cv2.BORDER_REFLECT)
+    sq = cv2.blur(grey * grey, (k, k), borderType=cv2.BORDER_REFLECT)
+    level = np.sqrt(np.maximum(sq - mean * mean, 0.0)).astype(np.float32)
+    share = cv2.blur(hole.astype(np.float32), (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_CONSTANT)
+    known = (~is_target).astype(np.float32)
+    if not known.any():
+        return level, np.zeros_like(level), share
+    overall = float(level[known > 0].mean())
+    sigma = 2.0 * k
+    num = cv2.GaussianBlur(level * known, (0, 0), sigma)
+    den = cv2.GaussianBlur(known, (0, 0), sigma)
+    eps = 0.05
+    expected = ((num + eps * overall) / (den + eps)).astype(np.float32)
+    return level, expected, share
+
+
+def _within_budget(rounds: int, iters: int, targets: int) -> tuple[int, int]:
+    while rounds * iters * targets > FINE_BUDGET and (rounds > 1 or iters > 1):
+        if rounds > 1:
+            rounds -= 1
+        else:
+            iters -= 1
+    return rounds, iters
+
+
+def _vote(level: _Level, nnf: NDArray, dist: NDArray, cur: NDArray, mode: str) -> None:
+    """The EM step: the hole rebuilt from the current matches (see VOTE)."""
+    if mode == "best":
+        pm.vote_best(level.image, level.targets, nnf, dist, level.hole, level.r, cur)
+        return
+    sigma2 = float(np.percentile(dist[level.is_target], SIGMA_PCT)) + 1e-6
+    pm.vote(level.image, level.targets, nnf, dist, level.hole, level.r, sigma2, cur, _rounding(cur))
 
 
 def _rounding(out: NDArray) -> float:

@@ -38,6 +38,18 @@ def _distance(img, ty, tx, sy, sx, r, limit):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _cost(img, ty, tx, sy, sx, r, limit, tex_src, tex_tgt, tex_w):  # pragma: no cover - compiled
+    """_distance plus tex_w[target] x the squared difference between the source patch's texture level
+    and the level expected at the target (see exemplar.texture_maps): without it the squared error
+    prefers flat sources, because a hole being rebuilt is always smoother than the photo."""
+    e = tex_src[sy, sx] - tex_tgt[ty, tx]
+    extra = tex_w[ty, tx] * e * e
+    if extra >= limit:
+        return extra
+    return _distance(img, ty, tx, sy, sx, r, limit - extra) + extra
+
+
+@njit(cache=True, nogil=True)
 def _random_valid(valid):  # pragma: no cover - compiled
     """A random valid centre (flat index): rejection sampling, then a scan from a random start.
     valid must have a True pixel."""
@@ -85,20 +97,20 @@ def upsample_nnf(coarse, targets, valid, nnf, seed):  # pragma: no cover - compi
 
 
 @njit(cache=True, nogil=True)
-def match_distances(img, targets, nnf, dist, r):  # pragma: no cover - compiled
+def match_distances(img, targets, nnf, dist, r, tex_src, tex_tgt, tex_w):  # pragma: no cover - compiled
     w = img.shape[1]
     for k in range(targets.shape[0]):
         y, x = targets[k] // w, targets[k] % w
-        dist[y, x] = _distance(img, y, x, nnf[y, x, 0], nnf[y, x, 1], r, np.inf)
+        dist[y, x] = _cost(img, y, x, nnf[y, x, 0], nnf[y, x, 1], r, np.inf, tex_src, tex_tgt, tex_w)
 
 
 @njit(cache=True, nogil=True)
 def improve(
-    img, targets, is_target, valid, nnf, dist, r, iterations, radius, jumps, seed
+    img, targets, is_target, valid, nnf, dist, r, iterations, radius, jumps, seed, tex_src, tex_tgt, tex_w
 ):  # pragma: no cover
     """PatchMatch iterations: propagation from the scan-order neighbours (alternating direction),
     then a random search in windows halving from `radius`, plus `jumps` uniform draws over all valid
-    centres."""
+    centres. The cost of a match is _cost's."""
     np.random.seed(seed)
     h, w = valid.shape
     n = targets.shape[0]
@@ -117,7 +129,7 @@ def improve(
                     continue
                 if cy == by and cx == bx:
                     continue
-                d = _distance(img, ty, tx, cy, cx, r, bd)
+                d = _cost(img, ty, tx, cy, cx, r, bd, tex_src, tex_tgt, tex_w)
                 if d < bd:
                     by, bx, bd = cy, cx, d
             rad = radius
@@ -125,14 +137,14 @@ def improve(
                 cy = min(max(by + np.random.randint(-rad, rad + 1), 0), h - 1)
                 cx = min(max(bx + np.random.randint(-rad, rad + 1), 0), w - 1)
                 if valid[cy, cx]:
-                    d = _distance(img, ty, tx, cy, cx, r, bd)
+                    d = _cost(img, ty, tx, cy, cx, r, bd, tex_src, tex_tgt, tex_w)
                     if d < bd:
                         by, bx, bd = cy, cx, d
                 rad //= 2
             for _ in range(jumps):
                 j = _random_valid(valid)
                 cy, cx = j // w, j % w
-                d = _distance(img, ty, tx, cy, cx, r, bd)
+                d = _cost(img, ty, tx, cy, cx, r, bd, tex_src, tex_tgt, tex_w)
                 if d < bd:
                     by, bx, bd = cy, cx, d
             nnf[ty, tx, 0], nnf[ty, tx, 1], dist[ty, tx] = by, bx, bd
@@ -166,6 +178,29 @@ def vote(src, targets, nnf, dist, hole, r, sigma2, out, rounding):  # pragma: no
             if hole[y, x] and wsum[y, x] > 0:
                 for c in range(3):
                     out[y, x, c] = acc[y, x, c] / wsum[y, x] + rounding
+
+
+@njit(cache=True, nogil=True)
+def vote_best(src, targets, nnf, dist, hole, r, out):  # pragma: no cover - compiled
+    """Each hole pixel copies what the best-matching patch covering it (lowest distance) puts there:
+    one real source pixel, no averaging, so the grain stays. Writes out's hole pixels only."""
+    h, w = hole.shape
+    best = np.full((h, w), np.inf, np.float32)
+    for k in range(targets.shape[0]):
+        ty, tx = targets[k] // w, targets[k] % w
+        sy, sx = nnf[ty, tx, 0], nnf[ty, tx, 1]
+        d = dist[ty, tx]
+        for dy in range(-r, r + 1):
+            y = ty + dy
+            if y < 0 or y >= h:
+                continue
+            for dx in range(-r, r + 1):
+                x = tx + dx
+                if x < 0 or x >= w or not hole[y, x] or d >= best[y, x]:
+                    continue
+                best[y, x] = d
+                for c in range(3):
+                    out[y, x, c] = src[sy + dy, sx + dx, c]
 
 
 @njit(cache=True, nogil=True)
