@@ -11,9 +11,7 @@ brings its candidates back and any earlier round can be reopened.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,16 +23,13 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar
 
 from inpaint_gui.core.compose import feather_alpha, feathered_fill, mask_bbox
 from inpaint_gui.core.mask_doc import Box
-from inpaint_gui.engine import EngineInfo
-from inpaint_gui.engine.checkpoint import (
-    FACES_NAME,
-    LATENT_FACES_NAME,
-    SCENES_NAME,
-    CheckpointError,
-    ReleaseInfo,
-    checkpoint_dir,
-    list_checkpoints,
-    read_release_info,
+from inpaint_gui.ui.engine_choices import (
+    FALLBACK_ENGINE,
+    LAST_RESORT_ENGINE,
+    engine_choices,
+    missing_network_note,
+    needs_checkpoint,
+    same_checkpoint,
 )
 from inpaint_gui.ui.history import RoundHistory, RoundRecord
 from inpaint_gui.ui.settings import list_engines
@@ -44,12 +39,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FALLBACK_ENGINE = "patchmatch"
-LAST_RESORT_ENGINE = "telea"  # when PatchMatch itself cannot load
 # An engine box item holds the engine name (UserRole, so findData(name) works) and its checkpoint here.
 CHECKPOINT_ROLE = Qt.ItemDataRole.UserRole + 1
-_KINDS = {SCENES_NAME: "scenes", FACES_NAME: "faces", LATENT_FACES_NAME: "faces"}
-_DEFAULTS = (SCENES_NAME, LATENT_FACES_NAME)  # the file an engine loads with no checkpoint given
 
 
 @dataclass
@@ -79,94 +70,6 @@ class Round:
             return np.ascontiguousarray(np.where(self.mask[top:bottom, left:right, None], cand, here))
         alpha, _ = feather_alpha(self.painted[top:bottom, left:right], self.feather)
         return feathered_fill(here, cand, alpha)
-
-
-@dataclass(frozen=True)
-class EngineChoice:
-    """One entry of the toolbar's engine box: an engine and the checkpoint it loads (None = default)."""
-
-    name: str
-    checkpoint: str | None
-    label: str
-    enabled: bool = True
-    tooltip: str = ""
-
-
-def missing_network_note(engines: Sequence[EngineInfo], active: str) -> str:
-    """What the user should know when the photo network is not installed; "" when it is."""
-    if any(e.name == "pluralistic" and e.available for e in engines):
-        return ""
-    if active == FALLBACK_ENGINE:
-        what = "PatchMatch, which copies texture from the rest of the photo"
-    else:
-        what = f"{active}, which blurs the hole and gives one fill"
-    return f"No photo network is installed, so holes are filled with {what}."
-
-
-def engine_choices(engines: Sequence[EngineInfo], extra: str | None = None) -> list[EngineChoice]:
-    """The engine box's entries: an engine that needs a checkpoint gets one per installed release
-    (its default, the scenes one, first), plus extra (a file chosen in Settings) when that is not
-    among them; every other engine gets one entry."""
-    out: list[EngineChoice] = []
-    for info in engines:
-        if info.needs_checkpoint:
-            out.extend(_checkpoint_choices(info, extra))
-        else:
-            out.append(EngineChoice(info.name, None, info.label, info.available, info.reason))
-    return out
-
-
-def same_checkpoint(a: str | None, b: str | None) -> bool:
-    """Whether two checkpoint settings load the same file (None and the default file's path do)."""
-    return _normalised(a) == _normalised(b)
-
-
-def _checkpoint_choices(info: EngineInfo, extra: str | None) -> list[EngineChoice]:
-    try:
-        releases = [(p, r) for p, r in list_checkpoints() if r.engine == info.name]
-    except OSError as exc:  # an unreadable folder leaves the default entry, with its reason
-        log.warning("cannot list checkpoints in %s: %s", checkpoint_dir(), exc)
-        releases = []
-    default = next((pr for pr in releases if pr[0].name in _DEFAULTS), None)
-    # describe_engines decides whether the default loads; its entry keeps following the default (None).
-    if default is None or not info.available:
-        label = _label(info, default[0]) if default is not None else info.label
-        out = [EngineChoice(info.name, None, label, info.available, info.reason)]
-    else:
-        out = [EngineChoice(info.name, None, _label(info, default[0]), True, _describe(*default))]
-    others = [pr for pr in releases if pr is not default]
-    others.sort(key=lambda pr: (pr[0].name != FACES_NAME, pr[0].name))  # faces, then the rest by name
-    out += [EngineChoice(info.name, str(p), _label(info, p), True, _describe(p, r)) for p, r in others]
-    if extra and not any(same_checkpoint(extra, c.checkpoint) for c in out):
-        try:
-            tip, ok = _describe(Path(extra), read_release_info(extra)), True
-        except CheckpointError as exc:
-            tip, ok = str(exc), False
-        out.append(EngineChoice(info.name, extra, _label(info, Path(extra)), ok, tip))
-    return out
-
-
-def _needs_checkpoint(name: str) -> bool:
-    return any(info.name == name and info.needs_checkpoint for info in list_engines())
-
-
-def _label(info: EngineInfo, path: Path) -> str:
-    return f"{info.name.capitalize()}: {_KINDS.get(path.name, path.stem)}"
-
-
-def _describe(path: Path, info: ReleaseInfo) -> str:
-    return f"{info.dataset} · {info.resolution}×{info.resolution} px · {info.steps:,} steps\n{path}"
-
-
-def _normalised(checkpoint: str | None) -> str | None:
-    if not checkpoint:
-        return None
-    try:
-        path = Path(checkpoint).expanduser().resolve()
-        default = (checkpoint_dir() / SCENES_NAME).resolve()
-    except (OSError, RuntimeError, ValueError):  # a hand-edited setting; compare it as written
-        return str(checkpoint)
-    return None if path == default else str(path)
 
 
 class GenerationRounds(QObject):
@@ -224,7 +127,7 @@ class GenerationRounds(QObject):
         """Load an engine in the worker; checkpoint and device go only to engines that use them
         (the classical engines run on the CPU and refuse either). The box shows the choice."""
         device = self._w.settings.device
-        if not _needs_checkpoint(name):
+        if not needs_checkpoint(name):
             checkpoint, device = None, "auto"
         self.engine, self.checkpoint = name, checkpoint
         box = self._w.window_actions.engine_box
@@ -270,7 +173,7 @@ class GenerationRounds(QObject):
             return
         settings = self._w.settings
         settings.engine = name
-        if _needs_checkpoint(name):
+        if needs_checkpoint(name):
             settings.checkpoint = checkpoint  # a classical engine leaves the user's file set for later
         self.load_engine(name, checkpoint)
 

@@ -178,7 +178,7 @@ def test_faces_alone_is_offered_while_the_default_says_it_is_missing(qtbot, tmp_
 
 def test_listing_the_box_items_imports_no_torch(releases):
     code = (
-        "import sys; from inpaint_gui.ui.rounds import engine_choices; "
+        "import sys; from inpaint_gui.ui.engine_choices import engine_choices; "
         "from inpaint_gui.ui.settings import list_engines; "
         "print(len(engine_choices(list_engines())), 'torch' in sys.modules)"
     )
@@ -210,7 +210,7 @@ def test_the_faces_checkpoint_really_loads_and_the_status_bar_names_it(qtbot, tm
 
 
 def test_missing_photo_network_is_said_in_words_once(qtbot, tmp_path, monkeypatch):
-    from inpaint_gui.ui.rounds import missing_network_note
+    from inpaint_gui.ui.engine_choices import missing_network_note
 
     empty = tmp_path / "none"
     empty.mkdir()
