@@ -12,88 +12,39 @@ capture.py; the pluralistic engine with --checkpoint (default: the shipped faces
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
-from pathlib import Path
+from functools import partial
 
-ROOT = Path(__file__).resolve().parents[2]
-OUT = Path(__file__).resolve().parent
-MAX_BYTES = 300_000
+import shots  # the set-up the screenshot scripts share (docs/screenshots/shots.py)
+from PySide6.QtCore import QPoint
+from PySide6.QtTest import QTest
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", default=str(ROOT / "checkpoints" / "pluralistic_faces.safetensors"))
+    parser.add_argument(
+        "--checkpoint", default=str(shots.ROOT / "checkpoints" / "pluralistic_faces.safetensors")
+    )
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="inpaint-shots-"))
-    os.environ["XDG_CONFIG_HOME"] = str(tmp / "config")
-    os.environ["XDG_DATA_HOME"] = str(tmp / "data")
-    sys.path.insert(0, str(ROOT))
-
-    from PIL import Image
-    from PySide6.QtCore import QPoint, Qt, QTimer
-    from PySide6.QtGui import QGuiApplication
-    from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
-
-    from inpaint_gui.ui import qimage
-    from inpaint_gui.ui.main_window import MainWindow
-    from inpaint_gui.ui.settings import Settings
-
-    app = QApplication(sys.argv[:1])
-    app.setApplicationDisplayName("Inpaint")
-    settings = Settings()
-    settings.engine, settings.checkpoint, settings.device = "pluralistic", args.checkpoint, "cpu"
-    settings.n_candidates = 6
-    settings.seed_mode = "fixed"
-    settings.seed = 11
-    settings.overlay_colour = "#1e90ff"
-    settings.overlay_opacity = 0.5
-    window = MainWindow(settings=settings, session_root=tmp / "sessions")
-    engine_ready: list[str] = []
-    window.controller.engine_ready.connect(engine_ready.append)
-    window.setGeometry(40, 30, 1440, 900)
-    window.show()
-
-    def wait_for(condition, timeout_ms: int = 120_000) -> None:
-        waited = 0
-        while not condition() and waited < timeout_ms:
-            QTest.qWait(50)
-            waited += 50
-        if not condition():
-            raise RuntimeError("timed out waiting for the app")
+    tmp = shots.temp_home()
+    app = shots.application()
+    settings = shots.settings(
+        engine="pluralistic",
+        checkpoint=args.checkpoint,
+        device="cpu",
+        n_candidates=6,
+        seed_mode="fixed",
+        seed=11,
+        overlay_colour="#1e90ff",
+        overlay_opacity=0.5,
+    )
+    window = shots.show_window(settings, tmp)
 
     def shoot(name: str) -> None:
-        QTest.qWait(400)
-        screen = QGuiApplication.primaryScreen()
-        pil = Image.fromarray(qimage.qimage_to_rgb(screen.grabWindow(window.winId()).toImage())[0])
-        if pil.width > 1280:
-            pil = pil.resize((1280, round(pil.height * 1280 / pil.width)), Image.Resampling.LANCZOS)
-        path = OUT / f"{name}.png"
-        pil.save(path, optimize=True)
-        while path.stat().st_size > MAX_BYTES:
-            palette = pil.quantize(256, method=Image.Quantize.MEDIANCUT)
-            pil.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG).save(path, optimize=True)
-            if path.stat().st_size > MAX_BYTES:
-                pil = pil.resize((pil.width * 9 // 10, pil.height * 9 // 10), Image.Resampling.LANCZOS)
-        print(f"{path.relative_to(ROOT)}: {pil.width}x{pil.height}, {path.stat().st_size // 1024} KB")
+        shots.shoot(window, name, wait_ms=400)
 
-    wait_for(lambda: bool(engine_ready))
-    opened: list[str] = []
-    window.files.opened.connect(opened.append)
-    window.files.open_path(ROOT / "resources" / "samples" / "coffee.jpg")
-    wait_for(lambda: bool(opened))
+    shots.open_image(window, shots.ROOT / "resources" / "samples" / "coffee.jpg")
     canvas = window.canvas
-
-    def paint(stroke: list[tuple[float, float]], size: int) -> QPoint:
-        window.window_actions.brush_spin.setValue(size)
-        points = [canvas.map_from_image(x, y).toPoint() for x, y in stroke]
-        QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
-        for p in points[1:]:
-            QTest.mouseMove(canvas, p, 15)
-        QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1])
-        return points[-1]
+    paint = partial(shots.paint, window)
 
     finished: list[int] = []
     window.controller.request_finished.connect(finished.append)
@@ -101,7 +52,7 @@ def main() -> int:
     def generate_and_apply(pick: int) -> None:
         finished.clear()
         window.window_actions.generate.trigger()
-        wait_for(lambda: bool(finished))
+        shots.wait_for(lambda: bool(finished))
         window.gallery.select(pick)
         window.window_actions.apply.trigger()
 
@@ -125,10 +76,7 @@ def main() -> int:
     window.gallery.select(2)
     shoot("10-history-reopen")
 
-    window.files.confirm_discard = lambda doing: True  # type: ignore[method-assign]
-    window.close()
-    QTimer.singleShot(0, app.quit)
-    app.exec()
+    shots.close(app, window)
     return 0
 
 
