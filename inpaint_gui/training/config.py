@@ -147,6 +147,12 @@ class LossConfig:
     diversity: float = 0.0
     diversity_target: float = 0.1
     diversity_pool: int = 4
+    # Not in the paper: LPIPS-Alex (frozen, the `inpaint metric-weights` weights) between the
+    # reconstructive path's output and the photo, and between the generative path's composite and
+    # the photo after perceptual_pool x perceptual_pool average pooling (losses.perceptual_loss): the
+    # hole's layout and look at a coarser scale, finer detail left free to differ. 0 = off.
+    perceptual: float = 0.0
+    perceptual_pool: int = 2
     # Fixed prior of the reconstructive path: std grows linearly with the hole's share of the image.
     prior_std_min: float = 0.5
     prior_std_max: float = 1.0
@@ -157,6 +163,7 @@ class LossConfig:
         _check(0 < self.prior_std_min <= self.prior_std_max, "need 0 < loss.prior_std_min <= prior_std_max")
         _check(self.anchor_pool >= 1, "loss.anchor_pool must be >= 1")
         _check(self.diversity_pool >= 1, "loss.diversity_pool must be >= 1")
+        _check(self.perceptual_pool >= 1, "loss.perceptual_pool must be >= 1")
 
 
 @dataclass(frozen=True)
@@ -202,6 +209,8 @@ class RunConfig:
     # A training checkpoint (or run folder: its newest) whose network weights a new run starts from;
     # tensors whose name and shape match are taken, the rest keep their fresh initialisation, and
     # the optimisers start fresh. For fine-tuning (another resolution, data set or model option).
+    # A release file (.safetensors, e.g. checkpoints/pluralistic_faces.safetensors) gives the
+    # generator's inference weights only: the posterior, discriminators and optimisers start fresh.
     init: str | None = None
     init_skip: tuple[str, ...] = ()  # networks run.init leaves fresh, e.g. discriminator
 

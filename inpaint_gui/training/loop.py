@@ -133,6 +133,11 @@ def _train(
             why = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
             raise runs.RunError(f"{ckpt}: cannot resume from it ({why})") from None
         log.info("resumed %s at step %d", out, start)
+    elif cfg.run.init and str(cfg.run.init).endswith(".safetensors"):
+        if not hasattr(task, "init_from_release"):
+            raise runs.RunError(f"run.init: the {cfg.engine} task cannot start from a release file")
+        fresh = task.init_from_release(cfg.run.init)
+        log.info("generator starts from release %s; fresh: %s", cfg.run.init, ", ".join(fresh))
     elif cfg.run.init:
         source_ckpt = runs.resolve_checkpoint(cfg.run.init)
         fresh = task.init_networks(runs.load_checkpoint(source_ckpt, env.device)["task"], cfg.run.init_skip)

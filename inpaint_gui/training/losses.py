@@ -114,3 +114,25 @@ def texture_loss(
     with torch.no_grad():
         e_real = band_energy(real, hole)
     return (torch.log(eps + e_fake) - torch.log(eps + e_real)).abs().mean()
+
+
+LPIPS_MIN_SIDE = 32  # AlexNet's two 3x3 poolings need conv1 maps of at least 7 px
+
+
+def perceptual_loss(
+    lpips: torch.nn.Module, fake: torch.Tensor, real: torch.Tensor, pool: int = 1
+) -> torch.Tensor:
+    """Mean LPIPS between fake and real ([N, 3, H, W] in [-1, 1]) after pool x pool average pooling.
+
+    lpips: a frozen LPIPSAlex (its weights take no gradient; fake does). Images whose pooled side
+    is under LPIPS_MIN_SIDE are enlarged (bilinear) to it first. 0 for identical images.
+    """
+    f, r = fake, real.detach()
+    if pool > 1:
+        f, r = F.avg_pool2d(f, pool, ceil_mode=True), F.avg_pool2d(r, pool, ceil_mode=True)
+    side = min(f.shape[-2:])
+    if side < LPIPS_MIN_SIDE:
+        size = [max(LPIPS_MIN_SIDE, round(s * LPIPS_MIN_SIDE / side)) for s in f.shape[-2:]]
+        f = F.interpolate(f, size=size, mode="bilinear", align_corners=False)
+        r = F.interpolate(r, size=size, mode="bilinear", align_corners=False)
+    return lpips(f, r).float().mean()

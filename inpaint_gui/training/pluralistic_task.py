@@ -14,13 +14,16 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
+from inpaint_gui.engine.checkpoint import CheckpointError, load_release
 from inpaint_gui.engine.device import use_bf16
-from inpaint_gui.engine.pluralistic import inference_state_dict
+from inpaint_gui.engine.pluralistic import build_generator, inference_state_dict
 from inpaint_gui.engine.tensors import to_model_range, to_uint8
 from inpaint_gui.models import Encoded, PluralisticGenerator, fold_spectral_norm
 from inpaint_gui.models.discriminator import InpaintDiscriminators
@@ -83,6 +86,16 @@ class PluralisticTask(TrainTask):
             self.d_step = torch.compile(self.d_step)
         self._d_plain: nn.Module = self.d_step  # used in the generator's step, outside DDP
         self._amp = use_bf16(device, cfg.run.amp)
+        self.lpips: nn.Module | None = None
+        if cfg.loss.perceptual > 0:
+            from inpaint_gui.training.perceptual import ENABLE_HINT, load_lpips, weights_dir
+
+            self.lpips = load_lpips(str(device))
+            if self.lpips is None:
+                raise ValueError(
+                    f"loss.perceptual needs the LPIPS weights, not in {weights_dir()}: {ENABLE_HINT}"
+                )
+            self.lpips.requires_grad_(False)  # frozen, in eval mode; not a network of the run
 
     # -- TrainTask -------------------------------------------------------------------------------
 
@@ -138,8 +151,15 @@ class PluralisticTask(TrainTask):
             adv_gen = adv_gen + lw.adv_local * L.g_loss(logits_l[n:], cfg.disc.gan_loss)
         texture = L.texture_loss(fake, real2, mask2) if lw.texture > 0 else image.new_zeros(())
         anchor = L.lowpass_l1(fake[n:], image, mask, lw.anchor_pool) if lw.anchor > 0 else image.new_zeros(())
+        perceptual = image.new_zeros(())
+        if self.lpips is not None:
+            with self._autocast():
+                perceptual = L.perceptual_loss(self.lpips, outs[-1][:n], image) + L.perceptual_loss(
+                    self.lpips, fake[n:], image, lw.perceptual_pool
+                )
         total_g = (
-            lw.texture * texture
+            lw.perceptual * perceptual
+            + lw.texture * texture
             + lw.anchor * anchor
             + lw.diversity * spread
             + lw.app_rec * app_rec
@@ -182,6 +202,7 @@ class PluralisticTask(TrainTask):
                 "texture": texture.detach(),
                 "anchor": anchor.detach(),
                 "spread": spread.detach(),
+                "perceptual": perceptual.detach(),
                 "adv_rec": adv_rec.detach(),
                 "adv_gen": adv_gen.detach(),
                 "d_total": loss_d.detach(),
@@ -211,6 +232,45 @@ class PluralisticTask(TrainTask):
         g.load_state_dict({k: v.detach().cpu() for k, v in self.ema.state_dict().items()})
         fold_spectral_norm(g.eval())
         return inference_state_dict(g), {**self.cfg.model.to_dict(), "spectral_norm": False}
+
+    def init_from_release(self, path: str | Path) -> list[str]:
+        """Start the generator (and its EMA) from a release checkpoint's inference weights.
+
+        The release must hold this run's architecture (model settings other than spectral_norm).
+        Its weights have spectral norm folded in: each becomes the parametrisation's `original`, and
+        power iteration is run to convergence, so the training network computes what the release
+        does. Returns what starts fresh: the posterior (not in a release) and the discriminators.
+        """
+        path = Path(path)
+        try:
+            state, info = load_release(path)
+            if info.engine != self.name:
+                raise CheckpointError(f"{path}: a checkpoint for engine {info.engine!r}, not {self.name!r}")
+            plain = build_generator(path, info, state)
+        except CheckpointError as exc:
+            raise ValueError(str(exc)) from None
+        ours = {**self.cfg.model.to_dict(), "spectral_norm": False}
+        theirs = {**plain.config.to_dict(), "spectral_norm": False}
+        differ = [
+            f"model.{k} ({ours[k]!r} here, {theirs.get(k)!r} there)" for k in ours if ours[k] != theirs.get(k)
+        ]
+        if differ:
+            raise ValueError(f"run.init {path}: another architecture: {', '.join(differ)}")
+        g = self.generator
+        with torch.no_grad():
+            for name, t in plain.state_dict().items():
+                owner, _, attr = name.rpartition(".")
+                module = g.get_submodule(owner)
+                if parametrize.is_parametrized(module, attr):
+                    p = module.parametrizations[attr]
+                    p.original.copy_(t)
+                    sn = p[0]
+                    if hasattr(sn, "_power_method"):  # torch's spectral norm: converge u and v on t
+                        sn._power_method(sn._reshape_weight_to_matrix(p.original), 200)
+                else:
+                    g.state_dict()[name].copy_(t)
+        self.ema.load_state_dict(g.state_dict())
+        return ["generator.posterior (not in a release)", "discriminator (all of it)"]
 
     # -- helpers ---------------------------------------------------------------------------------
 
