@@ -11,7 +11,6 @@ The masks the loop draws are not used in training; the sample grids fill them by
 
 from __future__ import annotations
 
-import contextlib
 import copy
 from collections.abc import Callable
 from typing import Any
@@ -169,16 +168,3 @@ class LatentGanTask(TrainTask):
             out = self.d_step(x_hat).float()
         (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
         return ((grad.float().flatten(1).norm(dim=1) - 1) ** 2).mean()
-
-    def _autocast(self) -> contextlib.AbstractContextManager:
-        if not self._amp:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=torch.bfloat16)
-
-    @torch.no_grad()
-    def _update_ema(self, step: int) -> None:
-        decay = min(self.cfg.optim.ema_decay, (1 + step) / (10 + step))
-        for p_ema, p in zip(self.ema.parameters(), self.generator.parameters(), strict=True):
-            p_ema.lerp_(p.detach(), 1 - decay)
-        for b_ema, b in zip(self.ema.buffers(), self.generator.buffers(), strict=True):
-            b_ema.copy_(b)

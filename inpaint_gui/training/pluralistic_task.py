@@ -11,7 +11,6 @@ and, when disc.local is on, a local one on a crop around the hole (Iizuka et al.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 from collections.abc import Callable
 from pathlib import Path
@@ -271,25 +270,6 @@ class PluralisticTask(TrainTask):
                     g.state_dict()[name].copy_(t)
         self.ema.load_state_dict(g.state_dict())
         return ["generator.posterior (not in a release)", "discriminator (all of it)"]
-
-    # -- helpers ---------------------------------------------------------------------------------
-
-    def _autocast(self) -> contextlib.AbstractContextManager:
-        if not self._amp:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=torch.bfloat16)
-
-    def _clip(self, module: nn.Module) -> None:
-        if self.cfg.optim.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(module.parameters(), self.cfg.optim.grad_clip)
-
-    @torch.no_grad()
-    def _update_ema(self, step: int) -> None:
-        decay = min(self.cfg.optim.ema_decay, (1 + step) / (10 + step))
-        for p_ema, p in zip(self.ema.parameters(), self.generator.parameters(), strict=True):
-            p_ema.lerp_(p.detach(), 1 - decay)
-        for b_ema, b in zip(self.ema.buffers(), self.generator.buffers(), strict=True):
-            b_ema.copy_(b)
 
 
 def hole_boxes(mask: torch.Tensor, size: int) -> torch.Tensor:

@@ -7,7 +7,6 @@ is judged by a spectral-norm patch discriminator (the inpainting one, with an em
 
 from __future__ import annotations
 
-import contextlib
 import copy
 from collections.abc import Callable
 from typing import Any
@@ -127,18 +126,3 @@ class RestoreTask(TrainTask):
         weights = {k: v.detach().cpu() for k, v in self.ema.state_dict().items()}
         rc = self.cfg.restore
         return weights, {"channels": list(rc.channels), "blocks": rc.blocks}
-
-    def _autocast(self) -> contextlib.AbstractContextManager:
-        if not self._amp:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=torch.bfloat16)
-
-    def _clip(self, module: nn.Module) -> None:
-        if self.cfg.optim.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(module.parameters(), self.cfg.optim.grad_clip)
-
-    @torch.no_grad()
-    def _update_ema(self, step: int) -> None:
-        decay = min(self.cfg.optim.ema_decay, (1 + step) / (10 + step))
-        for p_ema, p in zip(self.ema.parameters(), self.generator.parameters(), strict=True):
-            p_ema.lerp_(p.detach(), 1 - decay)

@@ -8,6 +8,7 @@ weights. A new engine adds a TrainTask subclass and one line in TASKS.
 from __future__ import annotations
 
 import abc
+import contextlib
 import importlib
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -63,6 +64,27 @@ class TrainTask(abc.ABC):
     @abc.abstractmethod
     def release(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         """(inference state dict, architecture dict) for a release checkpoint."""
+
+    # -- helpers for tasks with a `generator`, its `ema` copy and `_amp` (bf16 autocast on or off) --
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if not getattr(self, "_amp", False):
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16)
+
+    def _clip(self, module: nn.Module) -> None:
+        if self.cfg.optim.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(module.parameters(), self.cfg.optim.grad_clip)
+
+    @torch.no_grad()
+    def _update_ema(self, step: int) -> None:
+        """EMA of the generator's parameters (decay warming up over the first steps); buffers copied."""
+        ema, generator = self.ema, self.generator  # type: ignore[attr-defined]
+        decay = min(self.cfg.optim.ema_decay, (1 + step) / (10 + step))
+        for p_ema, p in zip(ema.parameters(), generator.parameters(), strict=True):
+            p_ema.lerp_(p.detach(), 1 - decay)
+        for b_ema, b in zip(ema.buffers(), generator.buffers(), strict=True):
+            b_ema.copy_(b)
 
     def set_lr_scale(self, scale: float) -> None:
         for opt in self.optimizers().values():
