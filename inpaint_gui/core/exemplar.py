@@ -49,6 +49,8 @@ _COARSE_THICKNESS = 1.5
 MAX_LEVELS = 8
 #: A coarser level is used only if at least this share of its pixels can be copied from.
 _MIN_SOURCE_SHARE = 0.1
+#: texture_maps spreads the expected level at a quarter of the size on levels of at least this many pixels.
+_SPREAD_SMALL_ABOVE = 1 << 20
 
 
 class NoSourceError(InputError):
@@ -66,7 +68,7 @@ class _Level:
     r: int  # patch radius
     tex_src: NDArray[np.float32]  # [h, w] texture level (grey std) of the patch centred here
     tex_tgt: NDArray[np.float32]  # [h, w] texture level expected here, spread from the known pixels
-    hole_share: NDArray[np.float32]  # [h, w] share of the patch centred here that is hole
+    tex_w: NDArray[np.float32]  # [h, w] weight of the texture term: TEXTURE x the patch's hole share
 
 
 class Completion:
@@ -75,6 +77,8 @@ class Completion:
     image: uint8 [h, w, 3]. hole: bool [h, w], True = fill. exclude: bool [h, w], True = never copy
     from here (None: copy from anywhere outside the hole). patch: patch side in pixels (odd, >= 1).
     Raises NoSourceError when no patch (not even a single pixel) can be copied.
+    fill only reads the object, so several seeds may be filled in threads at once (the kernels
+    release the GIL).
     """
 
     def __init__(
@@ -98,7 +102,6 @@ class Completion:
         exclude = exclude if exclude is None or exclude.flags.writeable else exclude.copy()
         #: Grey levels of seeded noise added to the coarsest start (more: bolder variety between seeds).
         self.jitter = jitter
-        self._start: NDArray[np.float32] | None = None
         bad = hole if exclude is None else hole | exclude
         if bad.all():
             what = "the mask" if exclude is None or not exclude.any() else "the mask and the exclusion area"
@@ -113,8 +116,8 @@ class Completion:
         if not finest.has_source:  # pragma: no cover - r = 0 always finds a known pixel
             raise NoSourceError("nothing left to copy from")
         self.levels = [finest]
-        thickness = 2.0 * float(cv2.distanceTransform(np.pad(hole, 1).astype(np.uint8), cv2.DIST_L2, 3).max())
-        img = finest.image.astype(np.float32)
+        thickness = _thickness(hole)
+        img: NDArray = finest.image
         known = (~hole).astype(np.float32)
         ex = np.zeros_like(hole) if exclude is None else exclude
         while len(self.levels) < MAX_LEVELS:
@@ -125,10 +128,10 @@ class Completion:
                 break
             # Averages of the known pixels only, so the removed object's colours never leak into
             # the coarse levels; a coarse pixel is hole where less than half of it is known.
-            num = cv2.resize(img * known[..., None], (w, h), interpolation=cv2.INTER_AREA)
-            known = cv2.resize(known, (w, h), interpolation=cv2.INTER_AREA)
-            img = (num / np.maximum(known, 1e-6)[..., None]).astype(np.float32)
-            hl = known < 0.5
+            half, share = np.zeros((h, w, 3), np.float32), np.empty((h, w), np.float32)
+            pm.half_known(img, known, half, share)
+            img = half
+            hl = share < 0.5
             known = (~hl).astype(np.float32)
             ex = _pool_or(ex)  # never copy from any part of an excluded pixel
             level = _level(img, hl, hl | ex, r)
@@ -138,6 +141,8 @@ class Completion:
         log.debug(
             "completion of %s: %d levels, patch %d", image.shape[:2], len(self.levels), 2 * finest.r + 1
         )
+        # Made here, not on first use: fill may run in several threads at once (it only reads self).
+        self._start = self._coarse_start()
 
     def fill(
         self,
@@ -174,7 +179,7 @@ class Completion:
             if (
                 i == 0
             ):  # the coarsest hole starts as a diffusion of its border: colours stay where they belong
-                cur = self._coarse_start()
+                cur = self._start.copy()
                 # Seeded low-frequency colour noise: each seed settles elsewhere. Shallow pyramids (thin
                 # holes, where the border decides the fill) get less: half with two levels, none with one.
                 jitter = self.jitter * min(1.0, (n - 1) / 2)
@@ -194,15 +199,14 @@ class Completion:
             else:
                 cur = level.image.copy()
                 pm.vote(level.image, level.targets, nnf, dist, level.hole, level.r, 0.0, cur, _rounding(cur))
-            tex_w = (TEXTURE * level.hole_share).astype(np.float32)
             for k in range(rounds):
                 pm.match_distances(
-                    cur, level.targets, nnf, dist, level.r, level.tex_src, level.tex_tgt, tex_w
+                    cur, level.targets, nnf, dist, level.r, level.tex_src, level.tex_tgt, level.tex_w
                 )
                 pm.improve(
                     cur, level.targets, level.is_target, level.valid, nnf, dist,
                     level.r, iters, radius, 2 if i == 0 else 0, int(state[1]) + k,
-                    level.tex_src, level.tex_tgt, tex_w,
+                    level.tex_src, level.tex_tgt, level.tex_w,
                 )  # fmt: skip
                 last = i == n - 1 and k == rounds - 1
                 if last and self.final == "copy":
@@ -216,12 +220,13 @@ class Completion:
         return cur
 
     def _coarse_start(self) -> NDArray[np.float32]:
-        if self._start is None:
-            level = self.levels[-1]
-            img8 = np.clip(level.image + 0.5, 0, 255).astype(np.uint8)
-            smooth = cv2.inpaint(img8, level.hole.astype(np.uint8), 3, cv2.INPAINT_TELEA)
-            self._start = np.where(level.hole[..., None], smooth, level.image).astype(np.float32)
-        return self._start.copy()
+        """The coarsest level with its hole diffused in from the border (Telea)."""
+        level = self.levels[-1]
+        if not level.hole.any():
+            return level.image.astype(np.float32)
+        img8 = np.clip(level.image + 0.5, 0, 255).astype(np.uint8)
+        smooth = cv2.inpaint(img8, level.hole.astype(np.uint8), 3, cv2.INPAINT_TELEA)
+        return np.where(level.hole[..., None], smooth, level.image).astype(np.float32)
 
 
 def _level(image: NDArray[np.float32], hole: NDArray[np.bool_], bad: NDArray[np.bool_], r: int) -> _Level:
@@ -232,6 +237,9 @@ def _level(image: NDArray[np.float32], hole: NDArray[np.bool_], bad: NDArray[np.
     if r:
         valid[:r], valid[h - r :], valid[:, :r], valid[:, w - r :] = False, False, False, False
     is_target = cv2.dilate(hole.astype(np.uint8), kernel).astype(bool) if r else hole.copy()
+    tex_src, tex_tgt, share = texture_maps(image, hole, is_target, r)
+    if TEXTURE != 1.0:
+        share *= np.float32(TEXTURE)
     return _Level(
         np.ascontiguousarray(image),
         np.ascontiguousarray(hole),
@@ -240,7 +248,9 @@ def _level(image: NDArray[np.float32], hole: NDArray[np.bool_], bad: NDArray[np.
         pm.coords(is_target),
         is_target,
         r,
-        *texture_maps(image, hole, is_target, r),
+        tex_src,
+        tex_tgt,
+        share,
     )
 
 
@@ -251,23 +261,60 @@ def texture_maps(
     standard deviation of grey in the (2r+1)^2 patch (3x3 at least), its Gaussian spread from the
     patches clear of the hole (the mean over those deep inside a large hole), and the hole's share,
     which weighs the texture term: a patch that is mostly known is held by its known pixels already
-    (with the full weight on thin holes, b0's LPIPS rose from 0.019 to 0.023)."""
-    grey = image.astype(np.float32).mean(axis=2)
+    (with the full weight on thin holes, b0's LPIPS rose from 0.019 to 0.023). The last two are zero
+    away from the targets (is_target), where nothing reads them."""
+    grey = np.empty(image.shape[:2], np.float32)
+    pm.grey(image, grey)
     k = max(2 * r + 1, 3)
     mean = cv2.blur(grey, (k, k), borderType=cv2.BORDER_REFLECT)
-    sq = cv2.blur(grey * grey, (k, k), borderType=cv2.BORDER_REFLECT)
-    level = np.sqrt(np.maximum(sq - mean * mean, 0.0)).astype(np.float32)
-    share = cv2.blur(hole.astype(np.float32), (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_CONSTANT)
-    known = (~is_target).astype(np.float32)
-    if not known.any():
-        return level, np.zeros_like(level), share
-    overall = float(level[known > 0].mean())
+    sq = cv2.sqrBoxFilter(grey, -1, (k, k), borderType=cv2.BORDER_REFLECT)
+    np.subtract(sq, np.square(mean, out=mean), out=sq)
+    level = np.sqrt(np.maximum(sq, 0.0, out=sq), out=sq)
+    # The other two maps are read at targets only: computed on the targets' box (plus the spread's
+    # reach), zero elsewhere (np.zeros pages that are never written cost no memory).
+    share, expected = np.zeros(level.shape, np.float32), np.zeros(level.shape, np.float32)
+    ys, xs = np.nonzero(is_target.any(axis=1))[0], np.nonzero(is_target.any(axis=0))[0]
+    if not len(ys):
+        return level, expected, share
     sigma = 2.0 * k
-    num = cv2.GaussianBlur(level * known, (0, 0), sigma)
-    den = cv2.GaussianBlur(known, (0, 0), sigma)
+    reach = int(3 * sigma) + 1
+    h, w = hole.shape
+    box = (
+        slice(max(ys[0] - reach, 0), min(ys[-1] + 1 + reach, h)),
+        slice(max(xs[0] - reach, 0), min(xs[-1] + 1 + reach, w)),
+    )
+    share[box] = cv2.blur(
+        hole[box].astype(np.float32), (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_CONSTANT
+    )
+    known = (~is_target).astype(np.uint8)
+    if not known.any():
+        return level, expected, share
+    overall = cv2.mean(level, mask=known)[0]
+    num, den = level[box] * known[box], known[box].astype(np.float32)
+    # The spread is smooth (sigma 14 px for 7x7 patches): on a large level it is computed at a quarter
+    # of the size, which changes it by a fraction of a grey level and saves most of the setup time.
+    step = 4 if num.size >= _SPREAD_SMALL_ABOVE else 1
+    if step > 1:
+        small = (-(-num.shape[1] // step), -(-num.shape[0] // step))
+        num = cv2.resize(num, small, interpolation=cv2.INTER_AREA)
+        den = cv2.resize(den, small, interpolation=cv2.INTER_AREA)
+    num = cv2.GaussianBlur(num, (0, 0), sigma / step)
+    den = cv2.GaussianBlur(den, (0, 0), sigma / step)
     eps = 0.05
-    expected = ((num + eps * overall) / (den + eps)).astype(np.float32)
+    spread = ((num + eps * overall) / (den + eps)).astype(np.float32)
+    if step > 1:
+        spread = cv2.resize(spread, known[box].shape[::-1], interpolation=cv2.INTER_LINEAR)
+    expected[box] = spread
     return level, expected, share
+
+
+def _thickness(hole: NDArray[np.bool_]) -> float:
+    """Twice the largest distance from a hole pixel to the nearest known one (or the border)."""
+    ys, xs = np.nonzero(hole.any(axis=1))[0], np.nonzero(hole.any(axis=0))[0]
+    if not len(ys):
+        return 0.0
+    box = np.pad(hole[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1], 1)
+    return 2.0 * float(cv2.distanceTransform(box.astype(np.uint8), cv2.DIST_L2, 3).max())
 
 
 def _within_budget(rounds: int, iters: int, targets: int) -> tuple[int, int]:

@@ -214,6 +214,39 @@ def copy_centres(src, nnf, hole, out):  # pragma: no cover - compiled
                     out[y, x, c] = src[nnf[y, x, 0], nnf[y, x, 1], c]
 
 
+@njit(cache=True, nogil=True)
+def half_known(img, known, out, out_known):  # pragma: no cover - compiled
+    """One pyramid step: out[y, x] is the mean of img's (up to) four pixels in the 2x2 cell (y, x),
+    each weighted by its known share, so hole colours never leak down; out_known the cell's mean share.
+    out float32 [ceil(h/2), ceil(w/2), 3], out_known float32 [ceil(h/2), ceil(w/2)]."""
+    h, w = known.shape
+    for y in range(out.shape[0]):
+        for x in range(out.shape[1]):
+            s0 = s1 = s2 = np.float32(0.0)
+            k = np.float32(0.0)
+            n = 0
+            for yy in range(2 * y, min(2 * y + 2, h)):
+                for xx in range(2 * x, min(2 * x + 2, w)):
+                    wt = np.float32(known[yy, xx])
+                    s0 += wt * np.float32(img[yy, xx, 0])
+                    s1 += wt * np.float32(img[yy, xx, 1])
+                    s2 += wt * np.float32(img[yy, xx, 2])
+                    k += wt
+                    n += 1
+            if k > 0:
+                out[y, x, 0], out[y, x, 1], out[y, x, 2] = s0 / k, s1 / k, s2 / k
+            out_known[y, x] = k / n
+
+
+@njit(cache=True, nogil=True)
+def grey(img, out):  # pragma: no cover - compiled
+    """out[y, x] = the mean of img's three channels (float32)."""
+    third = np.float32(1.0 / 3.0)
+    for y in range(img.shape[0]):
+        for x in range(img.shape[1]):
+            out[y, x] = (np.float32(img[y, x, 0]) + np.float32(img[y, x, 1]) + np.float32(img[y, x, 2])) * third
+
+
 def coords(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
     """Flat indices (y * w + x) of the True pixels, in raster order."""
     return np.flatnonzero(mask)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,12 +42,16 @@ class PatchMatchEngine(Engine):
     context = 0.75
     min_context = 24
     options = (*Engine.options, "patch_size", "exclude")
+    #: Candidates filled at once, each in its own thread (the matcher is single-threaded and releases
+    #: the GIL): one per core the process may use.
+    workers = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
     def __init__(self, patch_size: int = DEFAULT_PATCH, final: str = "copy", jitter: float = 24.0) -> None:
         self.patch_size = _check_patch(patch_size)
         self.final = final
         self.jitter = jitter
         self._exclude: NDArray[np.bool_] | None = None
+        self._pool: ThreadPoolExecutor | None = None
         #: The exclusion area set by configure (a front end's setting), used when inpaint gets none.
         self.exclude: NDArray[np.bool_] | None = None
 
@@ -89,6 +97,8 @@ class PatchMatchEngine(Engine):
                     f"exclusion area size {exclude.shape} differs from the image's {image.shape[:2]}"
                 )
         self._exclude = exclude if exclude is not None and exclude.any() else None
+        workers = min(self.workers, int(n) if isinstance(n, (int, np.integer)) and n > 0 else 1)
+        self._pool = ThreadPoolExecutor(workers, "patchmatch") if workers > 1 else None
         try:
             return super().inpaint(
                 image, mask, n, seed, should_cancel=should_cancel, on_candidate=on_candidate,
@@ -96,6 +106,9 @@ class PatchMatchEngine(Engine):
             )  # fmt: skip
         finally:
             self._exclude = None
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)  # no fill outlives the call
+                self._pool = None
 
     def _fill_region(
         self,
@@ -133,8 +146,36 @@ class PatchMatchEngine(Engine):
         completion = Completion(
             image, mask, exclude, patch=self.patch_size, final=self.final, jitter=self.jitter
         )
-        for s in seeds:
-            yield completion.fill(s, near, spread, between_levels=self._poll)
+        pool = self._pool
+        if pool is None or len(seeds) == 1:
+            for s in seeds:
+                yield completion.fill(s, near, spread, between_levels=self._poll)
+            return
+        # Keep `workers` fills running ahead of the one being handed out, in seed order.
+        stop = threading.Event()
+
+        def poll() -> None:
+            if stop.is_set():
+                raise Cancelled()
+            self._poll()
+
+        queue = iter(seeds)
+        running: deque[Future[NDArray[np.uint8]]] = deque()
+        try:
+            for s in queue:
+                running.append(pool.submit(completion.fill, s, near, spread, poll))
+                if len(running) == self.workers:
+                    break
+            while running:
+                result = running.popleft().result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    running.append(pool.submit(completion.fill, nxt, near, spread, poll))
+                yield result
+        finally:  # cancelled, failed or closed early: the fills still running stop at their next level
+            stop.set()
+            for future in running:
+                future.cancel()
 
     def _poll(self) -> None:
         if self._cancel_requested():

@@ -188,3 +188,33 @@ def test_exclusion_set_by_configure_is_used_until_reset(texture):
     assert eng.exclude is None
     with pytest.raises(InputError, match="bool numpy array"):
         eng.configure({"exclude": [[True]]})
+
+
+def test_fills_in_threads_are_the_fills_of_one_thread(texture):
+    """Candidates run in worker threads; the bytes must not depend on how many or on the order they finish."""
+    hole = _hole(texture.shape[:2], (10, 10, 30, 40)) | _hole(texture.shape[:2], (85, 110, 110, 150))
+    one, many = PatchMatchEngine(), PatchMatchEngine()
+    one.workers, many.workers = 1, 3
+    a = one.inpaint(texture, hole, n=5, seed=2)
+    b = many.inpaint(texture, hole, n=5, seed=2)
+    assert [c.seed for c in b] == [2, 3, 4, 5, 6]
+    for x, y in zip(a, b, strict=True):
+        assert np.array_equal(x.image, y.image)
+
+
+def test_cancel_stops_the_worker_threads(texture):
+    import threading
+
+    engine = PatchMatchEngine()
+    engine.workers = 2
+    hole = _hole(texture.shape[:2], (30, 40, 90, 120))
+    polls = []
+
+    def should_cancel() -> bool:  # called from the workers, between pyramid levels
+        polls.append(threading.current_thread().name)
+        return len(polls) > 3
+
+    with pytest.raises(Cancelled):
+        engine.inpaint(texture, hole, n=6, seed=0, should_cancel=should_cancel)
+    assert any(name.startswith("patchmatch") for name in polls)
+    assert not [t for t in threading.enumerate() if t.name.startswith("patchmatch")]
