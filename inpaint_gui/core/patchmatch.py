@@ -39,10 +39,11 @@ def _distance(img, ty, tx, sy, sx, r, limit):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _cost(img, ty, tx, sy, sx, r, limit, tex_src, tex_tgt, tex_w):  # pragma: no cover - compiled
-    """_distance plus tex_w[target] x the squared difference between the source patch's texture level
-    and the level expected at the target (see exemplar.texture_maps): without it the squared error
-    prefers flat sources, because a hole being rebuilt is always smoother than the photo."""
-    e = tex_src[sy, sx] - tex_tgt[ty, tx]
+    """_distance plus tex_w[target] x the squared shortfall of the source patch's texture level below
+    the level expected at the target (see exemplar.texture_maps; a busier source is not charged):
+    without it the squared error prefers flat sources, because a hole being rebuilt is always
+    smoother than the photo."""
+    e = min(tex_src[sy, sx] - tex_tgt[ty, tx], 0.0)
     extra = tex_w[ty, tx] * e * e
     if extra >= limit:
         return extra
