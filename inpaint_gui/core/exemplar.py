@@ -157,8 +157,14 @@ class Completion:
         near: int | None = None,
         spread: float = 0.0,
         between_levels: Callable[[], None] | None = None,
+        ring: bool = False,
     ) -> NDArray[np.uint8]:
         """One completion, uint8 [h, w, 3]; the same seed gives the same bytes.
+
+        ring (with final "copy"): also write the known pixels within a patch radius of the hole with
+        the centres of their matches, i.e. the fill as its sources continue past the hole's edge, so
+        a membrane blend (core.blend) can match the fill's colour to the photo's across the edge.
+        Otherwise every pixel outside the hole is the image's.
 
         near: seed of a fill to vary; the coarsest round((1 - spread) * levels) levels use its seed, so
         spread 0 gives it back and 1 is the fill of `seed` itself. between_levels() may raise to stop.
@@ -217,7 +223,7 @@ class Completion:
                 )  # fmt: skip
                 last = i == n - 1 and k == rounds - 1
                 if last and self.final == "copy":
-                    pm.copy_centres(level.image, nnf, level.hole, cur)
+                    pm.copy_centres(level.image, nnf, level.is_target if ring else level.hole, cur)
                 else:  # a final "vote" is the mean of all the votes, as documented
                     _vote(level, nnf, dist, cur, "mean" if last else VOTE if i >= VOTE_FROM else "mean")
             coarse_nnf = nnf

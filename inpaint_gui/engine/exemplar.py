@@ -42,6 +42,11 @@ class PatchMatchEngine(Engine):
     context = 0.75
     min_context = 24
     options = (*Engine.options, "patch_size", "exclude")
+    #: Copied patches keep their source's colour; the membrane shifts each fill's colour smoothly to
+    #: meet the photo at the hole's edge (fills come with the ring their matches continue into).
+    #: On 60 eval/scenes images at 128 px LPIPS 0.141 -> 0.135, every hole-size band lower; object
+    #: holes 0.142 -> 0.140, KID x10^3 3.7 -> 3.3.
+    blend = "membrane"
     #: Candidates filled at once, each in its own thread (the matcher is single-threaded and releases
     #: the GIL): one per core the process may use.
     workers = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
@@ -149,7 +154,7 @@ class PatchMatchEngine(Engine):
         pool = self._pool
         if pool is None or len(seeds) == 1:
             for s in seeds:
-                yield completion.fill(s, near, spread, between_levels=self._poll)
+                yield completion.fill(s, near, spread, between_levels=self._poll, ring=True)
             return
         # Keep `workers` fills running ahead of the one being handed out, in seed order.
         stop = threading.Event()
@@ -163,14 +168,14 @@ class PatchMatchEngine(Engine):
         running: deque[Future[NDArray[np.uint8]]] = deque()
         try:
             for s in queue:
-                running.append(pool.submit(completion.fill, s, near, spread, poll))
+                running.append(pool.submit(completion.fill, s, near, spread, between_levels=poll, ring=True))
                 if len(running) == self.workers:
                     break
             while running:
                 result = running.popleft().result()
                 nxt = next(queue, None)
                 if nxt is not None:
-                    running.append(pool.submit(completion.fill, nxt, near, spread, poll))
+                    running.append(pool.submit(completion.fill, nxt, near, spread, between_levels=poll, ring=True))
                 yield result
         finally:  # cancelled, failed or closed early: the fills still running stop at their next level
             stop.set()

@@ -53,14 +53,27 @@ def test_same_seed_same_bytes_seeds_differ_known_pixels_kept(engine, texture):
     assert np.array_equal(alone.image, a[1].image)
 
 
-def test_fill_is_copied_from_the_photo_not_averaged(engine, texture):
-    """At the finest level every hole pixel is a pixel of the photo outside the hole."""
+def test_fill_is_copied_from_the_photo_not_averaged(texture):
+    """At the finest level every hole pixel is a pixel of the photo outside the hole (hard blend);
+    the default membrane blend only adds a smooth colour offset to those copies."""
+    import cv2
+
     hole = _hole(texture.shape[:2], (40, 50, 80, 100))
-    out = engine.inpaint(texture, hole, n=1, seed=0)[0].image
+    hard_engine = PatchMatchEngine()
+    hard_engine.blend = "hard"
+    hard = hard_engine.inpaint(texture, hole, n=1, seed=0)[0].image
     known = {tuple(p) for p in texture[~hole].reshape(-1, 3)}
-    assert all(tuple(p) in known for p in out[hole].reshape(-1, 3))
+    assert all(tuple(p) in known for p in hard[hole].reshape(-1, 3))
     # and it keeps the grain: no smoothing (navier-stokes would lose most of it)
-    assert out[hole].astype(float).std() > 0.7 * texture[~hole].astype(float).std()
+    assert hard[hole].astype(float).std() > 0.7 * texture[~hole].astype(float).std()
+
+    assert PatchMatchEngine.blend == "membrane"
+    soft = PatchMatchEngine().inpaint(texture, hole, n=1, seed=0)[0].image
+    assert np.array_equal(soft[~hole], texture[~hole])
+    offset = soft.astype(np.float32) - hard.astype(np.float32)
+    inner = _hole(texture.shape[:2], (44, 54, 76, 96))
+    grain = offset - cv2.GaussianBlur(offset, (0, 0), 2.0)
+    assert np.abs(grain[inner]).mean() < 1.0  # grey levels: the copies' own detail is kept
 
 
 @pytest.mark.parametrize(
