@@ -44,9 +44,12 @@ def _patchmatch(checkpoint: str | Path | None, device: str) -> Engine:
 
 
 def _pluralistic(checkpoint: str | Path | None, device: str) -> Engine:
+    from inpaint_gui.core import detail
     from inpaint_gui.engine.pluralistic import PluralisticEngine
 
-    return PluralisticEngine.from_checkpoint(checkpoint, device=device)
+    engine = PluralisticEngine.from_checkpoint(checkpoint, device=device)
+    detail.warm_up()  # the full-resolution detail kernel, so the first fill does not compile it
+    return engine
 
 
 def _latent(checkpoint: str | Path | None, device: str) -> Engine:
