@@ -231,3 +231,20 @@ def test_cancel_stops_the_worker_threads(texture):
         engine.inpaint(texture, hole, n=6, seed=0, should_cancel=should_cancel)
     assert any(name.startswith("patchmatch") for name in polls)
     assert not [t for t in threading.enumerate() if t.name.startswith("patchmatch")]
+
+
+def test_flat_sky_gets_no_blotches():
+    """The seed noise used to make fills of a smooth sky copy lighter or darker sky: blotches (blurred
+    error up to 12 grey levels on this gradient; 2-6 since the noise follows the context's texture)."""
+    import cv2
+
+    rng = np.random.default_rng(3)
+    h, w = 200, 260
+    sky = np.linspace(170, 200, h)[:, None, None] * np.ones((1, w, 3))
+    img = (sky + rng.normal(0, 1.0, (h, w, 3))).clip(0, 255).astype(np.uint8)
+    hole = _hole((h, w), (60, 80, 150, 190))
+    worst = []
+    for c in PatchMatchEngine().inpaint(img, hole, n=4, seed=0):
+        err = cv2.GaussianBlur(c.image.astype(np.float32) - sky.astype(np.float32), (0, 0), 3.0)
+        worst.append(np.abs(err[hole]).max())  # grey levels, the grain smoothed away
+    assert max(worst) < 8.0 and np.mean(worst) < 5.5
