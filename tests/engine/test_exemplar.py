@@ -36,19 +36,21 @@ def _hole(shape, box) -> np.ndarray:
 
 
 def test_same_seed_same_bytes_seeds_differ_known_pixels_kept(engine, texture):
+    from itertools import combinations
+
     hole = _hole(texture.shape[:2], (40, 50, 80, 100))
-    a = engine.inpaint(texture, hole, n=3, seed=5)
-    b = engine.inpaint(texture, hole, n=3, seed=5)
-    assert [c.seed for c in a] == [5, 6, 7]
+    a = engine.inpaint(texture, hole, n=5, seed=5)
+    b = engine.inpaint(texture, hole, n=5, seed=5)
+    assert [c.seed for c in a] == [5, 6, 7, 8, 9]
     for x, y in zip(a, b, strict=True):
         assert np.array_equal(x.image, y.image)
         assert np.array_equal(x.image[~hole], texture[~hole])
-    diffs = [np.abs(a[0].image[hole].astype(int) - c.image[hole]).mean() for c in a[1:]]
+    diffs = [np.abs(x.image[hole].astype(int) - y.image[hole]).mean() for x, y in combinations(a, 2)]
     # grey levels: no two seeds give the same fill, and they are visibly different arrangements. On these
-    # periodic planks the consistent fill is nearly unique and the sharp votes converge to it, so two
-    # seeds may land close (5.0 and 6.6 from seed 5; 0.6 in a trial without the hole-share weight);
-    # variety on photos is measured by `inpaint eval` (LPIPS diversity).
-    assert min(diffs) > 0.2 and max(diffs) > 5
+    # periodic planks the consistent fill is nearly unique and the sharp votes converge to it, so some
+    # pairs land close (the closest of these 10 pairs: 2.0; mean 6.8 since the coarse levels measure
+    # texture at the finest scale, 9.3 before); variety on photos is measured by `inpaint eval`.
+    assert min(diffs) > 0.5 and np.mean(diffs) > 4
     alone = engine.inpaint(texture, hole, n=1, seed=6)[0]
     assert np.array_equal(alone.image, a[1].image)
 
