@@ -174,8 +174,15 @@ class Completion:
         spread: float = 0.0,
         between_levels: Callable[[], None] | None = None,
         ring: bool = False,
+        guide: NDArray[np.uint8] | None = None,
+        guide_levels: int = 0,
     ) -> NDArray[np.uint8]:
         """One completion, uint8 [h, w, 3]; the same seed gives the same bytes.
+
+        guide: uint8 [h, w, 3], a fill of the hole (a network's, say) whose structure this completion
+        renders with the photo's patches: the hole of each of the coarsest `guide_levels` levels (0:
+        all) starts as the guide at that level's size, instead of a diffusion (coarsest) or the copies
+        carried up from the level below.
 
         ring (with final "copy"): also write the known pixels within a patch radius of the hole with
         the centres of their matches, i.e. the fill as its sources continue past the hole's edge, so
@@ -189,6 +196,9 @@ class Completion:
             return self.levels[0].image.copy()
         n = len(self.levels)
         keep = 0 if near is None else int(round((1.0 - spread) * n))
+        if guide is not None and guide.shape != self.levels[0].image.shape:
+            raise InputError(f"guide shape {guide.shape} differs from the image's {self.levels[0].image.shape}")
+        guided = 0 if guide is None else (guide_levels or n)
         cur = None
         coarse_nnf = None
         for i, level in enumerate(reversed(self.levels)):  # coarsest first
@@ -205,7 +215,12 @@ class Completion:
             else:
                 pm.upsample_nnf(coarse_nnf, level.targets, level.valid, nnf, int(state[0]))
             dist = np.zeros(level.hole.shape, np.float32)
-            if (
+            if guide is not None and i < guided:
+                cur = level.image.copy()
+                size = level.hole.shape[::-1]
+                g = guide if size == guide.shape[1::-1] else cv2.resize(guide, size, interpolation=cv2.INTER_AREA)
+                cur[level.hole] = g[level.hole]
+            elif (
                 i == 0
             ):  # the coarsest hole starts as a diffusion of its border: colours stay where they belong
                 cur = self._start.copy()

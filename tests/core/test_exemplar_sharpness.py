@@ -80,3 +80,33 @@ def test_coarse_levels_do_not_take_blurred_shading_for_texture():
     assert len(completion.levels) >= 2
     for seed in range(3):
         assert q.sharpness_ratio(completion.fill(seed), img, hole) > 0.85
+
+
+def test_a_guide_sets_the_structure_and_the_photo_the_pixels():
+    """The guide (a network's fill, say) paints a red bar into a grey hole: the fill puts the photo's own
+    red there; without the guide the hole stays grey."""
+    rng = np.random.default_rng(2)
+    h, w = 96, 160
+    img = np.full((h, w, 3), 128.0) + rng.normal(0, 6, (h, w, 3))
+    img[:, 10:30] = (200, 40, 40) + rng.normal(0, 6, (h, 20, 3))  # a red post at the left
+    img = img.clip(0, 255).astype(np.uint8)
+    hole = np.zeros((h, w), bool)
+    hole[20:76, 80:140] = True
+    guide = img.copy()
+    guide[hole] = 128
+    guide[20:76, 100:120] = (200, 40, 40)
+    completion = ex.Completion(img, hole)
+    bar = np.zeros_like(hole)
+    bar[26:70, 104:116] = True
+    guided = completion.fill(0, guide=guide)
+    plain = completion.fill(0)
+    assert guided[bar, 0].mean() > 170 and guided[bar, 1].mean() < 80
+    assert plain[bar, 0].mean() < 150
+    known = {tuple(p) for p in img[~hole].reshape(-1, 3)}
+    assert all(tuple(p) in known for p in guided[hole].reshape(-1, 3))  # still the photo's own pixels
+    import pytest
+
+    from inpaint_gui.core.compose import InputError
+
+    with pytest.raises(InputError, match="guide shape"):
+        completion.fill(0, guide=guide[:-1])
