@@ -28,6 +28,15 @@ def seam_score(image: NDArray[np.uint8], mask: NDArray[np.bool_], width: int = 3
     """
     if not mask.any() or mask.all():
         return 0.0
+    # Only the mask's box grown by the two rings (and the Laplacian's pixel) matters: a large photo's
+    # crop around a small hole is mostly far from the border.
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    m = 2 * width + 2
+    box = (
+        slice(max(rows[0] - m, 0), min(rows[-1] + 1 + m, mask.shape[0])),
+        slice(max(cols[0] - m, 0), min(cols[-1] + 1 + m, mask.shape[1])),
+    )
+    image, mask = image[box], mask[box]
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
     lap = np.abs(cv2.Laplacian(gray, cv2.CV_32F, ksize=3))
     m8 = mask.astype(np.uint8)
