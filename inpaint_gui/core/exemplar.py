@@ -197,7 +197,8 @@ class Completion:
         n = len(self.levels)
         keep = 0 if near is None else int(round((1.0 - spread) * n))
         if guide is not None and guide.shape != self.levels[0].image.shape:
-            raise InputError(f"guide shape {guide.shape} differs from the image's {self.levels[0].image.shape}")
+            want = self.levels[0].image.shape
+            raise InputError(f"guide shape {guide.shape} differs from the image's {want}")
         guided = 0 if guide is None else (guide_levels or n)
         cur = None
         coarse_nnf = None
@@ -218,7 +219,9 @@ class Completion:
             if guide is not None and i < guided:
                 cur = level.image.copy()
                 size = level.hole.shape[::-1]
-                g = guide if size == guide.shape[1::-1] else cv2.resize(guide, size, interpolation=cv2.INTER_AREA)
+                g = guide
+                if size != guide.shape[1::-1]:
+                    g = cv2.resize(guide, size, interpolation=cv2.INTER_AREA)
                 cur[level.hole] = g[level.hole]
             elif (
                 i == 0
@@ -276,7 +279,11 @@ class Completion:
 
 
 def _level(
-    image: NDArray, hole: NDArray[np.bool_], bad: NDArray[np.bool_], r: int, tex: NDArray[np.float32] | None = None
+    image: NDArray,
+    hole: NDArray[np.bool_],
+    bad: NDArray[np.bool_],
+    r: int,
+    tex: NDArray[np.float32] | None = None,
 ) -> _Level:
     h, w = hole.shape
     k = 2 * r + 1
@@ -310,11 +317,11 @@ def texture_maps(
     level: NDArray[np.float32] | None = None,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
     """(level of each patch, level expected at each pixel, share of each patch in the hole): the
-    standard deviation of grey in the (2r+1)^2 patch (3x3 at least; or `level` when given), its Gaussian spread from the
-    patches clear of the hole (the mean over those deep inside a large hole), and the hole's share,
-    which weighs the texture term: a patch that is mostly known is held by its known pixels already
-    (with the full weight on thin holes, b0's LPIPS rose from 0.019 to 0.023). The last two are zero
-    away from the targets (is_target), where nothing reads them."""
+    standard deviation of grey in the (2r+1)^2 patch (3x3 at least; or `level` when given), its
+    Gaussian spread from the patches clear of the hole (the mean over those deep inside a large hole),
+    and the hole's share, which weighs the texture term: a patch that is mostly known is held by its
+    known pixels already (with the full weight on thin holes, b0's LPIPS rose from 0.019 to 0.023).
+    The last two are zero away from the targets (is_target), where nothing reads them."""
     k = max(2 * r + 1, 3)
     if level is None:
         grey = np.empty(image.shape[:2], np.float32)

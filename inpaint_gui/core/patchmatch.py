@@ -245,7 +245,8 @@ def grey(img, out):  # pragma: no cover - compiled
     third = np.float32(1.0 / 3.0)
     for y in range(img.shape[0]):
         for x in range(img.shape[1]):
-            out[y, x] = (np.float32(img[y, x, 0]) + np.float32(img[y, x, 1]) + np.float32(img[y, x, 2])) * third
+            total = np.float32(img[y, x, 0]) + np.float32(img[y, x, 1]) + np.float32(img[y, x, 2])
+            out[y, x] = total * third
 
 
 def coords(mask: NDArray[np.bool_]) -> NDArray[np.int64]:

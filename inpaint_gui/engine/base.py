@@ -78,6 +78,8 @@ class Engine(abc.ABC):
     detail_modes: ClassVar[tuple[str, ...]] = ("off",)
     #: Settings a front end may change between requests (see configure); each is an attribute.
     options: ClassVar[tuple[str, ...]] = ("context", "blend", "detail")
+    #: Keywords inpaint() takes beyond the common ones, for one request (see _begin_request).
+    request_options: ClassVar[tuple[str, ...]] = ()
 
     def configure(self, options: Mapping[str, Any] | None = None, /, **settings: Any) -> None:
         """Apply the entries of options (and keyword settings) that this engine has: the app sends
@@ -123,6 +125,7 @@ class Engine(abc.ABC):
         on_candidate: CandidateCallback | None = None,
         near: int | None = None,
         spread: float = 0.25,
+        **extras: Any,
     ) -> list[Candidate]:
         """Propose fills for the True pixels of mask.
 
@@ -133,7 +136,12 @@ class Engine(abc.ABC):
         Cancelled is raised. on_candidate(candidate, index, total) is called as
         each one finishes. near=SEED samples variations of the candidate with
         that seed instead: spread 0 gives it back, 1 is as different as a new seed.
+        extras: the engine's own request_options (patchmatch's exclude, latent's on_step).
         """
+        unknown = sorted(set(extras) - set(self.request_options))
+        if unknown:
+            names = ", ".join(unknown)
+            raise TypeError(f"{type(self).__name__}.inpaint() got unexpected keyword argument(s): {names}")
         check_image_and_mask(image, mask)
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise InputError(f"n must be a positive integer, got {n!r}")
@@ -151,15 +159,41 @@ class Engine(abc.ABC):
             near, spread = int(near), float(spread)
         else:
             spread = 0.0
-        if not mask.any():
-            return self._unchanged(image, seeds, near, spread, on_candidate)
+        self._begin_request(image, count, extras)
+        self._should_cancel = should_cancel
+        try:
+            if not mask.any():
+                return self._unchanged(image, seeds, near, spread, on_candidate)
+            return self._run(image, mask, seeds, near, spread, should_cancel, on_candidate)
+        finally:
+            self._should_cancel = None
+            self._end_request()
 
+    def _begin_request(  # noqa: B027 - an optional hook: most engines take no extras
+        self, image: NDArray[np.uint8], count: int, extras: Mapping[str, Any]
+    ) -> None:
+        """Check and take this request's extras (request_options) before any work; may raise InputError.
+        Engines with request options override this and _end_request."""
+
+    def _end_request(self) -> None:  # noqa: B027 - the optional hook's other half
+        """Drop what _begin_request took; runs however the request ended."""
+
+    def _run(
+        self,
+        image: NDArray[np.uint8],
+        mask: NDArray[np.bool_],
+        seeds: list[int],
+        near: int | None,
+        spread: float,
+        should_cancel: Callable[[], bool] | None,
+        on_candidate: CandidateCallback | None,
+    ) -> list[Candidate]:
+        count = len(seeds)
         start = time.perf_counter()
         self._check_cancel(should_cancel)
         regions = self._plan_regions(mask)
         fills = []
         out: list[Candidate] = []
-        self._should_cancel = should_cancel
         try:
             for region in regions:
                 work_image, work_mask = cut(region, image, mask)
@@ -191,7 +225,6 @@ class Engine(abc.ABC):
                 if index + 1 < count:
                     self._check_cancel(should_cancel)
         finally:
-            self._should_cancel = None
             for fill in fills:
                 if hasattr(fill, "close"):
                     fill.close()

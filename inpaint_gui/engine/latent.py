@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
 
-from inpaint_gui.engine.base import Candidate, CandidateCallback, Engine
+from inpaint_gui.core.compose import InputError, describe
+from inpaint_gui.engine.base import Cancelled, Engine
 from inpaint_gui.engine.checkpoint import (
     LATENT_FACES_NAME,
     CheckpointError,
@@ -163,6 +164,7 @@ class LatentEngine(Engine):
     label = "Latent search (GAN)"
     pluralistic = True
     reports_steps = True  # inpaint() takes on_step(step, total, loss)
+    request_options = ("on_step",)
     max_side: int | None = 1024
     context = 2.0
 
@@ -187,7 +189,6 @@ class LatentEngine(Engine):
         self.path = path
         self.settings = settings or SearchSettings()
         self.bf16 = self.device.type == "cpu" and use_bf16(self.device, amp)
-        self._should_cancel: Callable[[], bool] | None = None
         self._on_step: StepCallback | None = None
 
     @classmethod
@@ -209,35 +210,16 @@ class LatentEngine(Engine):
         log.info("loaded %s (%s, %d steps) on %s", path.name, info.dataset, info.steps, dev)
         return cls(generator, discriminator, objective, info, dev, path=path, **kwargs)
 
-    def inpaint(
-        self,
-        image: NDArray[np.uint8],
-        mask: NDArray[np.bool_],
-        n: int = 6,
-        seed: int = 0,
-        *,
-        should_cancel: Callable[[], bool] | None = None,
-        on_candidate: CandidateCallback | None = None,
-        near: int | None = None,
-        spread: float = 0.25,
-        on_step: StepCallback | None = None,
-    ) -> list[Candidate]:
-        """Engine.inpaint, plus on_step(step, total, loss) after every search step; should_cancel
-        is also polled between search steps."""
-        self._should_cancel, self._on_step = should_cancel, on_step
-        try:
-            return super().inpaint(
-                image,
-                mask,
-                n,
-                seed,
-                should_cancel=should_cancel,
-                on_candidate=on_candidate,
-                near=near,
-                spread=spread,
-            )
-        finally:
-            self._should_cancel = self._on_step = None
+    def _begin_request(self, image: NDArray[np.uint8], count: int, extras: Mapping[str, Any]) -> None:
+        """on_step(step, total, loss) is called after every search step; should_cancel is also polled
+        between search steps."""
+        on_step = extras.get("on_step")
+        if on_step is not None and not callable(on_step):
+            raise InputError(f"on_step must be callable, got {describe(on_step)}")
+        self._on_step = on_step
+
+    def _end_request(self) -> None:
+        self._on_step = None
 
     def _fill(
         self,
@@ -274,7 +256,8 @@ class LatentEngine(Engine):
             if self._on_step is not None:
                 self._on_step(i, total, loss)
             if i < total:
-                self._check_cancel(self._should_cancel)
+                if self._cancel_requested():
+                    raise Cancelled()
 
         fake = latent_search(
             self.generator,

@@ -250,3 +250,14 @@ def test_flat_sky_gets_no_blotches():
         err = cv2.GaussianBlur(c.image.astype(np.float32) - sky.astype(np.float32), (0, 0), 3.0)
         worst.append(np.abs(err[hole]).max())  # grey levels, the grain smoothed away
     assert max(worst) < 8.0 and np.mean(worst) < 5.5
+
+
+def test_request_extras_are_the_engines_own(texture):
+    """Only an engine's request_options pass as extra keywords; a misspelt one is refused, not ignored."""
+    hole = _hole(texture.shape[:2], (40, 50, 60, 70))
+    with pytest.raises(TypeError, match="exlude"):
+        PatchMatchEngine().inpaint(texture, hole, n=1, exlude=np.zeros(texture.shape[:2], bool))
+    with pytest.raises(TypeError, match="on_step"):
+        load_engine("telea").inpaint(texture, hole, on_step=print)
+    with pytest.raises(InputError, match="exclusion area size"):
+        PatchMatchEngine().inpaint(texture, hole, n=1, exclude=np.zeros((5, 5), bool))
