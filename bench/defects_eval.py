@@ -9,6 +9,10 @@ not on eval. Figures: pixel precision/recall with a 2 px tolerance, and per defe
 found when half its pixels are), per sensitivity.
 
     python bench/defects_eval.py --root /work/shared/datasets [--split eval|tune] [--sensitivity 0.3 0.5 0.7]
+        [--detector classical|trained]
+
+--detector trained uses checkpoints/defects_synthetic.safetensors (trained on other photos with the
+same synthesiser: it has seen this kind of damage, never these photos).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from inpaint_gui.core.defect_synth import add_defects, score_mask  # noqa: E402
 from inpaint_gui.core.defects import detect_defects  # noqa: E402
+from inpaint_gui.engine.defects import DefectDetector  # noqa: E402
 
 
 def _load(path: Path, long_side: int | None) -> np.ndarray:
@@ -53,8 +58,10 @@ def main() -> int:
     ap.add_argument("--root", type=Path, default=Path("/work/shared/datasets"))
     ap.add_argument("--split", choices=("eval", "tune"), default="eval")
     ap.add_argument("--sensitivity", type=float, nargs="+", default=[0.3, 0.5, 0.7])
+    ap.add_argument("--detector", choices=("classical", "trained"), default="classical")
     ap.add_argument("-o", "--output", type=Path, help="write the figures as JSON")
     args = ap.parse_args()
+    detect = detect_defects if args.detector == "classical" else DefectDetector.from_checkpoint().detect
     report: dict[str, dict[str, dict[str, float]]] = {}
     for name, items in sets(args.root, args.split).items():
         images = [_load(p, side) for p, side in items]
@@ -62,7 +69,7 @@ def main() -> int:
         report[name] = {}
         for s in args.sensitivity:
             t0 = time.perf_counter()
-            scores = [score_mask(detect_defects(d.image, s), d) for d in damaged]
+            scores = [score_mask(detect(d.image, s), d) for d in damaged]
             secs = (time.perf_counter() - t0) / len(damaged)
             n_def = sum(x.defects for x in scores)
             n_comp = sum(x.components for x in scores)

@@ -93,10 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fill(commands, verbosity)
     _register_training(commands)
     from inpaint_gui import restore_cli  # imports this module: only once it has loaded
-    from inpaint_gui.training import augment
+    from inpaint_gui.training import augment, detector
 
     restore_cli.register(commands, verbosity)
     augment.register(commands, verbosity)
+    detector.register(commands, verbosity)
     return parser
 
 

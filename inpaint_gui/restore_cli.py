@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from inpaint_gui.core.compose import InputError
-from inpaint_gui.core.defects import detect_defects
 from inpaint_gui.core.image_io import ImageError, load_image, raise_pillow_limit, same_file, save_image
 
 if TYPE_CHECKING:
@@ -96,7 +95,12 @@ def run_restore(args: argparse.Namespace) -> int:
         rgb = image.rgb
         if restorer is not None:
             rgb = _denoise(restorer, rgb, args.tile)
-        mask = detect_defects(rgb, args.sensitivity) if not args.no_defects else np.zeros(rgb.shape[:2], bool)
+        if args.no_defects:
+            mask = np.zeros(rgb.shape[:2], bool)
+        else:
+            from inpaint_gui.engine.defects import load_detector, propose_defects  # torch: load on use
+
+            mask = propose_defects(rgb, args.sensitivity, load_detector())
     except (ImageError, InputError, OSError) as e:
         cli._error(str(e))
         return 1

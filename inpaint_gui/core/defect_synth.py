@@ -33,11 +33,15 @@ def add_defects(
     scratches: int = 4,
     specks: int = 12,
     spots: int = 3,
+    scale: float | None = None,
 ) -> Damaged:
-    """Draw defects on a copy of image; the same seed draws the same defects."""
+    """Draw defects on a copy of image; the same seed draws the same defects.
+
+    scale: the size unit (default image_scale of the image); a crop drawn as part of a larger photo
+    passes the photo's, so its defects have the photo's sizes."""
     rng = np.random.default_rng(seed)
     h, w = image.shape[:2]
-    s = image_scale(image.shape)
+    s = image_scale(image.shape) if scale is None else float(scale)
     out = image.astype(np.float32)
     labels = np.zeros((h, w), np.int32)
     kinds: list[str] = []

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
 
 from inpaint_gui.core.blend import RING, blend
@@ -154,49 +153,6 @@ def transfer(
     return out
 
 
-@njit(cache=True, nogil=True)
-def _mix_pixels(
-    flat, stride_y, ys, xs, lookup, wts, key_y, key_x, gy, gx, cy, cx, cell_h, cell_w, acc, energy
-):  # pragma: no cover - compiled
-    """_mix, one pixel at a time (compiled: the numpy version's gathers took 6x as long): writes
-    acc [P, 3] and energy [P]; flat is the padded residual as [pixels, 3], stride_y its row length."""
-    rows, cols = gy.shape[0], gx.shape[0]
-    limit = flat.shape[0] - 1
-    k = wts.shape[1]
-    for p in range(ys.shape[0]):
-        y, x = ys[p], xs[p]
-        u = (y + 0.5) / cell_h - 0.5
-        v = (x + 0.5) / cell_w - 0.5
-        i0, j0 = int(np.floor(u)), int(np.floor(v))
-        fu, fv = np.float32(u - i0), np.float32(v - j0)
-        a0 = a1 = a2 = np.float32(0.0)
-        e = np.float32(0.0)
-        total = np.float32(0.0)
-        for di in range(2):
-            bu = np.float32(1.0) - fu if di == 0 else fu
-            i = min(max(i0 + di, 0), rows - 1)
-            dy = y - gy[i] - cy
-            for dj in range(2):
-                bv = np.float32(1.0) - fv if dj == 0 else fv
-                j = min(max(j0 + dj, 0), cols - 1)
-                r = lookup[i * cols + j]
-                b = bu * bv
-                base = dy * stride_y + x - gx[j] - cx
-                for n in range(k):
-                    c = b * wts[r, n]
-                    idx = min(max(key_y[r, n] * stride_y + key_x[r, n] + base, 0), limit)
-                    x0, x1, x2 = flat[idx, 0], flat[idx, 1], flat[idx, 2]
-                    a0 += c * x0
-                    a1 += c * x1
-                    a2 += c * x2
-                    e += c * (x0 * x0 + x1 * x1 + x2 * x2)
-                    total += c
-        if total > 0:
-            inv = np.float32(1.0) / max(total, np.float32(1e-12))
-            acc[p, 0], acc[p, 1], acc[p, 2] = a0 * inv, a1 * inv, a2 * inv
-            energy[p] = e * inv
-
-
 def _mix(
     padded: NDArray[np.float32],
     ys: NDArray[np.int64],
@@ -210,13 +166,15 @@ def _mix(
     """For crop pixels (ys, xs): the normalised mix of their sources [P, 3] and the mean energy of
     those sources [P] (what the mix would have if its sources were one). Each pixel takes the
     patches of its 4 nearest cells (bilinear weights), each cell's k keys with their weights."""
+    from inpaint_gui.core.detail_mix import mix_pixels  # numba loads on first use, not with the app
+
     gy, gx = grid.origins()
     # A key cell may be larger than a query cell (pooled keys): take its middle.
     cy = int(round((key_grid.cell_h - grid.cell_h) / 2))
     cx = int(round((key_grid.cell_w - grid.cell_w) / 2))
     acc = np.zeros((ys.size, 3), np.float32)
     energy = np.zeros(ys.size, np.float32)
-    _mix_pixels(
+    mix_pixels(
         padded.reshape(-1, 3), padded.shape[1], ys, xs, lookup, wts, keys[0], keys[1], gy, gx, cy, cx,
         float(grid.cell_h), float(grid.cell_w), acc, energy,
     )  # fmt: skip

@@ -1,0 +1,124 @@
+"""Defect masks from the trained detector (models/defect_net.py), tile by tile at full resolution.
+
+`propose_defects` is what the app's Restore menu and `inpaint restore` call: the trained detector when
+its checkpoint is installed and loads, else the classical one (core/defects.py), with the reason logged.
+The detector's probabilities are thresholded with hysteresis (THRESHOLDS): a component is kept when
+some pixel of it is sure and grown over the pixels above the lower threshold, which drops the isolated
+faint specks a plain threshold proposes.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from inpaint_gui.core.compose import InputError
+from inpaint_gui.core.defects import MIN_SIDE, detect_defects, image_scale
+from inpaint_gui.engine.checkpoint import CheckpointError, checkpoint_dir, load_release
+from inpaint_gui.engine.tensors import image_to_tensor
+from inpaint_gui.models.defect_net import DefectNet
+
+log = logging.getLogger(__name__)
+
+ENGINE = "defects"
+CHECKPOINT = "defects_synthetic.safetensors"
+#: Thresholds (low, high) at sensitivity 0 and at 1, interpolated between: a component is the pixels
+#: above low around at least one above high.
+THRESHOLDS = ((0.7, 0.95), (0.3, 0.65))
+#: Pixels the kept mask grows by, times image_scale (at least 1): the fill must cover a defect's soft edge.
+GROW = 0.75
+
+
+class DefectDetector:
+    """A loaded defect detector."""
+
+    def __init__(self, net: DefectNet, path: Path | None = None) -> None:
+        self.net = net.eval()
+        self.path = path
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path | None = None) -> DefectDetector:
+        path = Path(path) if path is not None else checkpoint_dir() / CHECKPOINT
+        if not path.is_file():
+            raise CheckpointError(f"no defect detector checkpoint ({path} is missing)")
+        weights, info = load_release(path)
+        if info.engine != ENGINE:
+            raise CheckpointError(f"{path}: checkpoint is for engine {info.engine!r}, not {ENGINE!r}")
+        arch = info.model_config
+        try:
+            net = DefectNet(int(arch["channels"]), [int(d) for d in arch["dilations"]])
+            net.load_state_dict(weights)
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:
+            raise CheckpointError(f"{path}: weights do not fit a defect detector ({e})") from None
+        return cls(net, path)
+
+    @torch.inference_mode()
+    def probabilities(self, image: NDArray[np.uint8], tile: int = 512) -> NDArray[np.float32]:
+        """(H, W) float32 in [0, 1]: how likely each pixel is part of a defect. Tiles see `reach`
+        pixels of context (mirrored at the border), so the result does not depend on the tile size."""
+        _check(image)
+        if tile < 16:
+            raise InputError(f"tile must be >= 16, got {tile}")
+        h, w = image.shape[:2]
+        pad = self.net.reach
+        padded = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), mode="symmetric")
+        out = np.empty((h, w), np.float32)
+        for y in range(0, h, tile):
+            for x in range(0, w, tile):
+                y1, x1 = min(y + tile, h), min(x + tile, w)
+                window = padded[y : y1 + 2 * pad, x : x1 + 2 * pad]
+                logits = self.net(image_to_tensor(window, torch.device("cpu")))[0, 0]
+                out[y:y1, x:x1] = torch.sigmoid(logits[pad:-pad, pad:-pad]).numpy()
+        return out
+
+    def detect(self, image: NDArray[np.uint8], sensitivity: float = 0.5) -> NDArray[np.bool_]:
+        """A proposed mask, bool (H, W): sensitivity 0 keeps only sure defects, 1 anything likely."""
+        if not 0.0 <= sensitivity <= 1.0:
+            raise InputError(f"sensitivity must be between 0 and 1, got {sensitivity}")
+        p = self.probabilities(image)
+        (low0, high0), (low1, high1) = THRESHOLDS
+        low = low0 + (low1 - low0) * sensitivity
+        high = high0 + (high1 - high0) * sensitivity
+        count, labels = cv2.connectedComponents((p > low).astype(np.uint8), connectivity=8)
+        keep = np.zeros(count, bool)
+        keep[np.unique(labels[p > high])] = True
+        keep[0] = False
+        mask = keep[labels]
+        grow = max(1, int(round(GROW * image_scale(image.shape))))
+        if mask.any():
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+            mask = cv2.dilate(mask.astype(np.uint8), kernel).astype(bool)
+        return mask
+
+
+def load_detector() -> DefectDetector | None:
+    """The installed detector, or None (missing or broken checkpoint: logged, the classical one serves)."""
+    try:
+        return DefectDetector.from_checkpoint()
+    except CheckpointError as e:
+        log.info("defects: using the classical detector (%s)", e)
+        return None
+
+
+def propose_defects(
+    image: NDArray[np.uint8], sensitivity: float = 0.5, detector: DefectDetector | None = None
+) -> NDArray[np.bool_]:
+    """The defect mask the app and `inpaint restore` propose: detector's if given, else classical."""
+    if detector is None:
+        return detect_defects(image, sensitivity)
+    return detector.detect(image, sensitivity)
+
+
+def _check(image: object) -> None:
+    if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.shape[2:] == (3,)):
+        raise InputError(
+            f"image must be uint8 (H, W, 3), got {getattr(image, 'dtype', type(image))} "
+            f"{getattr(image, 'shape', '')}"
+        )
+    if min(image.shape[:2]) < MIN_SIDE:
+        raise InputError(f"image is too small to look for defects (under {MIN_SIDE} px on a side)")
