@@ -5,7 +5,8 @@
 
 Scratches and dust are drawn at run time (inpaint_gui.core.defect_synth, seed 3) on
 resources/samples/astronaut.jpg; the damaged copy lives in a temporary folder. Detect defects proposes
-the mask, the user takes back what is not a defect (here the mouth), Telea fills it, the fill is
+the mask, the user takes back what is not a defect (a box over the mouth: the classical detector took
+it for one; the trained one does not, and the box then changes nothing), Telea fills it, the fill is
 applied, and "compare with original" shows the damage again.
 With a restoration checkpoint installed, a last pair shows Restore > reduce noise on a noisy copy.
 """
@@ -41,8 +42,8 @@ def main() -> int:
     count = window.restore.propose(0.5)  # what the menu action does after asking the sensitivity
     print(f"proposed {count} pixels")
     shoot("10-restore-mask-proposed")
-    # The proposal is only a proposal: here it took the mouth for a defect. Erase it from the mask
-    # with the rectangle tool's subtract mode (Alt+drag), as a user would, before filling.
+    # The proposal is only a proposal: the classical detector took the mouth for a defect. Erase that
+    # part of the mask with the rectangle tool's subtract mode (Alt+drag), as a user would.
     window.document.edit_mask("Rectangle", lambda m: m.rectangle((195, 136), (255, 166), value=False))
 
     finished: list[object] = []
