@@ -48,6 +48,13 @@ def register(commands: argparse._SubParsersAction, verbosity: argparse.ArgumentP
         help="0 = only obvious defects ... 1 = anything that may be one (default 0.5)",
     )
     p.add_argument(
+        "--detector",
+        choices=("classical", "trained"),
+        default="classical",
+        help="classical (default) or the trained network (checkpoints/defects_synthetic.safetensors): "
+        "better on photo-sized synthetic damage, blind to straight vertical or horizontal scratches",
+    )
+    p.add_argument(
         "--engine",
         default=DEFAULT_ENGINE,
         metavar="NAME",
@@ -100,7 +107,10 @@ def run_restore(args: argparse.Namespace) -> int:
         else:
             from inpaint_gui.engine.defects import load_detector, propose_defects  # torch: load on use
 
-            mask = propose_defects(rgb, args.sensitivity, load_detector())
+            detector = load_detector() if args.detector == "trained" else None
+            if args.detector == "trained" and detector is None:
+                cli._error("no trained defect detector installed; using the classical one")
+            mask = propose_defects(rgb, args.sensitivity, detector)
     except (ImageError, InputError, OSError) as e:
         cli._error(str(e))
         return 1

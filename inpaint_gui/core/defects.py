@@ -102,11 +102,15 @@ def texture_level(response: NDArray[np.uint8], width: int) -> NDArray[np.float32
 
 
 def detect_defects(
-    image: NDArray[np.uint8], sensitivity: float = 0.5, settings: DefectSettings | None = None
+    image: NDArray[np.uint8],
+    sensitivity: float = 0.5,
+    settings: DefectSettings | None = None,
+    lines_only: bool = False,
 ) -> NDArray[np.bool_]:
     """A proposed mask of dust, specks, spots and thin scratches: bool (H, W), True = defect.
 
-    image: uint8 (H, W, 3) RGB. sensitivity 0..1 (ignored when settings are given).
+    image: uint8 (H, W, 3) RGB. sensitivity 0..1 (ignored when settings are given). lines_only: the
+    scratch pass alone (long thin components), no specks or spots.
     """
     if not (
         isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
@@ -123,7 +127,7 @@ def detect_defects(
     # structures (rims, edges of thin objects) joining them into one big component; a wide one finds
     # specks and spots, kept only when small in both directions.
     keep = np.zeros(lum.shape, bool)
-    for lines in (True, False):
+    for lines in (True,) if lines_only else (True, False):
         width = max_defect_width(image.shape, cfg, lines)
         response = defect_response(lum, width)
         threshold = cfg.floor + cfg.texture_gain * texture_level(response, width)

@@ -34,6 +34,8 @@ THRESHOLDS = ((0.7, 0.95), (0.3, 0.65))
 #: damage on a bigger photo is bigger too), the probabilities scaled back up: a 24 MP photo costs
 #: what a 1600 px one does (about 3 s here).
 MAX_SHORT_SIDE = 1600
+#: A classical scratch is added when the network's mean probability over it exceeds this.
+LINE_CONFIRM = 0.1
 #: Pixels the kept mask grows by, times image_scale (at least 1): the fill must cover a defect's soft edge.
 GROW = 0.75
 
@@ -104,7 +106,26 @@ class DefectDetector:
         if mask.any():
             kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
             mask = cv2.dilate(mask.astype(np.uint8), kernel).astype(bool)
-        return mask
+        return mask | self._confirmed_lines(image, p, sensitivity)  # grown by the classical pass already
+
+    @staticmethod
+    def _confirmed_lines(
+        image: NDArray[np.uint8], p: NDArray[np.float32], sensitivity: float
+    ) -> NDArray[np.bool_]:
+        """The classical detector's scratches (long thin components) where the network's mean
+        probability over the component exceeds LINE_CONFIRM. The network alone lost the middle of a
+        long straight scratch on a smooth background (a third of a 190 px line); the classical line
+        pass alone proposes twigs and rims (1600 px eval: pixel precision 0.28 with it, 0.49 with it
+        confirmed, 0.68 without it; recall 0.84, 0.82, 0.80)."""
+        lines = detect_defects(image, sensitivity, lines_only=True)
+        count, labels = cv2.connectedComponents(lines.astype(np.uint8), connectivity=8)
+        if count < 2:
+            return np.zeros(p.shape, bool)
+        flat = labels.ravel()
+        mean = np.bincount(flat, p.ravel(), count) / np.maximum(np.bincount(flat, None, count), 1)
+        keep = mean > LINE_CONFIRM
+        keep[0] = False
+        return keep[labels]
 
 
 def load_detector() -> DefectDetector | None:

@@ -43,6 +43,7 @@ def register(commands: argparse._SubParsersAction, verbosity: argparse.ArgumentP
     p.add_argument("--steps", type=int, default=3000, help="optimiser steps (default 3000)")
     p.add_argument("--batch", type=int, default=16, help="crops per step (default 16)")
     p.add_argument("--init", type=Path, metavar="FILE", help="start from this detector checkpoint")
+    p.add_argument("--lr", type=float, default=2e-3, help="learning rate (default 2e-3)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run)
 
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     net = DefectNet()
     if args.init is not None:
         net = DefectDetector.from_checkpoint(args.init).net.train()
-    train(net, files, args.steps, args.batch, args.seed)
+    train(net, files, args.steps, args.batch, args.seed, args.lr)
     info = ReleaseInfo(
         engine=ENGINE,
         model_config={"channels": net.inp.out_channels, "dilations": [c.dilation[0] for c in net.body]},
@@ -73,15 +74,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def train(net: DefectNet, files: list[Path], steps: int, batch: int = 16, seed: int = 0) -> None:
-    """Fit net in place: Adam, learning rate 2e-3 dropping to a quarter for the last 30% of steps."""
+def train(
+    net: DefectNet, files: list[Path], steps: int, batch: int = 16, seed: int = 0, lr: float = 2e-3
+) -> None:
+    """Fit net in place: Adam at lr, dropping to a quarter for the last 30% of steps."""
     import torch
     import torch.nn.functional as F
 
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     net.train()
-    opt = torch.optim.Adam(net.parameters(), 2e-3)
+    opt = torch.optim.Adam(net.parameters(), lr)
     start = time.perf_counter()
     for step in range(steps):
         if step == int(0.7 * steps):

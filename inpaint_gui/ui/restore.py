@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -16,6 +15,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QInputDialog, QMainWindow, QMenu, QProgressDialog
 
 from inpaint_gui.core.compose import InputError
+from inpaint_gui.core.defects import detect_defects
 from inpaint_gui.ui.document import ImageDocument
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,6 @@ class RestoreTools(QObject):
         self._window = window
         self._document = document
         self.sensitivity = 50  # percent; remembered for the session
-        #: The trained detector, loaded on first use; False when none is installed (classical detector).
-        self._detector: Any = None
         self.detect = QAction("Restore: &detect defects…", window)
         self.detect.setShortcut(QKeySequence("Ctrl+Alt+D"))
         tip = "Propose a mask of dust, specks and scratches; edit it, then Generate"
@@ -174,11 +172,7 @@ class RestoreTools(QObject):
             return 0
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            from inpaint_gui.engine.defects import load_detector, propose_defects  # torch: load on use
-
-            if self._detector is None:
-                self._detector = load_detector() or False  # False: none installed, the classical one
-            proposal = propose_defects(np.asarray(doc.rgb), sensitivity, self._detector or None)
+            proposal = detect_defects(np.asarray(doc.rgb), sensitivity)
         except InputError as e:
             self._window.statusBar().showMessage(f"Cannot detect defects: {e}", 8000)
             return 0
