@@ -48,19 +48,7 @@ def main() -> None:
         engine = PluralisticEngine.from_checkpoint(ckpt, device="cpu", amp=args.amp)
     params = sum(t.numel() for t in engine.generator.parameters())
 
-    rng = np.random.default_rng(0)
-    image = rng.integers(0, 256, (args.size, args.size, 3), dtype=np.uint8)
-    mask = np.zeros((args.size, args.size), bool)
-    side = int(args.size * args.hole**0.5)
-    start = (args.size - side) // 2
-    mask[start : start + side, start : start + side] = True
-
-    engine.inpaint(image, mask, n=args.n, seed=0)  # warm-up
-    times = []
-    for i in range(args.repeats):
-        t = time.perf_counter()
-        engine.inpaint(image, mask, n=args.n, seed=i)
-        times.append(time.perf_counter() - t)
+    times = time_inpaint(engine, args.size, args.hole, args.n, args.repeats)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"{args.n} candidates at {args.size}x{args.size}, {args.threads} threads, "
@@ -69,6 +57,24 @@ def main() -> None:
     )
     print(f"median {statistics.median(times):.3f} s  (min {min(times):.3f}, max {max(times):.3f})")
     print(f"peak RSS {peak_mb:.0f} MB (whole process, torch included)")
+
+
+def time_inpaint(engine, size: int, hole: float, n: int, repeats: int) -> list[float]:
+    """Seconds per engine.inpaint of n candidates, `repeats` times after one warm-up, on a random
+    size x size image with a centred square hole of `hole` of its area (bench/latent.py uses it too)."""
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+    mask = np.zeros((size, size), bool)
+    side = int(size * hole**0.5)
+    start = (size - side) // 2
+    mask[start : start + side, start : start + side] = True
+    engine.inpaint(image, mask, n=n, seed=0)  # warm-up
+    times = []
+    for i in range(repeats):
+        t = time.perf_counter()
+        engine.inpaint(image, mask, n=n, seed=i)
+        times.append(time.perf_counter() - t)
+    return times
 
 
 if __name__ == "__main__":

@@ -14,11 +14,10 @@ import argparse
 import resource
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
 import torch
+from inference import time_inpaint  # bench/inference.py: the same timing loop
 
 from inpaint_gui.engine.latent import LatentEngine, SearchSettings, save_random_release
 from inpaint_gui.models.gan import GanConfig
@@ -44,19 +43,7 @@ def main() -> None:
     if args.steps is not None:
         engine.settings = SearchSettings(**{**engine.settings.__dict__, "steps": args.steps})
 
-    rng = np.random.default_rng(0)
-    image = rng.integers(0, 256, (args.size, args.size, 3), dtype=np.uint8)
-    mask = np.zeros((args.size, args.size), bool)
-    side = int(args.size * args.hole**0.5)
-    start = (args.size - side) // 2
-    mask[start : start + side, start : start + side] = True
-
-    engine.inpaint(image, mask, n=args.n, seed=0)  # warm-up
-    times = []
-    for i in range(args.repeats):
-        t0 = time.perf_counter()
-        engine.inpaint(image, mask, n=args.n, seed=i)
-        times.append(time.perf_counter() - t0)
+    times = time_inpaint(engine, args.size, args.hole, args.n, args.repeats)
     med = statistics.median(times)
     steps = engine.settings.steps
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -101,6 +101,19 @@ def texture_level(response: NDArray[np.uint8], width: int) -> NDArray[np.float32
     return cv2.resize(level.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def check_image(image: object) -> None:
+    """InputError unless image is uint8 (H, W, 3) and at least MIN_SIDE px on a side (any detector)."""
+    if not (
+        isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+    ):
+        raise InputError(
+            f"image must be uint8 (H, W, 3), got {getattr(image, 'dtype', type(image))} "
+            f"{getattr(image, 'shape', '')}"
+        )
+    if min(image.shape[:2]) < MIN_SIDE:
+        raise InputError(f"image is too small to look for defects (under {MIN_SIDE} px on a side)")
+
+
 def detect_defects(
     image: NDArray[np.uint8],
     sensitivity: float = 0.5,
@@ -112,15 +125,7 @@ def detect_defects(
     image: uint8 (H, W, 3) RGB. sensitivity 0..1 (ignored when settings are given). lines_only: the
     scratch pass alone (long thin components), no specks or spots.
     """
-    if not (
-        isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
-    ):
-        raise InputError(
-            f"image must be uint8 (H, W, 3), got {getattr(image, 'dtype', type(image))} "
-            f"{getattr(image, 'shape', '')}"
-        )
-    if min(image.shape[:2]) < MIN_SIDE:
-        raise InputError(f"image is too small to look for defects (under {MIN_SIDE} px on a side)")
+    check_image(image)
     cfg = settings if settings is not None else DefectSettings.for_sensitivity(sensitivity)
     lum = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
     # Two passes: a narrow element finds scratches (and small specks) without the photo's wider thin

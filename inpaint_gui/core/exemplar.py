@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from inpaint_gui.core import patchmatch as pm
-from inpaint_gui.core.compose import InputError
+from inpaint_gui.core.compose import InputError, mask_bbox
 
 log = logging.getLogger(__name__)
 
@@ -333,15 +333,16 @@ def texture_maps(
     # The other two maps are read at targets only: computed on the targets' box (plus the spread's
     # reach), zero elsewhere (np.zeros pages that are never written cost no memory).
     share, expected = np.zeros(level.shape, np.float32), np.zeros(level.shape, np.float32)
-    ys, xs = np.nonzero(is_target.any(axis=1))[0], np.nonzero(is_target.any(axis=0))[0]
-    if not len(ys):
+    found = mask_bbox(is_target)
+    if found is None:
         return level, expected, share
+    top, left, bottom, right = found
     sigma = 2.0 * k
     reach = int(3 * sigma) + 1
     h, w = hole.shape
     box = (
-        slice(max(ys[0] - reach, 0), min(ys[-1] + 1 + reach, h)),
-        slice(max(xs[0] - reach, 0), min(xs[-1] + 1 + reach, w)),
+        slice(max(top - reach, 0), min(bottom + reach, h)),
+        slice(max(left - reach, 0), min(right + reach, w)),
     )
     share[box] = cv2.blur(
         hole[box].astype(np.float32), (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_CONSTANT
@@ -370,10 +371,11 @@ def texture_maps(
 
 def _thickness(hole: NDArray[np.bool_]) -> float:
     """Twice the largest distance from a hole pixel to the nearest known one (or the border)."""
-    ys, xs = np.nonzero(hole.any(axis=1))[0], np.nonzero(hole.any(axis=0))[0]
-    if not len(ys):
+    found = mask_bbox(hole)
+    if found is None:
         return 0.0
-    box = np.pad(hole[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1], 1)
+    top, left, bottom, right = found
+    box = np.pad(hole[top:bottom, left:right], 1)
     return 2.0 * float(cv2.distanceTransform(box.astype(np.uint8), cv2.DIST_L2, 3).max())
 
 

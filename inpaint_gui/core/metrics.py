@@ -6,6 +6,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from inpaint_gui.core.compose import mask_bbox
+
 #: What the number shown for a candidate means (the same measure for every engine).
 SEAM_HELP = (
     "Seam: how much more edge the fill's border has than the photo around it, in grey levels "
@@ -30,11 +32,13 @@ def seam_score(image: NDArray[np.uint8], mask: NDArray[np.bool_], width: int = 3
         return 0.0
     # Only the mask's box grown by the two rings (and the Laplacian's pixel) matters: a large photo's
     # crop around a small hole is mostly far from the border.
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    found = mask_bbox(mask)
+    assert found is not None  # mask.any() above
+    top, left, bottom, right = found
     m = 2 * width + 2
     box = (
-        slice(max(rows[0] - m, 0), min(rows[-1] + 1 + m, mask.shape[0])),
-        slice(max(cols[0] - m, 0), min(cols[-1] + 1 + m, mask.shape[1])),
+        slice(max(top - m, 0), min(bottom + m, mask.shape[0])),
+        slice(max(left - m, 0), min(right + m, mask.shape[1])),
     )
     image, mask = image[box], mask[box]
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)

@@ -152,14 +152,17 @@ def read_release_info(path: str | Path) -> ReleaseInfo:
 
 
 def load_release(
-    path: str | Path, device: str | torch.device = "cpu"
+    path: str | Path, device: str | torch.device = "cpu", engine: str | None = None
 ) -> tuple[dict[str, torch.Tensor], ReleaseInfo]:
-    """Weights as float32 tensors on device, and the checkpoint's info."""
+    """Weights as float32 tensors on device, and the checkpoint's info. With engine, a checkpoint
+    made for another engine is refused before its weights are read."""
     import torch
     from safetensors.torch import load_file
 
     info = read_release_info(path)
     path = Path(path)
+    if engine is not None and info.engine != engine:
+        raise CheckpointError(f"{path}: checkpoint is for engine {info.engine!r}, not {engine!r}")
     try:
         tensors = load_file(str(path), device="cpu")
     except Exception as exc:

@@ -18,7 +18,7 @@ import torch
 from numpy.typing import NDArray
 
 from inpaint_gui.core.compose import InputError
-from inpaint_gui.core.defects import MIN_SIDE, detect_defects, image_scale
+from inpaint_gui.core.defects import check_image, detect_defects, image_scale
 from inpaint_gui.engine.checkpoint import CheckpointError, checkpoint_dir, load_release
 from inpaint_gui.engine.tensors import image_to_tensor
 from inpaint_gui.models.defect_net import DefectNet
@@ -52,9 +52,7 @@ class DefectDetector:
         path = Path(path) if path is not None else checkpoint_dir() / CHECKPOINT
         if not path.is_file():
             raise CheckpointError(f"no defect detector checkpoint ({path} is missing)")
-        weights, info = load_release(path)
-        if info.engine != ENGINE:
-            raise CheckpointError(f"{path}: checkpoint is for engine {info.engine!r}, not {ENGINE!r}")
+        weights, info = load_release(path, engine=ENGINE)
         arch = info.model_config
         try:
             net = DefectNet(int(arch["channels"]), [int(d) for d in arch["dilations"]])
@@ -67,7 +65,7 @@ class DefectDetector:
     def probabilities(self, image: NDArray[np.uint8], tile: int = 512) -> NDArray[np.float32]:
         """(H, W) float32 in [0, 1]: how likely each pixel is part of a defect. Tiles see `reach`
         pixels of context (mirrored at the border), so the result does not depend on the tile size."""
-        _check(image)
+        check_image(image)
         if tile < 16:
             raise InputError(f"tile must be >= 16, got {tile}")
         h, w = image.shape[:2]
@@ -86,6 +84,7 @@ class DefectDetector:
         """A proposed mask, bool (H, W): sensitivity 0 keeps only sure defects, 1 anything likely."""
         if not 0.0 <= sensitivity <= 1.0:
             raise InputError(f"sensitivity must be between 0 and 1, got {sensitivity}")
+        check_image(image)
         h, w = image.shape[:2]
         f = MAX_SHORT_SIDE / min(h, w)
         if f < 1:
@@ -144,13 +143,3 @@ def propose_defects(
     if detector is None:
         return detect_defects(image, sensitivity)
     return detector.detect(image, sensitivity)
-
-
-def _check(image: object) -> None:
-    if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.shape[2:] == (3,)):
-        raise InputError(
-            f"image must be uint8 (H, W, 3), got {getattr(image, 'dtype', type(image))} "
-            f"{getattr(image, 'shape', '')}"
-        )
-    if min(image.shape[:2]) < MIN_SIDE:
-        raise InputError(f"image is too small to look for defects (under {MIN_SIDE} px on a side)")

@@ -203,9 +203,7 @@ class LatentEngine(Engine):
                 f"no latent-search checkpoint found ({path} is missing): train one with "
                 "`inpaint train --set engine=latent` and `inpaint export`, or pass --checkpoint PATH"
             )
-        state, info = load_release(path)
-        if info.engine != cls.name:
-            raise CheckpointError(f"{path}: checkpoint is for engine {info.engine!r}, not {cls.name!r}")
+        state, info = load_release(path, engine=cls.name)
         generator, discriminator, objective = build_networks(path, info, state)
         log.info("loaded %s (%s, %d steps) on %s", path.name, info.dataset, info.steps, dev)
         return cls(generator, discriminator, objective, info, dev, path=path, **kwargs)

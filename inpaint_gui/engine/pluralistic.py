@@ -97,9 +97,7 @@ class PluralisticEngine(Engine):
             if checkpoint is None:
                 raise CheckpointError(missing_checkpoint_message())
         path = Path(checkpoint)
-        state, info = load_release(path)
-        if info.engine != cls.name:
-            raise CheckpointError(f"{path}: checkpoint is for engine {info.engine!r}, not {cls.name!r}")
+        state, info = load_release(path, engine=cls.name)
         generator = build_generator(path, info, state)
         log.info("loaded %s (%s, %d steps) on %s", path.name, info.dataset, info.steps, dev)
         return cls(generator, info, dev, path=path, **kwargs)

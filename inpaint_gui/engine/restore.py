@@ -53,9 +53,7 @@ class Restorer:
                     f"no restoration checkpoint found ({checkpoint_dir() / (PREFIX + '*.safetensors')}): "
                     "train one with `inpaint train --set engine=restore` and `inpaint export`"
                 )
-        weights, info = load_release(path)
-        if info.engine != ENGINE:
-            raise CheckpointError(f"{path}: checkpoint is for engine {info.engine!r}, not {ENGINE!r}")
+        weights, info = load_release(path, engine=ENGINE)
         arch = info.model_config
         try:
             net = RestoreNet(arch["channels"], arch["blocks"])

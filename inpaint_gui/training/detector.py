@@ -81,6 +81,8 @@ def train(
     import torch
     import torch.nn.functional as F
 
+    from inpaint_gui.engine.tensors import to_model_range
+
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     net.train()
@@ -99,7 +101,7 @@ def train(
                 crop, mask = damaged_crop(photo, rng)
                 crops.append(crop)
                 masks.append(mask)
-        x = torch.from_numpy(np.stack(crops[:batch])).permute(0, 3, 1, 2).float() / 127.5 - 1
+        x = to_model_range(torch.from_numpy(np.stack(crops[:batch])).permute(0, 3, 1, 2))
         y = torch.from_numpy(np.stack(masks[:batch])).float()[:, None]
         loss = F.binary_cross_entropy_with_logits(net(x), y, pos_weight=torch.tensor(POS_WEIGHT))
         opt.zero_grad()
