@@ -5,8 +5,9 @@
 
 The engine expects an aligned face filling the frame (as its training images), so the face is cut
 from the sample photo into a temporary file first. The mask is painted with real mouse events;
-the search runs on the real worker thread. Writes 09-latent-searching.png (the progress bar while
-the candidates converge) and 10-latent-candidates.png.
+the search runs on the real worker thread. Writes 09-latent-searching.png (the gallery's live
+previews and the progress bar while the candidates converge, taken the moment the preview of step
+20 arrives) and 10-latent-candidates.png.
 """
 
 from __future__ import annotations
@@ -51,16 +52,24 @@ def main() -> int:
     shots.paint(window, [(42, 72), (85, 70), (128, 72)], 22)
 
     finished: list[int] = []
-    steps: list[int] = []
+    searching: list[int] = []
+
+    def on_preview(_rid: int, step: int, _total: int, _fills: object) -> None:
+        # The search takes a second or two: grab the window now, while the previews are up
+        # (connected after the app's own slot, so the gallery already shows this step).
+        if step >= 20 and not searching:
+            searching.append(step)
+            shots.shoot(window, "09-latent-searching", wait_ms=0)
+
     window.controller.request_finished.connect(finished.append)
-    window.controller.search_progress.connect(lambda _rid, step, _total: steps.append(step))
+    window.controller.search_preview.connect(on_preview)
     QTest.qWait(300)
     if not window.document.mask_doc.any():
         raise RuntimeError("the painted stroke left no mask")
     window.window_actions.generate.trigger()
-    shots.wait_for(lambda: len(steps) >= 20 or bool(finished), TIMEOUT_MS)
-    shoot("09-latent-searching")
     shots.wait_for(lambda: bool(finished), TIMEOUT_MS)
+    if not searching:
+        raise RuntimeError("no search preview arrived")
     window.gallery.select(min(1, len(window.gallery.candidates()) - 1))
     QTest.mouseMove(window.gallery, QPoint(window.gallery.width() // 2, window.gallery.height() - 20))
     shoot("10-latent-candidates")

@@ -45,6 +45,9 @@ OBJECTIVES = ("dcgan", "wgan-gp")
 
 #: (step, total, loss) after every search step; loss is the mean over candidates.
 StepCallback = Callable[[int, int, float], None]
+#: (step, total, previews): each candidate's current fill as the search sees it, a small uint8
+#: (h, w, 3) RGB image of the region around the hole (the photo's pixels outside the hole).
+PreviewCallback = Callable[[int, int, list[NDArray[np.uint8]]], None]
 
 
 @dataclass(frozen=True)
@@ -105,14 +108,15 @@ def latent_search(
     settings: SearchSettings,
     *,
     bf16: bool = False,
-    on_step: Callable[[int, float], None] | None = None,
+    on_step: Callable[[int, float, torch.Tensor], None] | None = None,
 ) -> torch.Tensor:
     """Optimise z [B, z_dim] so G(z) matches target on the known pixels; returns G(z) [B, 3, R, R].
 
     target [B, 3, R, R] in [-1, 1]; known, hole [B, 1, R, R] in {0, 1}. Both networks must be in
     eval mode. Each candidate's loss is its own (summed, not averaged, over the batch), so its
-    search does not depend on which other candidates share the batch. on_step(step, loss) is
-    called after every step; it may raise to stop the search.
+    search does not depend on which other candidates share the batch. on_step(step, loss, fake) is
+    called after every step with the mean loss and the G(z) [B, 3, R, R] that step judged (detached,
+    float); it may raise to stop the search.
     """
     weights = context_weights(known, hole, settings.window)
     weights = weights / weights.sum(dim=(1, 2, 3), keepdim=True).clamp_min(1e-6)  # [B, 1, R, R]
@@ -136,7 +140,7 @@ def latent_search(
             with torch.no_grad():
                 z.clamp_(-1, 1)
             if on_step is not None:
-                on_step(step + 1, float(loss.detach().mean()))
+                on_step(step + 1, float(loss.detach().mean()), fake.detach().float())
     with torch.no_grad(), autocast:
         return generator(z).float()
 
@@ -163,8 +167,10 @@ class LatentEngine(Engine):
     name = "latent"
     label = "Latent search (GAN)"
     pluralistic = True
-    reports_steps = True  # inpaint() takes on_step(step, total, loss)
-    request_options = ("on_step",)
+    # on_step(step, total, loss) after every search step; on_preview(step, total, previews) every
+    # preview_every steps and after the last, for a live view of the fills converging.
+    request_options = ("on_step", "on_preview")
+    preview_every = 5
     max_side: int | None = 1024
     context = 2.0
 
@@ -190,6 +196,7 @@ class LatentEngine(Engine):
         self.settings = settings or SearchSettings()
         self.bf16 = self.device.type == "cpu" and use_bf16(self.device, amp)
         self._on_step: StepCallback | None = None
+        self._on_preview: PreviewCallback | None = None
 
     @classmethod
     def from_checkpoint(
@@ -209,15 +216,17 @@ class LatentEngine(Engine):
         return cls(generator, discriminator, objective, info, dev, path=path, **kwargs)
 
     def _begin_request(self, image: NDArray[np.uint8], count: int, extras: Mapping[str, Any]) -> None:
-        """on_step(step, total, loss) is called after every search step; should_cancel is also polled
+        """on_step(step, total, loss) is called after every search step, on_preview(step, total,
+        previews) every preview_every steps and after the last; should_cancel is also polled
         between search steps."""
-        on_step = extras.get("on_step")
-        if on_step is not None and not callable(on_step):
-            raise InputError(f"on_step must be callable, got {describe(on_step)}")
-        self._on_step = on_step
+        for key in self.request_options:
+            if extras.get(key) is not None and not callable(extras[key]):
+                raise InputError(f"{key} must be callable, got {describe(extras[key])}")
+        self._on_step = extras.get("on_step")
+        self._on_preview = extras.get("on_preview")
 
     def _end_request(self) -> None:
-        self._on_step = None
+        self._on_step = self._on_preview = None
 
     def _fill(
         self,
@@ -250,9 +259,19 @@ class LatentEngine(Engine):
         hole = torch.from_numpy(hole_s)[None, None].to(self.device)
         total = self.settings.steps
 
-        def step(i: int, loss: float) -> None:
+        # The part of the square the photo covers, at the search's resolution, for previews.
+        t_s, l_s = round(top * res / side), round(left * res / side)
+        h_s, w_s = max(1, round(h * res / side)), max(1, round(w * res / side))
+        known_t = torch.from_numpy(known_s)[None, None]
+
+        def step(i: int, loss: float, fake: torch.Tensor) -> None:
             if self._on_step is not None:
                 self._on_step(i, total, loss)
+            if self._on_preview is not None and (i % self.preview_every == 0 or i == total):
+                shown = fake.cpu() * (1 - known_t) + target.cpu() * known_t
+                rgb = shown.add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8)
+                crop = rgb[:, :, t_s : t_s + h_s, l_s : l_s + w_s].permute(0, 2, 3, 1).numpy()
+                self._on_preview(i, total, [np.ascontiguousarray(c) for c in crop])
             if i < total:
                 if self._cancel_requested():
                     raise Cancelled()

@@ -40,6 +40,7 @@ class GenerationController(QObject):
 
     candidate_ready = Signal(int, object, int, int)  # request_id, Candidate, index, total
     search_progress = Signal(int, int, int)  # request_id, step, steps (a searching engine's progress)
+    search_preview = Signal(int, int, int, object)  # request_id, step, steps, list of small RGB fills
     request_finished = Signal(int)  # request_id: all candidates delivered
     request_failed = Signal(int, str)  # request_id, readable message
     request_cancelled = Signal(int)
@@ -82,6 +83,7 @@ class GenerationController(QObject):
         worker.candidate_ready.connect(self._on_worker_candidate_ready)
         worker.request_finished.connect(self._on_worker_request_finished)
         worker.search_progress.connect(self._on_worker_search_progress)
+        worker.search_preview.connect(self._on_worker_search_preview)
         worker.request_failed.connect(self._on_worker_request_failed)
         worker.request_cancelled.connect(self._on_worker_request_cancelled)
         worker.engine_ready.connect(self._on_worker_engine_ready)
@@ -232,6 +234,11 @@ class GenerationController(QObject):
     def _on_worker_search_progress(self, rid: int, step: int, total: int) -> None:
         if self._is_current(rid) and self._cancelled_id != rid:
             self.search_progress.emit(rid, step, total)
+
+    @Slot(int, int, int, object)
+    def _on_worker_search_preview(self, rid: int, step: int, total: int, fills: object) -> None:
+        if self._is_current(rid) and self._cancelled_id != rid:
+            self.search_preview.emit(rid, step, total, fills)
 
     @Slot(int)
     def _on_worker_request_finished(self, rid: int) -> None:

@@ -86,6 +86,20 @@ class CandidateGallery(QWidget):
         self._list.installEventFilter(self)
         self._list.viewport().installEventFilter(self)
 
+        # A searching engine (latent) works on all candidates at once and shows how they converge.
+        self._search = QListWidget(self)
+        self._search.setObjectName("searchPreview")
+        self._search.setViewMode(QListView.ViewMode.IconMode)
+        self._search.setResizeMode(QListView.ResizeMode.Adjust)
+        self._search.setMovement(QListView.Movement.Static)
+        self._search.setWrapping(True)
+        self._search.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self._search.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._search_note = QLabel(self)
+        self._search_note.setObjectName("searchNote")
+        self._search.hide()
+        self._search_note.hide()
+
         self._progress = QProgressBar(self)
         self._progress.setFormat("%v / %m")
         self._progress.setTextVisible(True)
@@ -158,6 +172,8 @@ class CandidateGallery(QWidget):
         layout.addLayout(top)
         layout.addWidget(self._stale_note)
         layout.addWidget(self._progress)
+        layout.addWidget(self._search_note)
+        layout.addWidget(self._search, 1)
         layout.addWidget(self._list, 1)
         layout.addLayout(actions)
         layout.addLayout(like)
@@ -173,12 +189,14 @@ class CandidateGallery(QWidget):
         self._icons.clear()
         self._tallest = 0
         self._progress.hide()
+        self.end_search_preview()
         self.set_stale(False)
         self._set_preview(-1)
         self._update_controls()
 
     def add_candidate(self, candidate: Any) -> int:
         """Append a candidate (anything with image, seed, score) and return its index."""
+        self.end_search_preview()  # the real candidates are here
         index = len(self._candidates)
         self._candidates.append(candidate)
         self._icons.append(self._make_icon(candidate))
@@ -196,6 +214,39 @@ class CandidateGallery(QWidget):
             self._list.setCurrentItem(item)
         self._update_controls()
         return index
+
+    def show_search_preview(self, fills: list[NDArray[np.uint8]], step: int, total: int) -> None:
+        """Show a searching engine's current fills (small RGB images, one per candidate) while it
+        works on all of them at once; they are provisional, cannot be picked, and give way to the
+        real candidates (add_candidate), clear() or end_search_preview()."""
+        self._search.clear()
+        tallest = 0
+        for number, fill in enumerate(fills, len(self._candidates) + 1):
+            thumb = fit_image(fill, None, self._thumb)
+            tallest = max(tallest, thumb.shape[0])
+            item = QListWidgetItem(QIcon(QPixmap.fromImage(rgb_to_qimage(thumb))), f"{number}")
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
+            item.setToolTip(f"candidate {number} as the search sees it (step {step} of {total})")
+            self._search.addItem(item)
+        line = self._search.fontMetrics().height()
+        self._search.setIconSize(QSize(self._thumb, self._thumb))
+        self._search.setGridSize(QSize(self._thumb + 12, (tallest or self._thumb) + line + 14))
+        self._search_note.setText(f"Searching: step {step} of {total} (previews at the search's own size)")
+        self._search_note.show()
+        self._search.show()
+        self._list.setVisible(bool(self._candidates))  # an empty list would take half the room
+
+    def end_search_preview(self) -> None:
+        """Hide the search previews (the request finished, failed or was cancelled)."""
+        self._search.clear()
+        self._search.hide()
+        self._search_note.hide()
+        self._list.show()
+
+    def search_preview_count(self) -> int:
+        """How many provisional fills are shown (0 when no search is under way)."""
+        return self._search.count() if self._search.isVisibleTo(self) else 0
 
     def set_stale(self, stale: bool) -> None:
         """Mark the candidates out of date (made for another mask): shown greyed with a note,

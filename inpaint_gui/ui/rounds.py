@@ -105,6 +105,7 @@ class GenerationRounds(QObject):
         ctl, gallery = window.controller, window.gallery
         ctl.candidate_ready.connect(self._on_controller_candidate_ready)
         ctl.search_progress.connect(self._on_controller_search_progress)
+        ctl.search_preview.connect(self._on_controller_search_preview)
         ctl.request_finished.connect(self._on_controller_request_finished)
         ctl.request_failed.connect(self._on_controller_request_failed)
         ctl.request_cancelled.connect(self._on_controller_request_cancelled)
@@ -358,6 +359,12 @@ class GenerationRounds(QObject):
         self.progress.setRange(0, total)
         self.progress.setValue(step)
 
+    @Slot(int, int, int, object)
+    def _on_controller_search_preview(self, _rid: int, step: int, total: int, fills: object) -> None:
+        """The search's current fills, shown provisionally in the gallery until the candidates come."""
+        if self.round is not None:
+            self._w.gallery.show_search_preview(fills, step, total)  # type: ignore[arg-type]
+
     @Slot(int, object, int, int)
     def _on_controller_candidate_ready(self, _rid: int, candidate: object, index: int, total: int) -> None:
         if self.round is None:
@@ -381,6 +388,7 @@ class GenerationRounds(QObject):
     @Slot(int)
     def _on_controller_request_finished(self, _rid: int) -> None:
         self.progress.hide()
+        self._w.gallery.end_search_preview()
         self._w.autosave.save_now()  # a crash from now on must not lose these candidates
         n = len(self._w.gallery.candidates())
         self.message.emit(
@@ -391,6 +399,7 @@ class GenerationRounds(QObject):
     def _on_controller_request_failed(self, _rid: int, message: str) -> None:
         self.progress.hide()
         self._w.gallery.set_progress(0, 0)
+        self._w.gallery.end_search_preview()
         self.message.emit(f"Generation failed: {message}", 10000)
         QMessageBox.warning(self._w, "Generation failed", message)
 
@@ -399,6 +408,7 @@ class GenerationRounds(QObject):
         self.progress.hide()
         self._w.autosave.save_now()
         self._w.gallery.set_progress(0, 0)
+        self._w.gallery.end_search_preview()
         self.message.emit("Cancelled", 4000)
 
     @Slot(str)

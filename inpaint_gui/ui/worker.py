@@ -90,6 +90,7 @@ class GenerationWorker(QObject):
     engine_failed = Signal(str, str)
     candidate_ready = Signal(int, object, int, int)  # request_id, Candidate, index, total
     search_progress = Signal(int, int, int)  # request_id, step, steps: engines that search (latent)
+    search_preview = Signal(int, int, int, object)  # request_id, step, steps, list of small RGB fills
     request_finished = Signal(int)
     request_failed = Signal(int, str)
     request_cancelled = Signal(int)
@@ -147,8 +148,11 @@ class GenerationWorker(QObject):
             self.candidate_ready.emit(rid, candidate, index, total)
 
         extra: dict[str, Any] = {}
-        if getattr(self._engine, "reports_steps", False):
+        offered = self._engine.request_options
+        if "on_step" in offered:
             extra["on_step"] = lambda step, total, _loss: self.search_progress.emit(rid, step, total)
+        if "on_preview" in offered:
+            extra["on_preview"] = lambda step, total, fills: self.search_preview.emit(rid, step, total, fills)
         start = time.perf_counter()
         try:
             self._configure(request.options)

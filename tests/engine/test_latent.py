@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from inpaint_gui.core.compose import InputError
 from inpaint_gui.engine import Cancelled, load_engine
 from inpaint_gui.engine.checkpoint import CheckpointError
 from inpaint_gui.engine.latent import (
@@ -76,6 +77,27 @@ def test_progress_per_step_and_cancel_between_steps(engine, photo, hole):
     assert engine._on_step is None and engine._should_cancel is None  # nothing kept for the next call
 
 
+def test_previews_show_each_candidate_converging(engine, photo, hole):
+    engine.settings = SearchSettings(steps=7, lr=0.1)
+    engine.preview_every = 3
+    seen: list[tuple[int, int, list[np.ndarray]]] = []
+    out = engine.inpaint(photo, hole, n=3, seed=0, on_preview=lambda s, t, fills: seen.append((s, t, fills)))
+    assert [(s, t) for s, t, _ in seen] == [(3, 7), (6, 7), (7, 7)]  # every 3rd step and the last
+    res = engine.generator.config.resolution
+    for _, _, fills in seen:
+        assert len(fills) == 3  # one per candidate, all searched at once
+        for fill in fills:
+            # the region around the hole at the search's resolution, the photo's aspect kept
+            assert fill.dtype == np.uint8 and fill.ndim == 3 and fill.shape[2] == 3
+            assert max(fill.shape[:2]) == res and fill.shape[0] < fill.shape[1]
+    assert not np.array_equal(seen[-1][2][0], seen[-1][2][1])  # candidates differ
+    assert not np.array_equal(seen[0][2][0], seen[-1][2][0])  # and move as the search goes on
+    assert engine._on_preview is None  # nothing kept for the next call
+    assert len(out) == 3
+    with pytest.raises(InputError, match="on_preview must be callable"):
+        engine.inpaint(photo, hole, n=1, on_preview="not a function")
+
+
 def test_search_finds_a_code_the_generator_can_reach():
     torch.manual_seed(0)
     config = GanConfig(resolution=16, z_dim=8, g_channels=8, d_channels=8)
@@ -88,7 +110,7 @@ def test_search_finds_a_code_the_generator_can_reach():
     losses: list[float] = []
     settings = SearchSettings(steps=60, lr=0.1, perceptual=0.0)
     found = latent_search(
-        g, d, "dcgan", target, 1 - hole, hole, z0[None], settings, on_step=lambda s, v: losses.append(v)
+        g, d, "dcgan", target, 1 - hole, hole, z0[None], settings, on_step=lambda _s, v, _f: losses.append(v)
     )
     assert len(losses) == 60 and losses[-1] < 0.5 * losses[0]
     with torch.no_grad():

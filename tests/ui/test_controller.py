@@ -375,7 +375,9 @@ def test_latent_engine_reports_its_search_steps(qtbot, controller, image, mask, 
     threads = torch.get_num_threads()
     ckpt = save_random_release(tmp_path / "latent.safetensors")
     steps: list[tuple[int, int]] = []
+    previews: list[tuple[int, int]] = []
     controller.search_progress.connect(lambda _rid, step, total: steps.append((step, total)))
+    controller.search_preview.connect(lambda _rid, step, total, fills: previews.append((step, len(fills))))
     try:
         with qtbot.waitSignal(controller.engine_ready, timeout=60_000):
             controller.load_engine("latent", str(ckpt), "cpu")
@@ -387,3 +389,5 @@ def test_latent_engine_reports_its_search_steps(qtbot, controller, image, mask, 
     assert [c.seed for c in rec.candidates(rid)] == [3, 4]
     total = steps[-1][1]
     assert total > 1 and steps == [(s, total) for s in range(1, total + 1)]  # every step, in order
+    # a live view of both candidates every few steps, the last step included
+    assert previews and previews[-1] == (total, 2) and all(n == 2 for _, n in previews)

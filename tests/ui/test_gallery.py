@@ -154,3 +154,30 @@ def test_uncertainty_overlay(gallery) -> None:
     gallery.clear()
     gallery.add_candidate(_cands(1)[0])
     assert gallery.uncertainty_overlay() is None
+
+
+def test_search_previews_give_way_to_candidates(qtbot) -> None:
+    g = CandidateGallery()
+    qtbot.addWidget(g)
+    g.show()
+    g.add_candidate(_cands(1)[0])
+    fills = [np.full((32, 64, 3), 60 * i, np.uint8) for i in range(3)]
+    g.show_search_preview(fills, 10, 50)
+    assert g.search_preview_count() == 3
+    # numbered after the candidates already shown, and never picked as one of them
+    assert [g._search.item(r).text() for r in range(3)] == ["2", "3", "4"]
+    assert not g._search.item(0).flags() & Qt.ItemFlag.ItemIsSelectable
+    assert "step 10 of 50" in g._search_note.text()
+    assert len(g.candidates()) == 1 and g.selected_index() == 0
+    g.show_search_preview(fills[:2], 15, 50)  # replaced, not added to
+    assert g.search_preview_count() == 2
+    g.add_candidate(_cands(2)[1])  # the real candidates are here
+    assert g.search_preview_count() == 0 and len(g.candidates()) == 2
+    g.show_search_preview(fills, 5, 50)
+    g.end_search_preview()  # cancelled or failed
+    assert g.search_preview_count() == 0 and g._list.isVisible()
+    g.clear()
+    g.show_search_preview(fills, 5, 50)  # nothing else to show: the previews get the room
+    assert not g._list.isVisible() and g._search.isVisible()
+    g.add_candidate(_cands(1)[0])
+    assert g._list.isVisible() and not g._search.isVisible()
