@@ -41,6 +41,12 @@ class PluralisticConfig:
     # its attention layer. Not in the paper: an experiment on whether that limits the coarse fill
     # (on scenes it made no difference in 1,600 steps; docs/training.md, run 11).
     skips: bool = False
+    # DFNet-style fusion blocks (Hong et al., "Deep Fusion Network for Image Completion", 2019): each
+    # output image is blended with the network's input at that scale (the visible pixels, and the
+    # prefill or zeros in the hole) by a learned per-pixel alpha, so the fill can meet its border.
+    # They start almost closed (alpha ~0.02 towards the input), so an existing network can be
+    # fine-tuned with them (run.init from a release without them: only they start fresh).
+    fusion: bool = False
 
     def __post_init__(self) -> None:
         # Types first: these come from JSON a file carries, where "64" or 4.5 must not slip through.
@@ -53,7 +59,7 @@ class PluralisticConfig:
         for name in ("attention_level", "output_levels"):
             if not _is_int(getattr(self, name)):
                 raise ValueError(f"{name} must be a whole number, got {getattr(self, name)!r:.40}")
-        for name in ("spectral_norm", "prefill", "skips"):
+        for name in ("spectral_norm", "prefill", "skips", "fusion"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r:.40}")
         levels = len(self.channels) - 1

@@ -27,6 +27,7 @@ class Encoded:
     prior_mu: torch.Tensor  # [N, z, h, w]
     prior_std: torch.Tensor  # [N, z, h, w]
     prefill: torch.Tensor | None = None  # [N, 3, H, W] push-pull fill of the hole (config.prefill)
+    seen: torch.Tensor | None = None  # [N, 4, H, W] the encoder's input: image (fill in the hole), visible
 
 
 class Encoder(nn.Module):
@@ -38,17 +39,43 @@ class Encoder(nn.Module):
         self.stem = conv(4, ch[0], 3, sn=sn)
         self.blocks = nn.ModuleList(ResBlock(ch[i - 1], ch[i], down=True, sn=sn) for i in range(1, len(ch)))
 
-    def forward(
-        self, image: torch.Tensor, visible: torch.Tensor, fill: torch.Tensor | None = None
-    ) -> list[torch.Tensor]:
-        """fill, if given, stands in for the pixels that are not visible (else they are zero)."""
-        seen = image * visible if fill is None else image * visible + fill * (1 - visible)
-        x = self.stem(torch.cat([seen, visible], dim=1))
+    def forward(self, seen: torch.Tensor) -> list[torch.Tensor]:
+        """seen: [N, 4, H, W] from seen_input()."""
+        x = self.stem(seen)
         feats = [x]
         for block in self.blocks:
             x = block(x)
             feats.append(x)
         return feats
+
+
+def seen_input(image: torch.Tensor, visible: torch.Tensor, fill: torch.Tensor | None) -> torch.Tensor:
+    """The encoder's input [N, 4, H, W]: the visible pixels, fill (or zeros) elsewhere, and visible."""
+    seen = image * visible if fill is None else image * visible + fill * (1 - visible)
+    return torch.cat([seen, visible], dim=1)
+
+
+class Fusion(nn.Module):
+    """A learned alpha blend of an output image with the network's input at its scale (DFNet).
+
+    out = image + alpha * (input - image), alpha = sigmoid(f(image, input, visible)). The last layer
+    starts at zero weights and a bias of -4, so alpha starts at 0.018 everywhere: a network fine-tuned
+    with new fusion blocks begins almost where it was.
+    """
+
+    def __init__(self, width: int = 16) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(7, width, 3, padding=1), act(), nn.Conv2d(width, 1, 3, padding=1))
+        nn.init.zeros_(self.body[2].weight)
+        nn.init.constant_(self.body[2].bias, -4.0)
+
+    def forward(self, image: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
+        """image [N, 3, h, w]; seen [N or 1, 4, H, W], area-resized to h x w if needed."""
+        if seen.shape[-2:] != image.shape[-2:]:
+            seen = F.interpolate(seen, size=image.shape[-2:], mode="area")
+        seen = seen.expand(image.shape[0], -1, -1, -1)
+        alpha = torch.sigmoid(self.body(torch.cat([image, seen], dim=1)))
+        return image + alpha * (seen[:, :3] - image)
 
 
 class GaussianHead(nn.Module):
@@ -100,6 +127,10 @@ class Decoder(nn.Module):
             }
         )
         self.to_full = nn.Sequential(act(), self._head(ch[1], 3 * 4, sn), nn.PixelShuffle(2))
+        # One fusion block per output ("0" = full size), when config.fusion.
+        outs = ["0", *self.to_rgb] if cfg.fusion else []
+        with torch.random.fork_rng(devices=[]):  # the draws after them (discriminator, z) stay as without
+            self.fuse = nn.ModuleDict({key: Fusion() for key in outs})
 
     def _head(self, cin: int, cout: int, sn: bool) -> nn.Conv2d:
         if not self.prefill:
@@ -130,18 +161,25 @@ class Decoder(nn.Module):
                 hole = F.adaptive_max_pool2d(mask, x.shape[-2:])
                 x = self.attention(x, enc.features[level], hole)
             if all_levels and str(level) in self.to_rgb:
-                outputs.append(self._image(self.to_rgb[str(level)](x), enc.prefill, n))
-        outputs.append(self._image(self.to_full(x), enc.prefill, n))
+                outputs.append(self._image(self.to_rgb[str(level)](x), enc, n, str(level)))
+        outputs.append(self._image(self.to_full(x), enc, n, "0"))
         return outputs
 
-    def _image(self, raw: torch.Tensor, fill: torch.Tensor | None, n: int) -> torch.Tensor:
+    def _image(self, raw: torch.Tensor, enc: Encoded, n: int, key: str) -> torch.Tensor:
         if not self.prefill:
-            return torch.tanh(raw)
-        if fill is None:
-            raise ValueError("this network starts from a prefill, but the encoding has none")
-        if fill.shape[-2:] != raw.shape[-2:]:
-            fill = F.interpolate(fill, size=raw.shape[-2:], mode="area")
-        return (fill.expand(n, -1, -1, -1) + raw).clamp(-1, 1)
+            image = torch.tanh(raw)
+        else:
+            fill = enc.prefill
+            if fill is None:
+                raise ValueError("this network starts from a prefill, but the encoding has none")
+            if fill.shape[-2:] != raw.shape[-2:]:
+                fill = F.interpolate(fill, size=raw.shape[-2:], mode="area")
+            image = (fill.expand(n, -1, -1, -1) + raw).clamp(-1, 1)
+        if key in self.fuse:
+            if enc.seen is None:
+                raise ValueError("this network has fusion blocks, but the encoding has no input image")
+            image = self.fuse[key](image, enc.seen)
+        return image
 
 
 class PluralisticGenerator(nn.Module):
@@ -164,9 +202,10 @@ class PluralisticGenerator(nn.Module):
         self._check(image, mask)
         visible = 1 - mask
         fill = push_pull_fill(image, visible) if self.config.prefill else None
-        feats = self.encoder(image, visible, fill)
+        seen = seen_input(image, visible, fill)
+        feats = self.encoder(seen)
         context, mu, std = self.prior(feats[-1])
-        return Encoded(feats, context, mu, std, fill)
+        return Encoded(feats, context, mu, std, fill, seen if self.config.fusion else None)
 
     def infer_posterior(self, image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Reconstructive path: q(z | I_c) from the hole content alone (training only)."""
@@ -174,7 +213,7 @@ class PluralisticGenerator(nn.Module):
             raise RuntimeError("this generator was built without its posterior head (inference only)")
         self._check(image, mask)
         fill = push_pull_fill(image, mask) if self.config.prefill else None
-        feats = self.encoder(image, mask, fill)
+        feats = self.encoder(seen_input(image, mask, fill))
         _, mu, std = self.posterior(feats[-1])
         return mu, std
 

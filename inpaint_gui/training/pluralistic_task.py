@@ -56,6 +56,7 @@ class GeneratorStep(nn.Module):
             mu_q,
             std_q,
             None if enc.prefill is None else torch.cat([enc.prefill] * k),
+            None if enc.seen is None else torch.cat([enc.seen] * k),
         )
         outs = g.decode(torch.cat(z), tiled, torch.cat([mask] * k), all_levels=True)
         return outs, mu_q, std_q, enc.prior_mu, enc.prior_std
@@ -235,7 +236,8 @@ class PluralisticTask(TrainTask):
     def init_from_release(self, path: str | Path) -> list[str]:
         """Start the generator (and its EMA) from a release checkpoint's inference weights.
 
-        The release must hold this run's architecture (model settings other than spectral_norm).
+        The release must hold this run's architecture (model settings other than spectral_norm),
+        except that a run with model.fusion may start from a release without fusion blocks.
         Its weights have spectral norm folded in: each becomes the parametrisation's `original`, and
         power iteration is run to convergence, so the training network computes what the release
         does. Returns what starts fresh: the posterior (not in a release) and the discriminators.
@@ -250,6 +252,9 @@ class PluralisticTask(TrainTask):
             raise ValueError(str(exc)) from None
         ours = {**self.cfg.model.to_dict(), "spectral_norm": False}
         theirs = {**plain.config.to_dict(), "spectral_norm": False}
+        new_fusion = ours["fusion"] and not theirs["fusion"]  # only the new blocks start fresh
+        if new_fusion:
+            theirs["fusion"] = True
         differ = [
             f"model.{k} ({ours[k]!r} here, {theirs.get(k)!r} there)" for k in ours if ours[k] != theirs.get(k)
         ]
@@ -269,7 +274,8 @@ class PluralisticTask(TrainTask):
                 else:
                     g.state_dict()[name].copy_(t)
         self.ema.load_state_dict(g.state_dict())
-        return ["generator.posterior (not in a release)", "discriminator (all of it)"]
+        fresh = ["generator.posterior (not in a release)", "discriminator (all of it)"]
+        return fresh + (["generator.decoder.fuse (new fusion blocks)"] if new_fusion else [])
 
 
 def hole_boxes(mask: torch.Tensor, size: int) -> torch.Tensor:

@@ -117,6 +117,15 @@ def test_a_run_starts_from_a_release_file(image_dir, tmp_path, caplog):
             progress_bar=False,
         )
     assert "generator starts from release" in caplog.text
+    # fusion blocks may be added to a release without them: only they start fresh
+    fused_task = PluralisticTask(
+        tiny_config(image_dir, "steps=1", "model.prefill=true", "model.fusion=true"), torch.device("cpu")
+    )
+    assert any("fusion" in f for f in fused_task.init_from_release(rel))
+    with torch.no_grad():
+        e1, e2 = plain.encode(x, m), fused_task.ema.eval().encode(x, m)
+        z = torch.randn_like(e1.prior_mu)
+        assert (plain.sample(e1, z, m) - fused_task.ema.sample(e2, z, m)).abs().max() < 0.06
     # another architecture is refused with the settings that differ
     other = tiny_config(image_dir, "steps=1", "model.z_channels=8", f"run.init={rel}")
     with pytest.raises(ValueError, match=r"model.z_channels \(8 here, 4 there\)"):
