@@ -1,6 +1,6 @@
 """Learned fills on full-size photos: this pipeline against whole-crop resizing and a native crop.
 
-    python bench/fullres.py quality --photos DIR [--faces DIR --masks DIR] [--out FILE.json]
+    python bench/fullres.py quality [--photos DIR] [--faces DIR --masks DIR] [--checkpoint PATH] [--out FILE.json]
     python bench/fullres.py speed PHOTO [--holes 1|2] [-n 6]
     python bench/fullres.py speed-small PHOTO      # the two corners of `speed --holes 2`, one at a time
 
@@ -155,7 +155,8 @@ def quality(args) -> int:
     engines = {name: make_engine(name, args.checkpoint) for name in args.pipelines}
     report: dict = {"settings": {k: str(v) for k, v in vars(args).items() if k != "func"}, "photos": {}}
     per: dict[str, list[dict]] = {name: [] for name in engines}
-    for path in sorted(Path(args.photos).glob("*.jpg"))[: args.limit]:
+    photos = sorted(Path(args.photos).glob("*.jpg"))[: args.limit] if args.photos else []
+    for path in photos:
         image = load_image(path).rgb
         mask = photo_hole(image.shape[:2], args.hole, zlib.crc32(path.name.encode()))
         report["photos"][path.name] = {}
@@ -266,7 +267,7 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     sub = p.add_subparsers(required=True)
     qp = sub.add_parser("quality")
-    qp.add_argument("--photos", required=True)
+    qp.add_argument("--photos", help="full-size photos (*.jpg); leave out to measure faces only")
     qp.add_argument("--faces")
     qp.add_argument("--masks")
     qp.add_argument("--faces-count", type=int, default=60)
