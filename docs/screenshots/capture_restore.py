@@ -39,8 +39,11 @@ def main() -> int:
     window.canvas.fit()
     shoot("09-restore-damaged")
 
-    count = window.restore.propose(0.5)  # what the menu action does after asking the sensitivity
-    print(f"proposed {count} pixels")
+    counts: list[int] = []
+    window.restore.detect_finished.connect(counts.append)
+    window.restore.propose(0.5)  # what the menu action does after asking the sensitivity
+    shots.wait_for(lambda: bool(counts))  # detected in a background thread
+    print(f"proposed {counts[0]} pixels")
     shoot("10-restore-mask-proposed")
     # The proposal is only a proposal: the classical detector took the mouth for a defect. Erase that
     # part of the mask with the rectangle tool's subtract mode (Alt+drag), as a user would.

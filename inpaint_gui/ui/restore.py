@@ -10,9 +10,9 @@ import logging
 import threading
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QInputDialog, QMainWindow, QMenu, QProgressDialog
+from PySide6.QtWidgets import QInputDialog, QMainWindow, QMenu, QProgressDialog
 
 from inpaint_gui.core.compose import InputError
 from inpaint_gui.core.defects import detect_defects
@@ -22,17 +22,19 @@ log = logging.getLogger(__name__)
 
 
 class _Bridge(QObject):
-    """Carries the denoise thread's news to the GUI thread (queued: it lives in the GUI thread)."""
+    """Carries the worker threads' news to the GUI thread (queued: it lives in the GUI thread)."""
 
     progress = Signal(int, int)
     done = Signal(object, object)  # restored image, mask it applies to
     failed = Signal(str)
+    detected = Signal(object, int)  # proposed mask (None: failed, message in `failed`), image generation
 
 
 class RestoreTools(QObject):
     """Owns the Restore menu's actions; the window only creates it."""
 
     denoise_finished = Signal(bool)  # applied (False: failed or cancelled)
+    detect_finished = Signal(int)  # pixels proposed; -1: failed, cancelled or the image changed
 
     def __init__(self, window: QMainWindow, document: ImageDocument) -> None:
         super().__init__(window)
@@ -58,7 +60,11 @@ class RestoreTools(QObject):
         self._bridge.progress.connect(self._on_denoise_progress)
         self._bridge.done.connect(self._on_denoise_done)
         self._bridge.failed.connect(self._on_denoise_failed)
+        self._bridge.detected.connect(self._on_detected)
         self._thread: threading.Thread | None = None
+        self._detect_thread: threading.Thread | None = None
+        self._detect_dialog: QProgressDialog | None = None
+        self._generation = 0  # counts images opened: a proposal for an older one is dropped
         self._cancel = threading.Event()
         self._dialog: QProgressDialog | None = None
         bar = window.menuBar()
@@ -67,24 +73,34 @@ class RestoreTools(QObject):
             bar.insertMenu(help_menu, self.menu)
         else:
             bar.addMenu(self.menu)
-        document.replaced.connect(self._update)
+        document.replaced.connect(self._on_document_replaced)
+        self._update()
+
+    @Slot()
+    def _on_document_replaced(self) -> None:
+        self._generation += 1
         self._update()
 
     @Slot()
     def _update(self) -> None:
         has = self._document.has_image()
-        self.detect.setEnabled(has)
+        self.detect.setEnabled(has and self._detect_thread is None)
         self.denoise.setEnabled(has and self._thread is None)
 
     def busy(self) -> bool:
-        return self._thread is not None
+        return self._thread is not None or self._detect_thread is not None
 
     def stop(self) -> None:
-        """Cancel a running denoise and wait for its thread (the window calls this when closing)."""
+        """Cancel a running denoise and wait for both threads (the window calls this when closing;
+        a detection cannot be interrupted: it takes seconds at most, and its result is dropped)."""
         if self._thread is not None:
             self._cancel.set()
             self._thread.join()
             self._thread = None
+        if self._detect_thread is not None:
+            self._generation += 1
+            self._detect_thread.join()
+            self._detect_thread = None
 
     @Slot()
     def start_denoise(self) -> bool:
@@ -165,25 +181,70 @@ class RestoreTools(QObject):
             self.sensitivity = value
             self.propose(value / 100)
 
-    def propose(self, sensitivity: float) -> int:
-        """Add the detected defects to the mask as one undoable step; returns how many pixels."""
+    def propose(self, sensitivity: float) -> bool:
+        """Start detecting defects in a background thread (a 24 MP photo takes seconds); when done,
+        the proposal is added to the mask as one undoable step and detect_finished says how many
+        pixels. False if there is no image or a detection is already running."""
         doc = self._document
-        if not doc.has_image():
-            return 0
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        if not doc.has_image() or self._detect_thread is not None:
+            return False
+        image = np.asarray(doc.rgb)  # the document never writes its pixels in place
+        generation = self._generation
+        dialog = QProgressDialog("Detecting defects…", "Cancel", 0, 0, self._window)
+        dialog.setWindowTitle("Restore")
+        dialog.setMinimumDuration(500)
+        dialog.canceled.connect(self._on_detect_cancelled)
+        self._detect_dialog = dialog
+        self._detect_thread = threading.Thread(
+            target=self._detect, args=(image, sensitivity, generation), name="defects", daemon=True
+        )
+        self._update()
+        self._window.statusBar().showMessage("Detecting defects…")
+        self._detect_thread.start()
+        return True
+
+    def _detect(self, image: np.ndarray, sensitivity: float, generation: int) -> None:  # no widgets here
         try:
-            proposal = detect_defects(np.asarray(doc.rgb), sensitivity)
+            proposal = detect_defects(image, sensitivity)
         except InputError as e:
-            self._window.statusBar().showMessage(f"Cannot detect defects: {e}", 8000)
-            return 0
-        finally:
-            QApplication.restoreOverrideCursor()
+            self._bridge.detected.emit(str(e), generation)
+        except Exception as e:  # noqa: BLE001 - reported to the user, logged with its traceback
+            log.exception("defect detection failed")
+            self._bridge.detected.emit(f"{type(e).__name__}: {e}", generation)
+        else:
+            self._bridge.detected.emit(proposal, generation)
+
+    @Slot()
+    def _on_detect_cancelled(self) -> None:
+        self._generation += 1  # the running detection's result will be dropped
+
+    @Slot(object, int)
+    def _on_detected(self, result: object, generation: int) -> None:
+        if self._detect_thread is not None:
+            self._detect_thread.join()
+            self._detect_thread = None
+        if self._detect_dialog is not None:
+            self._detect_dialog.canceled.disconnect(self._on_detect_cancelled)
+            self._detect_dialog.reset()
+            self._detect_dialog.deleteLater()
+            self._detect_dialog = None
+        self._update()
+        bar = self._window.statusBar()
+        if generation != self._generation or not self._document.has_image():
+            bar.showMessage("Defect detection cancelled", 5000)
+            self.detect_finished.emit(-1)
+            return
+        if not isinstance(result, np.ndarray):
+            bar.showMessage(f"Cannot detect defects: {result}", 8000)
+            self.detect_finished.emit(-1)
+            return
+        proposal = result
         count = int(proposal.sum())
-        doc.edit_mask("Detect defects", lambda m: m.replace(m.mask | proposal))
-        text = (
+        self._document.edit_mask("Detect defects", lambda m: m.replace(m.mask | proposal))
+        bar.showMessage(
             f"Proposed {count:,} pixels as defects: check the mask, then Generate"
             if count
-            else "No defects found; try a higher sensitivity"
+            else "No defects found; try a higher sensitivity",
+            8000,
         )
-        self._window.statusBar().showMessage(text, 8000)
-        return count
+        self.detect_finished.emit(count)

@@ -31,8 +31,12 @@ def test_detect_defects_fills_the_mask_and_undo_removes_it(qtbot, window, tmp_pa
     monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (asked.append(a[3]) or 70, True))
 
     assert window.restore.detect.isEnabled()
-    window.restore.detect.trigger()
+    with qtbot.waitSignal(window.restore.detect_finished, timeout=20_000) as signal:
+        window.restore.detect.trigger()
+        assert not window.restore.detect.isEnabled()  # detecting in the background, one at a time
     mask = doc.mask_doc.copy()
+    assert 0 < signal.args[0] <= int(mask.sum())  # the pixels proposed
+    assert window.restore.detect.isEnabled()
     assert asked == [50] and window.restore.sensitivity == 70
     assert mask[20:180, 120:122].all() and mask[40:43, 40:43].all()
     assert mask[painted].all()  # what was painted stays
@@ -43,6 +47,16 @@ def test_detect_defects_fills_the_mask_and_undo_removes_it(qtbot, window, tmp_pa
     assert np.array_equal(doc.mask_doc.copy(), painted)
     window.window_actions.redo.trigger()
     assert np.array_equal(doc.mask_doc.copy(), mask)
+
+
+def test_a_detection_for_a_replaced_image_is_dropped(qtbot, window, tmp_path):  # noqa: F811
+    _open(qtbot, window, _scratched_photo(tmp_path))
+    with qtbot.waitSignal(window.restore.detect_finished, timeout=20_000) as signal:
+        assert window.restore.propose(0.5)
+        assert not window.restore.propose(0.5)  # one at a time
+        window.restore._on_detect_cancelled()  # what the progress dialog's Cancel does
+    assert signal.args == [-1] and not window.document.mask_doc.any()
+    assert "cancelled" in window.statusBar().currentMessage()
 
 
 def test_reduce_noise_applies_the_network_to_the_mask_undoably(
