@@ -4,8 +4,8 @@
     DISPLAY=:77 QT_QPA_PLATFORM=xcb python docs/screenshots/capture_restore.py
 
 Scratches and dust are drawn at run time (inpaint_gui.core.defect_synth, seed 3) on
-resources/samples/astronaut.jpg; the damaged copy lives in a temporary folder. Detect defects proposes
-the mask, the user takes back what is not a defect (a box over the mouth: the classical detector took
+resources/samples/astronaut.jpg; the damaged copy lives in a temporary folder. Detect defects (the
+trained detector, sensitivity 50%) proposes the mask, the user takes back what is not a defect (a box over the mouth: the classical detector took
 it for one; the trained one does not, and the box then changes nothing), Telea fills it, the fill is
 applied, and "compare with original" shows the damage again.
 With a restoration checkpoint installed, a last pair shows Restore > reduce noise on a noisy copy.
@@ -41,7 +41,7 @@ def main() -> int:
 
     counts: list[int] = []
     window.restore.detect_finished.connect(counts.append)
-    window.restore.propose(0.5)  # what the menu action does after asking the sensitivity
+    window.restore.propose(0.5, "trained")  # what the menu action does after its dialog
     shots.wait_for(lambda: bool(counts))  # detected in a background thread
     print(f"proposed {counts[0]} pixels")
     shoot("10-restore-mask-proposed")

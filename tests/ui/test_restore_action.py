@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtWidgets import QInputDialog
 
+from inpaint_gui.ui import restore
 from tests.ui.test_main_window import _open, dialogs, window  # noqa: F401 - fixtures
 
 
@@ -27,8 +27,8 @@ def test_detect_defects_fills_the_mask_and_undo_removes_it(qtbot, window, tmp_pa
     doc = window.document
     doc.edit_mask("paint", lambda m: m.rectangle((200, 150), (220, 170)))  # the user's own stroke
     painted = doc.mask_doc.copy()
-    asked: list[int] = []
-    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (asked.append(a[3]) or 70, True))
+    asked: list[tuple[int, str]] = []
+    monkeypatch.setattr(restore, "ask_detection", lambda _w, s, d: asked.append((s, d)) or (70, "classical"))
 
     assert window.restore.detect.isEnabled()
     with qtbot.waitSignal(window.restore.detect_finished, timeout=20_000) as signal:
@@ -37,7 +37,7 @@ def test_detect_defects_fills_the_mask_and_undo_removes_it(qtbot, window, tmp_pa
     mask = doc.mask_doc.copy()
     assert 0 < signal.args[0] <= int(mask.sum())  # the pixels proposed
     assert window.restore.detect.isEnabled()
-    assert asked == [50] and window.restore.sensitivity == 70
+    assert asked == [(50, "classical")] and window.restore.sensitivity == 70
     assert mask[20:180, 120:122].all() and mask[40:43, 40:43].all()
     assert mask[painted].all()  # what was painted stays
     assert mask.mean() < 0.1
@@ -57,6 +57,18 @@ def test_a_detection_for_a_replaced_image_is_dropped(qtbot, window, tmp_path):  
         window.restore._on_detect_cancelled()  # what the progress dialog's Cancel does
     assert signal.args == [-1] and not window.document.mask_doc.any()
     assert "cancelled" in window.statusBar().currentMessage()
+
+
+def test_the_trained_detector_can_be_chosen(qtbot, window, tmp_path, monkeypatch):  # noqa: F811
+    _open(qtbot, window, _scratched_photo(tmp_path))
+    with qtbot.waitSignal(window.restore.detect_finished, timeout=60_000) as signal:
+        assert window.restore.propose(0.5, "trained")  # the shipped checkpoint
+    assert signal.args[0] > 0 and window.document.mask_doc.copy()[40:43, 40:43].all()  # the speck
+    monkeypatch.setenv("INPAINT_CHECKPOINT_DIR", str(tmp_path / "empty"))
+    window.restore._trained = None
+    with qtbot.waitSignal(window.restore.detect_finished, timeout=20_000) as signal:
+        window.restore.propose(0.5, "trained")
+    assert signal.args == [-1] and "no defect detector checkpoint" in window.statusBar().currentMessage()
 
 
 def test_reduce_noise_applies_the_network_to_the_mask_undoably(
@@ -96,3 +108,22 @@ def test_reduce_noise_without_a_checkpoint_says_so(qtbot, window, tmp_path, monk
     assert signal.args == [False]
     assert "no restoration checkpoint" in window.statusBar().currentMessage()
     np.testing.assert_array_equal(np.array(window.document.rgb), before)
+
+
+def test_the_detect_dialog_returns_what_was_chosen(qtbot, window, monkeypatch):  # noqa: F811
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QSpinBox
+
+    def answer(cancel: bool) -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, QDialog)
+        keys = [dialog.findChild(QComboBox).itemData(i) for i in range(dialog.findChild(QComboBox).count())]
+        assert keys == ["classical", "trained"]  # the trained one is installed with the app
+        dialog.findChild(QSpinBox).setValue(30)
+        dialog.findChild(QComboBox).setCurrentIndex(1)
+        dialog.reject() if cancel else dialog.accept()
+
+    QTimer.singleShot(0, lambda: answer(False))
+    assert restore.ask_detection(window, 50, "classical") == (30, "trained")
+    QTimer.singleShot(0, lambda: answer(True))
+    assert restore.ask_detection(window, 50, "classical") is None
