@@ -50,9 +50,10 @@ def register(commands: argparse._SubParsersAction, verbosity: argparse.ArgumentP
     p.add_argument(
         "--detector",
         choices=("classical", "trained"),
-        default="classical",
-        help="classical (default) or the trained network (checkpoints/defects_synthetic.safetensors): "
-        "better on photo-sized synthetic damage, blind to straight vertical or horizontal scratches",
+        default="trained",
+        help="trained (default: the network in checkpoints/defects_synthetic.safetensors, with the "
+        "classical scratches it confirms; the classical one when it is missing) or classical "
+        "(top-hat filters: more false alarms, fewer defects found on photos)",
     )
     p.add_argument(
         "--engine",

@@ -21,6 +21,7 @@ FORMAT_VERSION = "1"
 SCENES_NAME = "pluralistic_scenes.safetensors"
 FACES_NAME = "pluralistic_faces.safetensors"
 LATENT_FACES_NAME = "latent_faces.safetensors"  # the latent-search engine's default
+DEFECTS_NAME = "defects_synthetic.safetensors"  # the trained defect detector (engine/defects.py)
 CHECKPOINT_DIR_ENV = "INPAINT_CHECKPOINT_DIR"
 
 

@@ -37,7 +37,7 @@ def test_detect_defects_fills_the_mask_and_undo_removes_it(qtbot, window, tmp_pa
     mask = doc.mask_doc.copy()
     assert 0 < signal.args[0] <= int(mask.sum())  # the pixels proposed
     assert window.restore.detect.isEnabled()
-    assert asked == [(50, "classical")] and window.restore.sensitivity == 70
+    assert asked == [(50, "trained")] and window.restore.sensitivity == 70  # the trained one by default
     assert mask[20:180, 120:122].all() and mask[40:43, 40:43].all()
     assert mask[painted].all()  # what was painted stays
     assert mask.mean() < 0.1
@@ -112,18 +112,21 @@ def test_reduce_noise_without_a_checkpoint_says_so(qtbot, window, tmp_path, monk
 
 def test_the_detect_dialog_returns_what_was_chosen(qtbot, window, monkeypatch):  # noqa: F811
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QSpinBox
+    from PySide6.QtWidgets import QApplication, QComboBox, QSpinBox
 
-    def answer(cancel: bool) -> None:
+    offered: list[list[str]] = []
+
+    def answer(cancel: bool) -> None:  # an assertion failing here would leave the dialog open
         dialog = QApplication.activeModalWidget()
-        assert isinstance(dialog, QDialog)
-        keys = [dialog.findChild(QComboBox).itemData(i) for i in range(dialog.findChild(QComboBox).count())]
-        assert keys == ["classical", "trained"]  # the trained one is installed with the app
+        combo = dialog.findChild(QComboBox)
+        offered.append([combo.itemData(i) for i in range(combo.count())])
         dialog.findChild(QSpinBox).setValue(30)
-        dialog.findChild(QComboBox).setCurrentIndex(1)
+        combo.setCurrentIndex(combo.findData("classical"))
         dialog.reject() if cancel else dialog.accept()
 
     QTimer.singleShot(0, lambda: answer(False))
-    assert restore.ask_detection(window, 50, "classical") == (30, "trained")
+    assert restore.ask_detection(window, 50, "trained") == (30, "classical")
     QTimer.singleShot(0, lambda: answer(True))
-    assert restore.ask_detection(window, 50, "classical") is None
+    assert restore.ask_detection(window, 50, "trained") is None
+    assert offered[0] == ["trained", "classical"]  # the trained one is installed with the app
+    assert window.restore.detector == "trained"  # and the default
