@@ -1,6 +1,7 @@
 """Learned fills on full-size photos: this pipeline against whole-crop resizing and a native crop.
 
-    python bench/fullres.py quality [--photos DIR] [--faces DIR --masks DIR] [--checkpoint PATH] [--out FILE.json]
+    python bench/fullres.py [--checkpoint PATH] quality [--photos DIR] [--faces DIR --masks DIR]
+                            [--out FILE.json]
     python bench/fullres.py speed PHOTO [--holes 1|2] [-n 6]
     python bench/fullres.py speed-small PHOTO      # the two corners of `speed --holes 2`, one at a time
 
@@ -36,6 +37,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from inpaint_gui.core import detail
 from inpaint_gui.core import quality as q
 from inpaint_gui.core.compose import mask_bbox
 from inpaint_gui.core.image_io import load_image
@@ -57,6 +59,7 @@ class _WholeCrop(PluralisticEngine):
 def make_engine(name: str, checkpoint: Path) -> PluralisticEngine:
     cls = _WholeCrop if name == "crop" else PluralisticEngine
     eng = cls.from_checkpoint(checkpoint, device="cpu")
+    detail.warm_up()  # as the app's loader (engine.registry) does: numba's import and kernel load
     if name == "attention":
         eng.configure(detail="attention")
     elif name == "nodetail":
