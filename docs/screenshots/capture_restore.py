@@ -5,9 +5,10 @@
 
 Scratches and dust are drawn at run time (inpaint_gui.core.defect_synth, seed 3) on
 resources/samples/astronaut.jpg; the damaged copy lives in a temporary folder. Detect defects (the
-trained detector, sensitivity 50%) proposes the mask, the user takes back what is not a defect (a box over the mouth: the classical detector took
-it for one; the trained one does not, and the box then changes nothing), Telea fills it, the fill is
-applied, and "compare with original" shows the damage again.
+trained detector, sensitivity 50%) proposes the mask, the user takes back what is not a defect (a box
+over the mouth: the classical detector took it for one; the trained one does not, and the box then
+changes nothing), Telea fills it, the fill is applied, and "compare with original" shows the damage
+again.
 With a restoration checkpoint installed, a last pair shows Restore > reduce noise on a noisy copy.
 """
 

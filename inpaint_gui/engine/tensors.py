@@ -23,7 +23,10 @@ def to_uint8(t: torch.Tensor) -> torch.Tensor:
 
 def image_to_tensor(image: NDArray[np.uint8], device: torch.device | str = "cpu") -> torch.Tensor:
     """uint8 (H, W, 3) RGB -> float32 [1, 3, H, W] in [-1, 1]."""
-    t = torch.from_numpy(np.ascontiguousarray(image)).to(device)
+    array = np.ascontiguousarray(image)
+    if not array.flags.writeable:  # the app's frozen photo: torch refuses to share a read-only buffer
+        array = array.copy()
+    t = torch.from_numpy(array).to(device)
     return to_model_range(t.permute(2, 0, 1).unsqueeze(0))
 
 
