@@ -55,7 +55,9 @@ def _pluralistic(checkpoint: str | Path | None, device: str) -> Engine:
 def _latent(checkpoint: str | Path | None, device: str) -> Engine:
     from inpaint_gui.engine.latent import LatentEngine
 
-    return LatentEngine.from_checkpoint(checkpoint, device=device)
+    engine = LatentEngine.from_checkpoint(checkpoint, device=device)
+    engine.warm_up()  # so the first search does not pay for creating its kernels
+    return engine
 
 
 _BUILDERS: dict[str, tuple[str, bool, Builder]] = {
