@@ -37,6 +37,7 @@ from inpaint_gui.engine.checkpoint import (
     save_release,
 )
 from inpaint_gui.engine.device import choose_device, use_bf16
+from inpaint_gui.engine.tensors import to_uint8
 from inpaint_gui.models.gan import DCDiscriminator, DCGenerator, GanConfig
 from inpaint_gui.models.layers import push_pull_fill
 
@@ -280,8 +281,7 @@ class LatentEngine(Engine):
             if self._on_step is not None:
                 self._on_step(i, total, loss)
             if self._on_preview is not None and (i % self.preview_every == 0 or i == total):
-                shown = fake.cpu() * (1 - known_t) + target.cpu() * known_t
-                rgb = shown.add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8)
+                rgb = to_uint8(fake.cpu() * (1 - known_t) + target.cpu() * known_t)
                 crop = rgb[:, :, t_s : t_s + h_s, l_s : l_s + w_s].permute(0, 2, 3, 1).numpy()
                 self._on_preview(i, total, [np.ascontiguousarray(c) for c in crop])
             if i < total:

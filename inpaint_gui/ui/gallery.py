@@ -222,16 +222,15 @@ class CandidateGallery(QWidget):
         self._search.clear()
         tallest = 0
         for number, fill in enumerate(fills, len(self._candidates) + 1):
-            thumb = fit_image(fill, None, self._thumb)
-            tallest = max(tallest, thumb.shape[0])
-            item = QListWidgetItem(QIcon(QPixmap.fromImage(rgb_to_qimage(thumb))), f"{number}")
+            icon, height = self._icon(fill, None)
+            tallest = max(tallest, height)
+            item = QListWidgetItem(icon, f"{number}")
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
             item.setToolTip(f"candidate {number} as the search sees it (step {step} of {total})")
             self._search.addItem(item)
-        line = self._search.fontMetrics().height()
         self._search.setIconSize(QSize(self._thumb, self._thumb))
-        self._search.setGridSize(QSize(self._thumb + 12, (tallest or self._thumb) + line + 14))
+        self._search.setGridSize(self._grid_size(self._search, tallest))
         self._search_note.setText(f"Searching: step {step} of {total} (previews at the search's own size)")
         self._search_note.show()
         self._search.show()
@@ -376,13 +375,18 @@ class CandidateGallery(QWidget):
 
     # ---- internals -------------------------------------------------------
 
-    def _make_icon(self, candidate: Any) -> QIcon:
-        thumb = fit_image(candidate.image, self._box, self._thumb)
-        self._tallest = max(self._tallest, thumb.shape[0])
+    def _icon(self, image: NDArray[np.uint8], box: Box | None) -> tuple[QIcon, int]:
+        """A thumbnail icon of the box of image, and the thumbnail's height."""
+        thumb = fit_image(image, box, self._thumb)
         pixmap = QPixmap.fromImage(rgb_to_qimage(thumb))
         icon = QIcon(pixmap)
         # The selected thumbnail must show the candidate's true colours, not the style's tint.
         icon.addPixmap(pixmap, QIcon.Mode.Selected)
+        return icon, thumb.shape[0]
+
+    def _make_icon(self, candidate: Any) -> QIcon:
+        icon, height = self._icon(candidate.image, self._box)
+        self._tallest = max(self._tallest, height)
         return icon
 
     def _make_item(self, index: int) -> QListWidgetItem:
@@ -420,10 +424,12 @@ class CandidateGallery(QWidget):
         self._fit_grid()
 
     def _fit_grid(self) -> None:
+        self._list.setGridSize(self._grid_size(self._list, self._tallest))
+
+    def _grid_size(self, view: QListWidget, tallest: int) -> QSize:
         """Cells as tall as the tallest thumbnail, so landscape crops leave no empty bands."""
-        line = self._list.fontMetrics().height()
-        height = self._tallest if self._tallest else self._thumb
-        self._list.setGridSize(QSize(self._thumb + 12, height + line + 14))
+        line = view.fontMetrics().height()
+        return QSize(self._thumb + 12, (tallest or self._thumb) + line + 14)
 
     def _row_index(self, row: int) -> int:
         return int(self._list.item(row).data(_INDEX_ROLE))

@@ -80,13 +80,24 @@ def ask_detection(parent: QWidget, sensitivity: int, detector: str) -> tuple[int
     return spin.value(), str(combo.currentData())
 
 
+def _close(thread: threading.Thread | None, dialog: QProgressDialog | None) -> None:
+    """Join a worker thread that has reported its end, and take down its progress dialog, whose
+    Cancel then reaches nothing."""
+    if thread is not None:
+        thread.join()
+    if dialog is not None:
+        dialog.canceled.disconnect()
+        dialog.reset()
+        dialog.deleteLater()
+
+
 class _Bridge(QObject):
     """Carries the worker threads' news to the GUI thread (queued: it lives in the GUI thread)."""
 
     progress = Signal(int, int)
     done = Signal(object, object)  # restored image, mask it applies to
     failed = Signal(str)
-    detected = Signal(object, int)  # proposed mask (None: failed, message in `failed`), image generation
+    detected = Signal(object, int)  # proposed mask, or why it failed (str); the image's generation
 
 
 class RestoreTools(QObject):
@@ -219,13 +230,8 @@ class RestoreTools(QObject):
         self.denoise_finished.emit(False)
 
     def _finish(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        if self._dialog is not None:
-            self._dialog.reset()
-            self._dialog.deleteLater()
-            self._dialog = None
+        _close(self._thread, self._dialog)
+        self._thread, self._dialog = None, None
         self._update()
 
     @Slot()
@@ -285,14 +291,8 @@ class RestoreTools(QObject):
 
     @Slot(object, int)
     def _on_detected(self, result: object, generation: int) -> None:
-        if self._detect_thread is not None:
-            self._detect_thread.join()
-            self._detect_thread = None
-        if self._detect_dialog is not None:
-            self._detect_dialog.canceled.disconnect(self._on_detect_cancelled)
-            self._detect_dialog.reset()
-            self._detect_dialog.deleteLater()
-            self._detect_dialog = None
+        _close(self._detect_thread, self._detect_dialog)
+        self._detect_thread, self._detect_dialog = None, None
         self._update()
         bar = self._window.statusBar()
         if generation != self._generation or not self._document.has_image():

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from inpaint_gui.engine import load_engine
-from inpaint_gui.engine.pluralistic import open_outputs, save_random_release
+from inpaint_gui.engine.pluralistic import open_outputs
 from inpaint_gui.models import PluralisticGenerator
 from inpaint_gui.models.config import PluralisticConfig
+from tests.models.release_check import assert_release_fills
 
 CONFIG = dict(channels=(8, 8, 16, 16, 16), z_channels=4, attention_level=2, output_levels=2, prefill=True)
 
@@ -39,10 +39,4 @@ def test_skips_feed_every_level_but_the_latent_and_attention_ones():
 
 
 def test_a_release_with_skips_loads_and_fills(tmp_path):
-    path = save_random_release(tmp_path / "skips.safetensors", PluralisticConfig(**CONFIG, skips=True))
-    engine = load_engine("pluralistic", path, "cpu")
-    image = torch.randint(0, 256, (48, 40, 3), dtype=torch.uint8).numpy()
-    mask = torch.zeros(48, 40, dtype=torch.bool).numpy()
-    mask[10:30, 5:25] = True
-    a, b = engine.inpaint(image, mask, n=2)
-    assert (a.image[~mask] == image[~mask]).all() and (a.image != b.image).any()
+    assert_release_fills(tmp_path / "skips.safetensors", PluralisticConfig(**CONFIG, skips=True))
