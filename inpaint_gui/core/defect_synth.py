@@ -38,10 +38,12 @@ def add_defects(
     """Draw defects on a copy of image; the same seed draws the same defects.
 
     scale: the size unit (default image_scale of the image); a crop drawn as part of a larger photo
-    passes the photo's, so its defects have the photo's sizes."""
+    passes the photo's, so its defects have the photo's sizes, and its scratches the photo's lengths
+    (a scratch across a 1600 px photo crosses a 128 px crop of it from side to side)."""
     rng = np.random.default_rng(seed)
     h, w = image.shape[:2]
     s = image_scale(image.shape) if scale is None else float(scale)
+    span = None if scale is None else 512.0 * s
     out = image.astype(np.float32)
     labels = np.zeros((h, w), np.int32)
     kinds: list[str] = []
@@ -49,7 +51,7 @@ def add_defects(
     for kind in plan:
         alpha = np.zeros((h, w), np.float32)
         if kind == "scratch":
-            _scratch(alpha, rng, s)
+            _scratch(alpha, rng, s, span)
             opacity = rng.uniform(0.6, 1.0)
         elif kind == "speck":
             centre = (int(rng.integers(0, w)), int(rng.integers(0, h)))
@@ -75,13 +77,20 @@ def add_defects(
     return Damaged(np.clip(out + 0.5, 0, 255).astype(np.uint8), labels > 0, labels, tuple(kinds))
 
 
-def _scratch(alpha: NDArray[np.float32], rng: np.random.Generator, s: float) -> None:
-    """A thin, slightly curved line (a quadratic Bezier), 1 to 3 px wide at 512 px."""
+def _scratch(alpha: NDArray[np.float32], rng: np.random.Generator, s: float, span: float | None) -> None:
+    """A thin, slightly curved line (a quadratic Bezier), 1 to 3 px wide at 512 px, 15-60% of the
+    photo's short side long: of the image's own (span None), or of span px, placed through a random
+    point of the image (a crop of a photo that big)."""
     h, w = alpha.shape
-    short = min(h, w)
-    p0 = np.array([rng.uniform(0, w), rng.uniform(0, h)])
-    angle = rng.uniform(0, np.pi)
-    length = rng.uniform(0.15, 0.6) * short
+    if span is None:
+        p0 = np.array([rng.uniform(0, w), rng.uniform(0, h)])
+        angle = rng.uniform(0, np.pi)
+        length = rng.uniform(0.15, 0.6) * min(h, w)
+    else:
+        through = np.array([rng.uniform(0, w), rng.uniform(0, h)])
+        angle = rng.uniform(0, np.pi)
+        length = rng.uniform(0.15, 0.6) * max(span, min(h, w))
+        p0 = through - rng.uniform(0, length) * np.array([np.cos(angle), np.sin(angle)])
     p2 = p0 + length * np.array([np.cos(angle), np.sin(angle)])
     bend = rng.normal(0, 0.08) * length
     p1 = (p0 + p2) / 2 + bend * np.array([-np.sin(angle), np.cos(angle)])
@@ -89,6 +98,39 @@ def _scratch(alpha: NDArray[np.float32], rng: np.random.Generator, s: float) -> 
     pts = (1 - t) ** 2 * p0 + 2 * (1 - t) * t * p1 + t**2 * p2
     thickness = max(1, int(round(rng.uniform(1.0, 3.0) * s)))
     cv2.polylines(alpha, [np.round(pts * 16).astype(np.int32)], False, 1.0, thickness, cv2.LINE_AA, shift=4)
+
+
+def add_rims(image: NDArray[np.uint8], rng: np.random.Generator, scale: float, count: int = 1) -> NDArray[np.uint8]:
+    """Draw `count` shapes a photo has and damage has not, for the detector to learn as clean: a
+    shaded object (an ellipse, most of it outside the image) whose edge carries a thin rim, brighter
+    or darker than the object, as cups, bowls, frames and window bars do. The rim is as thin as a
+    scratch and as bright; what tells it apart is that it follows the edge of the object."""
+    h, w = image.shape[:2]
+    out = image.astype(np.float32)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    for _ in range(count):
+        axes = rng.uniform(0.25, 1.2, 2) * max(h, w)
+        theta, phi = rng.uniform(0, np.pi), rng.uniform(0, 2 * np.pi)
+        c, si = np.cos(theta), np.sin(theta)
+        edge = np.array([axes[0] * np.cos(phi), axes[1] * np.sin(phi)])  # a point of the edge in the crop
+        centre = np.array([rng.uniform(0, w), rng.uniform(0, h)]) - np.array(
+            [c * edge[0] - si * edge[1], si * edge[0] + c * edge[1]]
+        )
+        u = ((xx - centre[0]) * c + (yy - centre[1]) * si) / axes[0]
+        v = (-(xx - centre[0]) * si + (yy - centre[1]) * c) / axes[1]
+        r = np.sqrt(u * u + v * v)  # 1 on the edge
+        gy, gx = np.gradient(r)
+        dist = (1.0 - r) / np.maximum(np.hypot(gx, gy), 1e-6)  # pixels inside the edge (< 0: outside)
+        inside = np.clip(dist + 0.5, 0.0, 1.0)[..., None]
+        colour = rng.uniform(0, 255, 3).astype(np.float32)
+        shade = (1.0 + rng.uniform(-0.3, 0.3) * (u[..., None] + v[..., None]) / 2).astype(np.float32)
+        body = 0.35 * out + 0.65 * np.clip(colour * shade, 0, 255)  # keeps some of the photo's texture
+        out = out * (1 - inside) + body * inside
+        width = max(1.0, rng.uniform(1.0, 3.0) * scale)
+        rim = np.clip(width / 2 + 0.5 - np.abs(dist), 0.0, 1.0)[..., None]
+        tone = rng.uniform(200, 255, 3) if rng.random() < 0.7 else rng.uniform(0, 50, 3)
+        out = out * (1 - rim) + tone.astype(np.float32) * rim
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 @dataclass(frozen=True)
