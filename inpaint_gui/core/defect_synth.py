@@ -100,11 +100,13 @@ def _scratch(alpha: NDArray[np.float32], rng: np.random.Generator, s: float, spa
     cv2.polylines(alpha, [np.round(pts * 16).astype(np.int32)], False, 1.0, thickness, cv2.LINE_AA, shift=4)
 
 
-def add_rims(image: NDArray[np.uint8], rng: np.random.Generator, scale: float, count: int = 1) -> NDArray[np.uint8]:
+def add_rims(
+    image: NDArray[np.uint8], rng: np.random.Generator, scale: float, count: int = 1
+) -> NDArray[np.uint8]:
     """Draw `count` shapes a photo has and damage has not, for the detector to learn as clean: a
-    shaded object (an ellipse, most of it outside the image) whose edge carries a thin rim, brighter
-    or darker than the object, as cups, bowls, frames and window bars do. The rim is as thin as a
-    scratch and as bright; what tells it apart is that it follows the edge of the object."""
+    shaded object (an ellipse whose edge crosses the image) with a thin rim along its edge, brighter
+    or darker than the object, as cups, bowls and frames have. The rim is as thin as a scratch and as
+    bright; what tells it apart is that it follows the edge of the object."""
     h, w = image.shape[:2]
     out = image.astype(np.float32)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)

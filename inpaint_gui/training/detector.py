@@ -52,7 +52,7 @@ def register(commands: argparse._SubParsersAction, verbosity: argparse.ArgumentP
     p.add_argument(
         "--dilations",
         default="1,2,4,8,1",
-        help="dilations of the residual convolutions, comma-separated, for a new detector (default 1,2,4,8,1)",
+        help="dilations of the residual convolutions for a new detector (default 1,2,4,8,1)",
     )
     p.set_defaults(func=run)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from inpaint_gui.core.compose import InputError
-from inpaint_gui.core.defect_synth import add_defects, score_mask
+from inpaint_gui.core.defect_synth import add_defects, add_rims, score_mask
 from inpaint_gui.core.defects import detect_defects
 
 
@@ -70,3 +70,29 @@ def test_bad_images_are_refused(image: np.ndarray) -> None:
 def test_bad_sensitivity_is_refused() -> None:
     with pytest.raises(InputError, match="sensitivity"):
         detect_defects(smooth_photo(), sensitivity=1.5)
+
+
+def test_scratches_on_a_crop_have_the_photos_lengths() -> None:
+    """A crop drawn as part of a big photo (scale given) gets scratches as long as that photo's, so many
+    cross it from side to side; drawn as a photo of its own, none is longer than 60% of its side."""
+    crop = smooth_photo(128, 128)
+
+    def extent(damaged) -> int:
+        ys, xs = np.nonzero(damaged.truth)
+        return 0 if ys.size == 0 else int(max(np.ptp(ys), np.ptp(xs)))
+
+    own = [extent(add_defects(crop, seed=s, scratches=1, specks=0, spots=0)) for s in range(30)]
+    big = [
+        extent(add_defects(crop, seed=s, scratches=1, specks=0, spots=0, scale=1600 / 512)) for s in range(30)
+    ]
+    assert max(own) <= 0.6 * 128 + 4
+    assert sum(e >= 120 for e in big) >= 10
+
+
+def test_rims_are_drawn_deterministically_and_are_not_damage() -> None:
+    photo = smooth_photo(128, 160)
+    a = add_rims(photo, np.random.default_rng(3), scale=1.0, count=2)
+    b = add_rims(photo, np.random.default_rng(3), scale=1.0, count=2)
+    assert a.shape == photo.shape and a.dtype == np.uint8
+    assert np.array_equal(a, b) and not np.array_equal(a, photo)
+    assert not add_defects(a, seed=1, scratches=0, specks=0, spots=0).truth.any()
