@@ -31,6 +31,12 @@ log = logging.getLogger(__name__)
 MAX_GAIN = 4.0
 #: Hole pixels mixed at a time (bounds the temporaries to some tens of MB).
 CHUNK = 1 << 19
+#: The smallest filter with no response at the working image's Nyquist frequency ([1, 2, 1] / 4 along
+#: each axis). A network's sub-pixel output layer leaves a faint 2-px checkerboard in its fills; scaled
+#: up 5x it is a grid of 10 px, plain at 100%. Scaled fills are filtered before they are scaled up, and
+#: the context's round trip in high_frequencies is filtered the same way, so the detail transfer puts
+#: back from the photo the band the filter takes out of the fill.
+NOTCH = np.array([0.25, 0.5, 0.25], np.float32)
 
 
 @dataclass(frozen=True)
@@ -78,11 +84,16 @@ class Grid:
 
 def high_frequencies(crop: NDArray[np.uint8], work_size: tuple[int, int]) -> NDArray[np.float32]:
     """(h, w, 3) float32: crop minus its copy taken down to work_size (w, h) and back up, the same
-    two resizes that bring a fill computed at work_size to the crop (area down, cubic up)."""
+    steps that bring a fill computed at work_size to the crop (area down, NOTCH, cubic up)."""
     h, w = crop.shape[:2]
     full = crop.astype(np.float32)
-    low = cv2.resize(full, work_size, interpolation=cv2.INTER_AREA)
+    low = smooth_nyquist(cv2.resize(full, work_size, interpolation=cv2.INTER_AREA))
     return full - cv2.resize(low, (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+def smooth_nyquist(image: NDArray) -> NDArray[np.float32]:
+    """image (float32) filtered by NOTCH along both axes: no 2-px checkerboard or stripes are left."""
+    return cv2.sepFilter2D(image.astype(np.float32), -1, NOTCH, NOTCH, borderType=cv2.BORDER_REFLECT_101)
 
 
 def padding_for(grid: Grid, key_grid: Grid) -> int:
@@ -262,11 +273,12 @@ def _context_energy(residual: NDArray[np.float32], hole: NDArray[np.bool_], grid
 
 
 def _upsample(pred: NDArray[np.uint8], region: Region, box: tuple[int, int, int, int]) -> NDArray[np.float32]:
-    """The part box = (top, left, height, width) of pred scaled to the crop's size, as
-    cv2.resize(pred, crop size, INTER_CUBIC) would give it, without scaling the rest."""
+    """The part box = (top, left, height, width) of pred, smoothed at its Nyquist frequency (NOTCH),
+    scaled to the crop's size as cv2.resize(pred, crop size, INTER_CUBIC) would give it, without
+    scaling the rest."""
     top, left, h, w = box
     ax, ay = region.work_w / region.crop_w, region.work_h / region.crop_h
     # resize maps an output pixel x to the source at (x + 0.5) * a - 0.5.
     m = np.array([[ax, 0, (left + 0.5) * ax - 0.5], [0, ay, (top + 0.5) * ay - 0.5]], np.float64)
     flags = cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP
-    return cv2.warpAffine(pred.astype(np.float32), m, (w, h), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(smooth_nyquist(pred), m, (w, h), flags=flags, borderMode=cv2.BORDER_REPLICATE)

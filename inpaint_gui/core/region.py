@@ -208,9 +208,6 @@ def paste(
     mask: NDArray[np.bool_],
 ) -> NDArray[np.uint8]:
     """Put an engine's output back: masked pixels from prediction, all others from image."""
-    pred = prediction[: region.work_h, : region.work_w]
-    if region.scaled:
-        pred = cv2.resize(pred, (region.crop_w, region.crop_h), interpolation=cv2.INTER_CUBIC)
     out = image.copy()
     paste_into(region, prediction, out, mask)
     return out

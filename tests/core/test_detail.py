@@ -13,6 +13,7 @@ from inpaint_gui.core.detail import (
     high_frequencies,
     padding_for,
     paste_region,
+    smooth_nyquist,
     transfer,
 )
 from inpaint_gui.core.region import Region
@@ -22,13 +23,20 @@ def test_residual_is_what_the_round_trip_through_the_working_size_loses():
     rng = np.random.default_rng(0)
     crop = rng.integers(0, 256, (90, 70, 3), dtype=np.uint8)
     res = high_frequencies(crop, (35, 45))
-    low = cv2.resize(
-        cv2.resize(crop.astype(np.float32), (35, 45), interpolation=cv2.INTER_AREA),
-        (70, 90),
-        interpolation=cv2.INTER_CUBIC,
-    )
+    small = smooth_nyquist(cv2.resize(crop.astype(np.float32), (35, 45), interpolation=cv2.INTER_AREA))
+    low = cv2.resize(small, (70, 90), interpolation=cv2.INTER_CUBIC)
     assert np.allclose(low + res, crop, atol=1e-3)
     assert np.abs(high_frequencies(np.full((90, 70, 3), 77, np.uint8), (35, 45))).max() < 1e-3
+
+
+def test_a_scaled_fill_loses_its_checkerboard_not_its_shape():
+    """A network's 2-px checkerboard would be a coarse grid once scaled up: the fill is smoothed at its
+    Nyquist frequency first. Smooth content is kept."""
+    y, x = np.mgrid[0:40, 0:40]
+    ramp = (60 + 3 * x).astype(np.float32)[..., None].repeat(3, 2)
+    checker = np.where((y + x) % 2 == 0, 6.0, -6.0).astype(np.float32)[..., None]
+    out = smooth_nyquist(ramp + checker)
+    assert np.abs(out - ramp)[2:-2, 2:-2].max() < 1e-3
 
 
 def test_one_key_puts_its_patch_at_the_hole_cell():
@@ -67,11 +75,11 @@ def test_mixed_patches_keep_their_sources_energy():
     assert 0.7 < ratio < 1.4  # a plain average of 3 unrelated patches would give about 1/3
 
 
-def test_upsampling_a_box_matches_resizing_the_whole_crop():
+def test_upsampling_a_box_matches_smoothing_and_resizing_the_whole_crop():
     rng = np.random.default_rng(3)
     pred = rng.integers(0, 256, (48, 40, 3), dtype=np.uint8)
     region = Region(0, 0, 301, 217, 48, 40, 0, 0)
-    full = cv2.resize(pred.astype(np.float32), (217, 301), interpolation=cv2.INTER_CUBIC)
+    full = cv2.resize(smooth_nyquist(pred), (217, 301), interpolation=cv2.INTER_CUBIC)
     assert np.abs(_upsample(pred, region, (37, 20, 200, 150)) - full[37:237, 20:170]).max() < 0.01
 
 

@@ -172,7 +172,7 @@ def test_bf16_fills_match_float32_closely(photo, hole, tmp_path):
     ):
         assert np.array_equal(b.image[~hole], photo[~hole])
         diff = np.abs(a.image[hole].astype(int) - b.image[hole])
-        assert 0 < diff.mean() < 1.5  # grey levels
+        assert 0 < diff.mean() < 2.0  # grey levels (rounding can flip a patch the detail transfer picks)
     first, second = (fast.inpaint(photo, hole, n=2, seed=3) for _ in range(2))
     assert all(np.array_equal(x.image, y.image) for x, y in zip(first, second, strict=True))
     with pytest.raises(ValueError, match="auto, bf16, off"):
