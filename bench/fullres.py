@@ -8,7 +8,8 @@
 quality: on each photo a hole of --hole (share of the image) is cut at a fixed place (seeded by the
 file name), filled by every pipeline, and measured against the photo: LPIPS (on the hole's box plus
 a margin, at 100%; needs `inpaint metric-weights`), sharpness (gradient energy in the hole's
-interior, summed over photos, over the photo's), seam score (core.metrics, minus the photo's own),
+interior, summed over photos, over the photo's there; sharpness_around: over the photo's in the
+rest of the measured box, what a fill can see), seam score (core.metrics, minus the photo's own),
 diversity (mean pairwise L1 in the hole, and LPIPS between candidates). With --faces, eval faces
 at their own size (128 px: the network works at native size there, so only the blend differs).
 
@@ -101,9 +102,11 @@ def measure(truth, mask, fills, perceptual) -> dict:
     t, m = truth[sl], mask[sl]
     crops = [f[sl] for f in fills]
     inner = q.interior(m)
+    around = ~cv2.dilate(m.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)  # the box off the hole
     out = {
         "energy": float(np.mean([q.gradient_energy(c, inner) for c in crops])),
         "energy_truth": q.gradient_energy(t, inner),
+        "energy_around": q.gradient_energy(t, around),
         "seam": float(np.mean([seam_score(c, m) for c in crops])),
         "seam_truth": seam_score(t, m),
         "diversity": q.diversity(crops, m),
@@ -125,6 +128,8 @@ def summarise(records: list[dict]) -> dict:
     s = {
         "count": len(records),
         "sharpness": sum(r["energy"] for r in records) / max(1e-12, sum(r["energy_truth"] for r in records)),
+        "sharpness_around": sum(r["energy"] for r in records)
+        / max(1e-12, sum(r["energy_around"] for r in records)),
         "seam_minus_photo": float(np.mean([r["seam"] - r["seam_truth"] for r in records])),
         "diversity": float(np.mean([r["diversity"] for r in records])),
         "l1_hole": float(np.mean([r["l1_hole"] for r in records])),
