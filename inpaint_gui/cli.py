@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from inpaint_gui.core.compose import InputError
 from inpaint_gui.core.files import atomic_write
 from inpaint_gui.core.image_io import (
     DEFAULT_MAX_PIXELS,
@@ -139,6 +140,13 @@ def _add_fill(commands: argparse._SubParsersAction, verbosity: argparse.Argument
     fill.add_argument(
         "--device", default="auto", metavar="NAME", help="auto, cpu, cuda or mps (default auto)"
     )
+    fill.add_argument(
+        "--variety",
+        type=float,
+        metavar="T",
+        help="pluralistic engine: how far from the prior's mean candidates are drawn (default 1; more "
+        "gives candidates that differ more, at some cost in realism)",
+    )
     fill.add_argument("--overwrite", action="store_true", help="replace existing output files")
     fill.set_defaults(func=run_fill)
 
@@ -228,6 +236,7 @@ def fill_one(
         "image": str(job.image),
         "mask": str(job.mask),
         "n": len(candidates),
+        **({"variety": engine.variety} if "variety" in engine.options else {}),
         "candidates": [
             {"file": name, "seed": c.seed, "score": _finite(c.score), "seconds": round(c.seconds, 4)}
             for name, c in zip(names, candidates, strict=True)
@@ -293,6 +302,13 @@ def _load_engine(args: argparse.Namespace) -> Engine:
         log.debug("loading engine %r failed", args.engine, exc_info=True)
         raise UsageError(str(e)) from None
     log.info("engine %s ready in %.2f s", args.engine, time.perf_counter() - start)
+    if args.variety is not None:
+        if "variety" not in engine.options:
+            raise UsageError(f"--variety: engine {engine.name!r} has no such setting (pluralistic has)")
+        try:
+            engine.configure(variety=args.variety)
+        except InputError as e:
+            raise UsageError(f"--variety: {e}") from None
     return engine
 
 

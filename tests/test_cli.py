@@ -268,6 +268,26 @@ def test_fill_with_a_tiny_pluralistic_checkpoint(pair: tuple[Path, Path], tmp_pa
         )
 
 
+def test_fill_variety_is_recorded_and_checked(pair: tuple[Path, Path], tmp_path: Path, capsys) -> None:
+    from inpaint_gui.engine.pluralistic import save_random_release
+
+    checkpoint = save_random_release(tmp_path / "tiny.safetensors")
+    image, mask = pair
+    net = ["--engine", "pluralistic", "--checkpoint", str(checkpoint), "-n", "2"]
+    assert main(["fill", str(image), str(mask), "-o", str(tmp_path / "v"), *net, "--variety", "2"]) == 0
+    assert _results(tmp_path / "v")["variety"] == 2.0
+    assert main(["fill", str(image), str(mask), "-o", str(tmp_path / "w"), *net, "--variety", "7"]) == 2
+    assert "variety must be between" in capsys.readouterr().err
+    assert (
+        main(
+            ["fill", str(image), str(mask), "-o", str(tmp_path / "t"), "--engine", "telea", "--variety", "2"]
+        )
+        == 2
+    )
+    assert "no such setting" in capsys.readouterr().err
+    assert not (tmp_path / "w").exists() and not (tmp_path / "t").exists()
+
+
 def test_entry_point_is_wired(pair: tuple[Path, Path], tmp_path: Path) -> None:
     image, mask = pair
     done = subprocess.run(

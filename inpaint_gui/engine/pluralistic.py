@@ -7,12 +7,14 @@ import logging
 import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from numpy.typing import NDArray
 from torch import nn
 
+from inpaint_gui.core.compose import InputError
 from inpaint_gui.core.detail import DetailMap
 from inpaint_gui.engine.base import Engine
 from inpaint_gui.engine.checkpoint import (
@@ -44,6 +46,11 @@ TINY_CONFIG = PluralisticConfig(
 )
 
 
+#: The range of PluralisticEngine.variety: at 0 every candidate would be the prior's mean; at 2.5 the
+#: shipped faces network's fills of large holes already carry smears and creases.
+MIN_VARIETY, MAX_VARIETY = 0.25, 3.0
+
+
 class PluralisticEngine(Engine):
     """Pluralistic Image Completion (Zheng, Cham, Cai, CVPR 2019).
 
@@ -61,6 +68,11 @@ class PluralisticEngine(Engine):
     #: Context around each hole, as a multiple of its size: with 0.5 an ellipse's crop is about
     #: 20% hole, within the 5-60% (mean ~32%) of the training masks (training.masks, MaskConfig).
     context = 0.5
+    #: How far from the prior's mean the candidates are drawn: eps is scaled by this (a sampling
+    #: temperature). 1 is the prior the network learnt; more gives candidates that differ more, in
+    #: layout as well as shading, at some cost in realism (figures: docs/training.md, issue 17).
+    variety = 1.0
+    options = (*Engine.options, "variety")
 
     def __init__(
         self,
@@ -121,7 +133,7 @@ class PluralisticEngine(Engine):
         stride = 2**self.generator.config.attention_level
         for start in range(0, len(seeds), self.batch_size):
             batch = seeds[start : start + self.batch_size]
-            noise = torch.stack([latent_noise(s, shape, near, spread) for s in batch])
+            noise = torch.stack([latent_noise(s, shape, near, spread) for s in batch]) * self.variety
             maps: list[DetailMap | None] = [None] * len(batch)
             attention.keep_map = mode == "attention"
             try:
@@ -136,6 +148,16 @@ class PluralisticEngine(Engine):
                 attention.keep_map, attention.last_map = False, None
             # Outside the torch modes: the caller's code runs between yields.
             yield from zip(images, maps, strict=True)
+
+    def _set_option(self, key: str, value: Any) -> None:
+        if key != "variety":
+            super()._set_option(key, value)
+        elif isinstance(value, bool) or not (
+            isinstance(value, (int, float)) and MIN_VARIETY <= value <= MAX_VARIETY
+        ):
+            raise InputError(f"variety must be between {MIN_VARIETY:g} and {MAX_VARIETY:g}, got {value!r}")
+        else:
+            self.variety = float(value)
 
     @contextlib.contextmanager
     def _torch_mode(self) -> Iterator[None]:

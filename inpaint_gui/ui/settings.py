@@ -57,6 +57,9 @@ DETAIL_CHOICES = (
     ("off", "Off (upsampled fill only)"),
 )
 MAX_CONTEXT = 4.0
+#: The pluralistic engine's variety range (engine.pluralistic: MIN_VARIETY, MAX_VARIETY; not imported,
+#: so the dialog opens without torch); 0 here = the engine's default.
+MIN_VARIETY, MAX_VARIETY = 0.25, 3.0
 MAX_UI_SEED = 2**31 - 1  # QSpinBox holds a C int
 MAX_CANDIDATES = 32
 MAX_FEATHER = 32  # soft edge, pixels
@@ -176,11 +179,24 @@ class Settings:
     def detail(self, value: str) -> None:
         self._set_choice("engine/detail", DETAIL_CHOICES, value)
 
+    @property
+    def variety(self) -> float:
+        """How far from the prior's mean pluralistic candidates are drawn; 0 = the engine's default."""
+        value = self._float("engine/variety", 0.0, 0.0, MAX_VARIETY)
+        return value if value == 0.0 or value >= MIN_VARIETY else self._bad("engine/variety", value, 0.0)
+
+    @variety.setter
+    def variety(self, value: float) -> None:
+        value = _clamp(float(value), 0.0, MAX_VARIETY)
+        self._s.setValue("engine/variety", 0.0 if value < MIN_VARIETY else value)
+
     def engine_options(self) -> dict[str, Any]:
         """The engine settings the user changed from the engine's defaults, for Engine.configure."""
         out: dict[str, Any] = {}
         if self.context:
             out["context"] = self.context
+        if self.variety:
+            out["variety"] = self.variety
         for key, value in (("blend", self.blend), ("detail", self.detail)):
             if value != "auto":
                 out[key] = value
@@ -406,6 +422,16 @@ class SettingsDialog(QDialog):
             "Photo kept around each hole for the engine to look at. Learned engines scale it to their\n"
             "working size: less context means more detail of their own; more, more of the scene."
         )
+        self._variety = QDoubleSpinBox(self)
+        self._variety.setObjectName("variety")
+        self._variety.setRange(0.0, MAX_VARIETY)
+        self._variety.setSingleStep(0.25)
+        self._variety.setSpecialValueText("Engine default")
+        self._variety.setValue(settings.variety)
+        self._variety.setToolTip(
+            "How different the pluralistic engine's candidates are from each other (1: as the network\n"
+            "learnt; 2: eyes, mouths and shapes vary more, with more smears in large holes)"
+        )
         self._blend = self._choices("blend", BLEND_CHOICES, settings.blend)
         self._blend.setToolTip("How a fill meets the photo at the mask's edge")
         self._detail = self._choices("detail", DETAIL_CHOICES, settings.detail)
@@ -446,6 +472,7 @@ class SettingsDialog(QDialog):
         form.addRow("Device", self._device)
         form.addRow("PatchMatch detail (patch size)", self._patch)
         form.addRow("Context around holes", self._context)
+        form.addRow("Variety of candidates", self._variety)
         form.addRow("Blend", self._blend)
         form.addRow("Full-resolution detail", self._detail)
         form.addRow("Mask colour", self._colour_button)
@@ -479,6 +506,7 @@ class SettingsDialog(QDialog):
         s.device = str(self._device.currentData())
         s.patch_size = self._patch.value()
         s.context = self._context.value()
+        s.variety = self._variety.value()
         s.blend = str(self._blend.currentData())
         s.detail = str(self._detail.currentData())
         s.overlay_colour = self._colour

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Engine settings that the Settings dialog may leave at "Engine default": each request starts from
+#: the loaded engine's own values of these, then applies the request's options.
+DEFAULTED = ("context", "blend", "detail", "variety")
+
 
 @dataclass(frozen=True)
 class PackedMask:
@@ -121,7 +125,7 @@ class GenerationWorker(QObject):
             self.engine_failed.emit(name, self._engine_error)
             return
         self._engine, self._engine_name, self._engine_error = engine, name, ""
-        self._defaults = {"context": engine.context, "blend": engine.blend, "detail": engine.detail}
+        self._defaults = {k: getattr(engine, k) for k in DEFAULTED if k in engine.options}
         self._limit_torch_threads()
         log.info("engine %r ready in %.2f s", name, time.perf_counter() - start)
         self.engine_ready.emit(name)

@@ -177,3 +177,33 @@ def test_bf16_fills_match_float32_closely(photo, hole, tmp_path):
     assert all(np.array_equal(x.image, y.image) for x, y in zip(first, second, strict=True))
     with pytest.raises(ValueError, match="auto, bf16, off"):
         PluralisticEngine.from_checkpoint(path, device="cpu", amp="fp8")
+
+
+def test_variety_scales_the_draws_and_keeps_their_seeds(engine, photo, hole, monkeypatch):
+    """variety multiplies each candidate's noise eps (z = mu + std * variety * eps): 1 is the plain
+    draw; a seed still means the same fill at a given variety; known pixels stay untouched."""
+    drawn: list = []
+    sample = engine.generator.sample
+
+    def recording(enc, noise, m):
+        drawn.append(noise.clone())
+        return sample(enc, noise, m)
+
+    monkeypatch.setattr(engine.generator, "sample", recording)
+    plain = engine.inpaint(photo, hole, n=2, seed=5)
+    try:
+        engine.configure(variety=1.0)
+        again = engine.inpaint(photo, hole, n=2, seed=5)
+        assert all(np.array_equal(a.image, b.image) for a, b in zip(plain, again, strict=True))
+        engine.configure(variety=2.5)
+        wide = engine.inpaint(photo, hole, n=2, seed=5)
+        assert np.allclose(drawn[2], 2.5 * drawn[0])
+        assert not np.array_equal(wide[0].image, plain[0].image)
+        assert np.array_equal(engine.inpaint(photo, hole, n=1, seed=6)[0].image, wide[1].image)
+        assert all(np.array_equal(c.image[~hole], photo[~hole]) for c in wide)
+        for bad in (0.0, 9, True, "2"):
+            with pytest.raises(InputError, match="variety"):
+                engine.configure(context=2.0, variety=bad)
+            assert engine.variety == 2.5 and engine.context == 0.5  # nothing changed
+    finally:
+        engine.configure(variety=1.0)

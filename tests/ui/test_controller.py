@@ -367,6 +367,31 @@ def test_engine_options_apply_to_their_request_only(qtbot, controller, register,
     assert seen == [(2.0, "membrane", "off"), (1.0, "hard", "off")]
 
 
+def test_variety_applies_to_its_request_only(qtbot, controller, register, image, mask) -> None:
+    seen: list[float] = []
+
+    class Varied(FakeEngine):
+        variety = 1.0
+        options = (*FakeEngine.options, "variety")
+
+        def _set_option(self, key, value):
+            if key == "variety":
+                self.variety = value
+            else:
+                super()._set_option(key, value)
+
+        def _fill(self, image, mask, seeds, near, spread):
+            seen.append(self.variety)
+            return super()._fill(image, mask, seeds, near, spread)
+
+    register(Varied())
+    _load(qtbot, controller)
+    for options in ({"variety": 2.5}, {}):
+        with qtbot.waitSignal(controller.request_finished, timeout=TIMEOUT_MS):
+            controller.generate(image, mask, n=1, seed=0, options=options)
+    assert seen == [2.5, 1.0]
+
+
 def test_latent_engine_reports_its_search_steps(qtbot, controller, image, mask, tmp_path) -> None:
     import torch
 

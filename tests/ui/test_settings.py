@@ -194,3 +194,24 @@ def test_dialog_edits_context_blend_and_detail(qtbot, ini) -> None:
     detail.setCurrentIndex(detail.findData("attention"))
     dialog.accept()
     assert s.engine_options() == {"context": 1.5, "blend": "hard", "detail": "attention"}
+
+
+def test_variety_defaults_to_the_engines_and_matches_its_range(qtbot, ini) -> None:
+    from inpaint_gui.engine import pluralistic
+    from inpaint_gui.ui import settings as ui_settings
+
+    assert (ui_settings.MIN_VARIETY, ui_settings.MAX_VARIETY) == (
+        pluralistic.MIN_VARIETY,
+        pluralistic.MAX_VARIETY,
+    )
+    s = _settings(ini)
+    assert s.variety == 0.0 and "variety" not in s.engine_options()
+    dialog = SettingsDialog(s, engines=ENGINES)
+    qtbot.addWidget(dialog)
+    from PySide6.QtWidgets import QDoubleSpinBox
+
+    dialog.findChild(QDoubleSpinBox, "variety").setValue(2.0)
+    dialog.accept()
+    assert _settings(ini).engine_options() == {"variety": 2.0}
+    s.variety = 0.1  # below the engine's range: back to its default
+    assert s.variety == 0.0
