@@ -9,10 +9,11 @@ not on eval. Figures: pixel precision/recall with a 2 px tolerance, and per defe
 found when half its pixels are), per sensitivity.
 
     python bench/defects_eval.py --root /work/shared/datasets [--split eval|tune] [--sensitivity 0.3 0.5 0.7]
-        [--detector classical|trained]
+        [--detector classical|trained] [--checkpoint PATH]
 
---detector trained uses checkpoints/defects_synthetic.safetensors (trained on other photos with the
-same synthesiser: it has seen this kind of damage, never these photos).
+--detector trained uses checkpoints/defects_synthetic.safetensors, or --checkpoint (trained on other
+photos with the same synthesiser: it has seen this kind of damage, never these photos). "clean" is
+the share of each undamaged photo proposed (mean over the set): what a user would have to erase.
 """
 
 from __future__ import annotations
@@ -59,9 +60,13 @@ def main() -> int:
     ap.add_argument("--split", choices=("eval", "tune"), default="eval")
     ap.add_argument("--sensitivity", type=float, nargs="+", default=[0.3, 0.5, 0.7])
     ap.add_argument("--detector", choices=("classical", "trained"), default="classical")
+    ap.add_argument("--checkpoint", type=Path, help="detector checkpoint for --detector trained")
     ap.add_argument("-o", "--output", type=Path, help="write the figures as JSON")
     args = ap.parse_args()
-    detect = detect_defects if args.detector == "classical" else DefectDetector.from_checkpoint().detect
+    if args.detector == "classical":
+        detect = detect_defects
+    else:
+        detect = DefectDetector.from_checkpoint(args.checkpoint).detect
     report: dict[str, dict[str, dict[str, float]]] = {}
     for name, items in sets(args.root, args.split).items():
         images = [_load(p, side) for p, side in items]
@@ -71,6 +76,7 @@ def main() -> int:
             t0 = time.perf_counter()
             scores = [score_mask(detect(d.image, s), d) for d in damaged]
             secs = (time.perf_counter() - t0) / len(damaged)
+            clean = float(np.mean([detect(img, s).mean() for img in images]))
             n_def = sum(x.defects for x in scores)
             n_comp = sum(x.components for x in scores)
             row = {
@@ -82,12 +88,13 @@ def main() -> int:
                 "defects": n_def,
                 "components": n_comp,
                 "seconds_per_image": secs,
+                "clean_proposed": clean,
             }
             report[name][str(s)] = row
             print(
                 f"{name:28s} s={s:.1f}  pixel P {row['pixel_precision']:.3f} R {row['pixel_recall']:.3f}  "
                 f"defect P {row['defect_precision']:.3f} R {row['defect_recall']:.3f}  "
-                f"({n_def} defects, {n_comp} proposed, {secs:.2f} s/image)",
+                f"clean {100 * clean:.2f}%  ({n_def} defects, {n_comp} proposed, {secs:.2f} s/image)",
                 flush=True,
             )
     if args.output:
