@@ -34,16 +34,17 @@ def add_defects(
     specks: int = 12,
     spots: int = 3,
     scale: float | None = None,
+    span: float | None = None,
 ) -> Damaged:
     """Draw defects on a copy of image; the same seed draws the same defects.
 
     scale: the size unit (default image_scale of the image); a crop drawn as part of a larger photo
-    passes the photo's, so its defects have the photo's sizes, and its scratches the photo's lengths
-    (a scratch across a 1600 px photo crosses a 128 px crop of it from side to side)."""
+    passes the photo's, so its defects have the photo's sizes. span: that photo's short side in
+    pixels, to give scratches the photo's lengths too, through the crop (a scratch across a 1600 px
+    photo crosses a 128 px crop of it from side to side); None: lengths of the image's own size."""
     rng = np.random.default_rng(seed)
     h, w = image.shape[:2]
     s = image_scale(image.shape) if scale is None else float(scale)
-    span = None if scale is None else 512.0 * s
     out = image.astype(np.float32)
     labels = np.zeros((h, w), np.int32)
     kinds: list[str] = []

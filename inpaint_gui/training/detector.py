@@ -28,9 +28,6 @@ log = logging.getLogger(__name__)
 
 CROP = 128
 POS_WEIGHT = 4.0
-#: Share of crops that get a rimmed object (core/defect_synth.add_rims) drawn under the damage: thin
-#: bright edges that are not damage (the cups' rims that the first detector proposed).
-RIMS = 0.3
 
 
 def register(commands: argparse._SubParsersAction, verbosity: argparse.ArgumentParser) -> None:
@@ -48,6 +45,17 @@ def register(commands: argparse._SubParsersAction, verbosity: argparse.ArgumentP
     p.add_argument("--init", type=Path, metavar="FILE", help="start from this detector checkpoint")
     p.add_argument("--lr", type=float, default=2e-3, help="learning rate (default 2e-3)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--rims",
+        type=float,
+        default=0.0,
+        help="share of crops given a rimmed object under the damage, as clean (default 0; tried: 0.3)",
+    )
+    p.add_argument(
+        "--long-scratches",
+        action="store_true",
+        help="scratches as long as the whole photo's, crossing the crop (default: as long as the crop's)",
+    )
     p.add_argument("--channels", type=int, default=24, help="network width for a new detector (default 24)")
     p.add_argument(
         "--dilations",
@@ -73,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.init is not None:
         net = DefectDetector.from_checkpoint(args.init).net.train()
-    train(net, files, args.steps, args.batch, args.seed, args.lr)
+    train(net, files, args.steps, args.batch, args.seed, args.lr, args.rims, args.long_scratches)
     info = ReleaseInfo(
         engine=ENGINE,
         model_config={"channels": net.inp.out_channels, "dilations": [c.dilation[0] for c in net.body]},
@@ -88,9 +96,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def train(
-    net: DefectNet, files: list[Path], steps: int, batch: int = 16, seed: int = 0, lr: float = 2e-3
+    net: DefectNet,
+    files: list[Path],
+    steps: int,
+    batch: int = 16,
+    seed: int = 0,
+    lr: float = 2e-3,
+    rims: float = 0.0,
+    long_scratches: bool = False,
 ) -> None:
-    """Fit net in place: Adam at lr, dropping to a quarter for the last 30% of steps."""
+    """Fit net in place: Adam at lr, dropping to a quarter for the last 30% of steps. rims and
+    long_scratches: see damaged_crop."""
     import torch
     import torch.nn.functional as F
 
@@ -111,7 +127,7 @@ def train(
             if photo is None:
                 continue
             for _ in range(4):  # a few crops per photo read
-                crop, mask = damaged_crop(photo, rng)
+                crop, mask = damaged_crop(photo, rng, rims, long_scratches)
                 crops.append(crop)
                 masks.append(mask)
         x = to_model_range(torch.from_numpy(np.stack(crops[:batch])).permute(0, 3, 1, 2))
@@ -126,16 +142,20 @@ def train(
     net.eval()
 
 
-def damaged_crop(photo: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def damaged_crop(
+    photo: np.ndarray, rng: np.random.Generator, rims: float = 0.0, long_scratches: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """A CROP x CROP crop of the photo resized to a random short side, with synthetic damage drawn at
-    that size (uint8 RGB, bool mask)."""
+    that size (uint8 RGB, bool mask). rims: the share of crops that first get one or two rimmed
+    objects (core/defect_synth.add_rims), thin bright edges to learn as clean. long_scratches:
+    scratches as long as that photo's, crossing the crop. Both off: the shipped detector's recipe."""
     short = float(rng.uniform(150, 1600))
     f = min(1.0, max(CROP / min(photo.shape[:2]), short / min(photo.shape[:2])))
     img = cv2.resize(photo, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else photo
     y = int(rng.integers(0, img.shape[0] - CROP + 1))
     x = int(rng.integers(0, img.shape[1] - CROP + 1))
     crop = np.ascontiguousarray(img[y : y + CROP, x : x + CROP])
-    if rng.random() < RIMS:
+    if rims > 0 and rng.random() < rims:
         crop = add_rims(crop, rng, short / 512.0, count=int(rng.integers(1, 3)))
     damaged = add_defects(
         crop,
@@ -144,6 +164,7 @@ def damaged_crop(photo: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarra
         specks=int(rng.integers(0, 8)),
         spots=int(rng.integers(0, 2)),
         scale=short / 512.0,
+        span=short if long_scratches else None,
     )
     return damaged.image, damaged.truth
 

@@ -73,7 +73,7 @@ def test_bad_sensitivity_is_refused() -> None:
 
 
 def test_scratches_on_a_crop_have_the_photos_lengths() -> None:
-    """A crop drawn as part of a big photo (scale given) gets scratches as long as that photo's, so many
+    """A crop drawn as part of a big photo (span given) gets scratches as long as that photo's, so many
     cross it from side to side; drawn as a photo of its own, none is longer than 60% of its side."""
     crop = smooth_photo(128, 128)
 
@@ -83,7 +83,8 @@ def test_scratches_on_a_crop_have_the_photos_lengths() -> None:
 
     own = [extent(add_defects(crop, seed=s, scratches=1, specks=0, spots=0)) for s in range(30)]
     big = [
-        extent(add_defects(crop, seed=s, scratches=1, specks=0, spots=0, scale=1600 / 512)) for s in range(30)
+        extent(add_defects(crop, seed=s, scratches=1, specks=0, spots=0, scale=1600 / 512, span=1600))
+        for s in range(30)
     ]
     assert max(own) <= 0.6 * 128 + 4
     assert sum(e >= 120 for e in big) >= 10

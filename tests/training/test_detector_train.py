@@ -21,3 +21,15 @@ def test_train_detector_writes_a_loadable_checkpoint(tmp_path):
     detector = DefectDetector.from_checkpoint(out)
     mask = detector.detect(rng.integers(0, 256, (40, 50, 3), dtype=np.uint8))
     assert mask.shape == (40, 50) and mask.dtype == bool
+
+
+def test_train_detector_takes_the_rims_and_long_scratches_recipe(tmp_path):
+    data = tmp_path / "photos"
+    data.mkdir()
+    rng = np.random.default_rng(1)
+    cv2.imwrite(str(data / "p.png"), rng.integers(0, 256, (200, 240, 3), dtype=np.uint8))
+    out = tmp_path / "det.safetensors"
+    args = ["train-detector", "--data", str(data), "-o", str(out), "--steps", "2", "--batch", "2"]
+    assert main([*args, "--rims", "0.5", "--long-scratches", "--channels", "8", "--dilations", "1,2,1"]) == 0
+    assert DefectDetector.from_checkpoint(out).net.reach == 5
+    assert main([*args, "--dilations", "1,0"]) == 2  # a bad shape is refused before any training
