@@ -302,11 +302,12 @@ def _load_engine(args: argparse.Namespace) -> Engine:
         log.debug("loading engine %r failed", args.engine, exc_info=True)
         raise UsageError(str(e)) from None
     log.info("engine %s ready in %.2f s", args.engine, time.perf_counter() - start)
-    if args.variety is not None:
+    variety = getattr(args, "variety", None)  # commands without --variety (restore) leave it alone
+    if variety is not None:
         if "variety" not in engine.options:
             raise UsageError(f"--variety: engine {engine.name!r} has no such setting (pluralistic has)")
         try:
-            engine.configure(variety=args.variety)
+            engine.configure(variety=variety)
         except InputError as e:
             raise UsageError(f"--variety: {e}") from None
     return engine
