@@ -98,7 +98,7 @@ class Engine(abc.ABC):
     def _set_option(self, key: str, value: Any) -> None:
         """Check and set one option; engines with options of their own extend this."""
         if key == "context":
-            if isinstance(value, bool) or not (isinstance(value, (int, float)) and 0.0 <= value <= 4.0):
+            if not number_between(value, 0.0, 4.0):
                 raise InputError(f"context margin must be between 0 and 4 times the hole size, got {value!r}")
             self.context = float(value)
         elif key == "blend":
@@ -307,3 +307,8 @@ class Engine(abc.ABC):
     def _check_cancel(should_cancel: Callable[[], bool] | None) -> None:
         if should_cancel is not None and should_cancel():
             raise Cancelled()
+
+
+def number_between(value: Any, low: float, high: float) -> bool:
+    """Whether value is an int or float (not a bool) within [low, high]: a numeric engine option."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and low <= value <= high

@@ -16,7 +16,7 @@ from torch import nn
 
 from inpaint_gui.core.compose import InputError
 from inpaint_gui.core.detail import DetailMap
-from inpaint_gui.engine.base import Engine
+from inpaint_gui.engine.base import Engine, number_between
 from inpaint_gui.engine.checkpoint import (
     CheckpointError,
     ReleaseInfo,
@@ -152,9 +152,7 @@ class PluralisticEngine(Engine):
     def _set_option(self, key: str, value: Any) -> None:
         if key != "variety":
             super()._set_option(key, value)
-        elif isinstance(value, bool) or not (
-            isinstance(value, (int, float)) and MIN_VARIETY <= value <= MAX_VARIETY
-        ):
+        elif not number_between(value, MIN_VARIETY, MAX_VARIETY):
             raise InputError(f"variety must be between {MIN_VARIETY:g} and {MAX_VARIETY:g}, got {value!r}")
         else:
             self.variety = float(value)

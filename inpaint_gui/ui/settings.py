@@ -411,23 +411,12 @@ class SettingsDialog(QDialog):
             "large keeps longer structures (planks, tiles, edges) together"
         )
 
-        self._context = QDoubleSpinBox(self)
-        self._context.setObjectName("context")
-        self._context.setRange(0.0, MAX_CONTEXT)
-        self._context.setSingleStep(0.25)
-        self._context.setSuffix(" × hole size")
-        self._context.setSpecialValueText("Engine default")
-        self._context.setValue(settings.context)
+        self._context = self._engine_default_spin("context", MAX_CONTEXT, settings.context, " × hole size")
         self._context.setToolTip(
             "Photo kept around each hole for the engine to look at. Learned engines scale it to their\n"
             "working size: less context means more detail of their own; more, more of the scene."
         )
-        self._variety = QDoubleSpinBox(self)
-        self._variety.setObjectName("variety")
-        self._variety.setRange(0.0, MAX_VARIETY)
-        self._variety.setSingleStep(0.25)
-        self._variety.setSpecialValueText("Engine default")
-        self._variety.setValue(settings.variety)
+        self._variety = self._engine_default_spin("variety", MAX_VARIETY, settings.variety)
         self._variety.setToolTip(
             "How different the pluralistic engine's candidates are from each other (1: as the network\n"
             "learnt; 2: eyes, mouths and shapes vary more, with more smears in large holes)"
@@ -514,6 +503,19 @@ class SettingsDialog(QDialog):
         s.feather = self._feather.value()
         s.sync()
         super().accept()
+
+    def _engine_default_spin(
+        self, name: str, maximum: float, current: float, suffix: str = ""
+    ) -> QDoubleSpinBox:
+        """A spin box from 0 ("Engine default") to maximum in quarter steps."""
+        box = QDoubleSpinBox(self)
+        box.setObjectName(name)
+        box.setRange(0.0, maximum)
+        box.setSingleStep(0.25)
+        box.setSuffix(suffix)
+        box.setSpecialValueText("Engine default")
+        box.setValue(current)
+        return box
 
     def _choices(self, name: str, choices: Sequence[tuple[str, str]], current: str) -> QComboBox:
         box = QComboBox(self)
