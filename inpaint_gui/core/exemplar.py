@@ -53,6 +53,9 @@ TEXTURE = 2.0
 #: as pale or dark blotches at 100% (a bird removed from a 6000x4000 photo); LPIPS, KID and LPIPS
 #: diversity on 60 eval/scenes images unchanged (0.135, 4.9, 0.049). 0 turns it off.
 CALM = 8.0
+#: Share of the seed noise (Completion.jitter) added to a guide at the coarsest level: the guide already
+#: differs from seed to seed.
+GUIDE_JITTER = 0.0
 #: The coarser levels measure a patch's texture with the finest level's map, pooled (True), not their own
 #: pixels. At a coarse scale a sharp fine grain averages out flat while blurred shading does not, so the
 #: texture term on each level's own map steered coarse levels to out-of-focus areas and stray stems when
@@ -175,14 +178,16 @@ class Completion:
         between_levels: Callable[[], None] | None = None,
         ring: bool = False,
         guide: NDArray[np.uint8] | None = None,
-        guide_levels: int = 0,
+        guide_scale: float = 1.0,
     ) -> NDArray[np.uint8]:
         """One completion, uint8 [h, w, 3]; the same seed gives the same bytes.
 
         guide: uint8 [h, w, 3], a fill of the hole (a network's, say) whose structure this completion
-        renders with the photo's patches: the hole of each of the coarsest `guide_levels` levels (0:
-        all) starts as the guide at that level's size, instead of a diffusion (coarsest) or the copies
-        carried up from the level below.
+        renders with the photo's patches: the hole of each level at guide_scale or coarser (the
+        guide's own detail: 0.25 for a network's fill made at a quarter of the size and scaled up;
+        level k, 0 the finest, has scale 2^-k; the coarsest level always) starts as the guide at that
+        level's size, instead of a diffusion (coarsest) or the copies carried up from the level below.
+        The finer levels refine what is carried up, so the guide's blur never reaches them.
 
         ring (with final "copy"): also write the known pixels within a patch radius of the hole with
         the centres of their matches, i.e. the fill as its sources continue past the hole's edge, so
@@ -199,7 +204,7 @@ class Completion:
         if guide is not None and guide.shape != self.levels[0].image.shape:
             want = self.levels[0].image.shape
             raise InputError(f"guide shape {guide.shape} differs from the image's {want}")
-        guided = 0 if guide is None else (guide_levels or n)
+        guided = 0 if guide is None else self.guided_levels(guide_scale)
         cur = None
         coarse_nnf = None
         for i, level in enumerate(reversed(self.levels)):  # coarsest first
@@ -216,29 +221,18 @@ class Completion:
             else:
                 pm.upsample_nnf(coarse_nnf, level.targets, level.valid, nnf, int(state[0]))
             dist = np.zeros(level.hole.shape, np.float32)
-            if guide is not None and i < guided:
-                cur = level.image.copy()
-                size = level.hole.shape[::-1]
-                g = guide
-                if size != guide.shape[1::-1]:
-                    g = cv2.resize(guide, size, interpolation=cv2.INTER_AREA)
-                cur[level.hole] = g[level.hole]
-            elif (
-                i == 0
-            ):  # the coarsest hole starts as a diffusion of its border: colours stay where they belong
-                cur = self._start.copy()
-                # Seeded low-frequency colour noise: each seed settles elsewhere. Shallow pyramids (thin
-                # holes, where the border decides the fill) get less: half with two levels, none with one.
-                jitter = self.jitter * min(1.0, (n - 1) / 2)
-                if jitter > 0:
-                    rng = np.random.default_rng(state)
-                    noise = rng.normal(0.0, 1.0, cur.shape).astype(np.float32)
-                    noise = cv2.GaussianBlur(noise, (0, 0), 1.5)
-                    noise *= jitter / (noise.std() + 1e-6)
-                    if CALM > 0:  # flat surroundings get less noise (see CALM)
-                        noise *= np.clip(level.tex_tgt / CALM, 0.0, 1.0)[..., None]
-                    cur[level.hole] += noise[level.hole]
-                cur = cur if level.image.dtype == np.float32 else np.clip(cur + 0.5, 0, 255).astype(np.uint8)
+            if i == 0 or (guide is not None and i < guided):
+                cur = self._start.copy() if i == 0 else level.image.copy()
+                if guide is not None:  # the hole starts as the guide; else a diffusion of its border
+                    size = level.hole.shape[::-1]
+                    g = (
+                        guide
+                        if size == guide.shape[1::-1]
+                        else cv2.resize(guide, size, interpolation=cv2.INTER_AREA)
+                    )
+                    cur[level.hole] = g[level.hole]
+                if i == 0:
+                    cur = self._jitter(cur, level, state, n, GUIDE_JITTER if guide is not None else 1.0)
             elif stage == "finest" and self.final == "copy":
                 cur = level.image.copy()
                 pm.copy_centres(level.image, nnf, level.hole, cur)
@@ -267,6 +261,27 @@ class Completion:
                 between_levels()
         assert cur is not None and cur.dtype == np.uint8
         return cur
+
+    def _jitter(self, cur: NDArray, level: _Level, state: NDArray, n: int, share: float) -> NDArray:
+        """The coarsest start plus seeded low-frequency colour noise, so each seed settles elsewhere.
+        Shallow pyramids (thin holes, where the border decides the fill) get less: half with two
+        levels, none with one. share: of self.jitter."""
+        jitter = self.jitter * share * min(1.0, (n - 1) / 2)
+        if jitter > 0:
+            cur = cur.astype(np.float32)
+            rng = np.random.default_rng(state)
+            noise = rng.normal(0.0, 1.0, cur.shape).astype(np.float32)
+            noise = cv2.GaussianBlur(noise, (0, 0), 1.5)
+            noise *= jitter / (noise.std() + 1e-6)
+            if CALM > 0:  # flat surroundings get less noise (see CALM)
+                noise *= np.clip(level.tex_tgt / CALM, 0.0, 1.0)[..., None]
+            cur[level.hole] += noise[level.hole]
+        return cur if level.image.dtype == np.float32 else np.clip(cur + 0.5, 0, 255).astype(np.uint8)
+
+    def guided_levels(self, guide_scale: float) -> int:
+        """How many levels, from the coarsest, a guide of this scale sets (see fill): at least one."""
+        n = len(self.levels)
+        return max(1, sum(2.0**-k <= guide_scale * (1 + 1e-6) for k in range(n)))
 
     def _coarse_start(self) -> NDArray[np.float32]:
         """The coarsest level with its hole diffused in from the border (Telea)."""

@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -117,10 +117,13 @@ class PatchMatchEngine(Engine):
         near: int | None,
         spread: float,
     ) -> Iterator[NDArray[np.uint8]]:
-        exclude = None
-        if self._exclude is not None:
-            exclude = self._exclude[region.top : region.bottom, region.left : region.right].copy()
-        return self._complete(image, mask, exclude, seeds, near, spread)
+        return self._complete(image, mask, self._region_exclude(region), seeds, near, spread)
+
+    def _region_exclude(self, region: Region) -> NDArray[np.bool_] | None:
+        """This request's exclusion area within region, or None."""
+        if self._exclude is None:
+            return None
+        return self._exclude[region.top : region.bottom, region.left : region.right].copy()
 
     def _fill(
         self,
@@ -140,14 +143,25 @@ class PatchMatchEngine(Engine):
         seeds: Sequence[int],
         near: int | None,
         spread: float,
+        guides: Sequence[NDArray[np.uint8]] | None = None,
+        guide_scale: float = 1.0,
     ) -> Iterator[NDArray[np.uint8]]:
+        """The fills of one region; guides (one per seed) and guide_scale as in Completion.fill."""
         completion = Completion(
             image, mask, exclude, patch=self.patch_size, final=self.final, jitter=self.jitter
         )
+        guide_of = dict(zip(seeds, guides, strict=True)) if guides is not None else {}
+
+        def fill(s: int, poll: Callable[[], None]) -> NDArray[np.uint8]:
+            guide = guide_of.get(s)
+            return completion.fill(
+                s, near, spread, between_levels=poll, ring=True, guide=guide, guide_scale=guide_scale
+            )
+
         pool = self._pool
         if pool is None or len(seeds) == 1:
             for s in seeds:
-                yield completion.fill(s, near, spread, between_levels=self._poll, ring=True)
+                yield fill(s, self._poll)
             return
         # Keep `workers` fills running ahead of the one being handed out, in seed order.
         stop = threading.Event()
@@ -161,16 +175,14 @@ class PatchMatchEngine(Engine):
         running: deque[Future[NDArray[np.uint8]]] = deque()
         try:
             for s in queue:
-                running.append(pool.submit(completion.fill, s, near, spread, between_levels=poll, ring=True))
+                running.append(pool.submit(fill, s, poll))
                 if len(running) == self.workers:
                     break
             while running:
                 result = running.popleft().result()
                 nxt = next(queue, None)
                 if nxt is not None:
-                    running.append(
-                        pool.submit(completion.fill, nxt, near, spread, between_levels=poll, ring=True)
-                    )
+                    running.append(pool.submit(fill, nxt, poll))
                 yield result
         finally:  # cancelled, failed or closed early: the fills still running stop at their next level
             stop.set()

@@ -52,6 +52,14 @@ def _pluralistic(checkpoint: str | Path | None, device: str) -> Engine:
     return engine
 
 
+def _guided(checkpoint: str | Path | None, device: str) -> Engine:
+    from inpaint_gui.engine.guided import GuidedEngine
+
+    engine = GuidedEngine.from_checkpoint(checkpoint, device=device)
+    engine.warm_up()  # the matcher, so the first fill does not wait for the compiler
+    return engine
+
+
 def _latent(checkpoint: str | Path | None, device: str) -> Engine:
     from inpaint_gui.engine.latent import LatentEngine
 
@@ -64,6 +72,7 @@ _BUILDERS: dict[str, tuple[str, bool, Builder]] = {
     # First: the default for photos while no scenes network beats it (issue 18).
     "patchmatch": ("PatchMatch (from the photo)", False, _patchmatch),
     "pluralistic": ("Pluralistic (several fills)", True, _pluralistic),
+    "guided": ("Guided (network layout, photo texture)", True, _guided),
     "telea": ("Telea (fast marching)", False, _telea),
     "navier-stokes": ("Navier-Stokes", False, _navier_stokes),
     "latent": ("Latent search (GAN)", True, _latent),

@@ -110,3 +110,20 @@ def test_a_guide_sets_the_structure_and_the_photo_the_pixels():
 
     with pytest.raises(InputError, match="guide shape"):
         completion.fill(0, guide=guide[:-1])
+
+
+def test_a_guide_sets_the_levels_at_its_own_scale_and_coarser():
+    """A network's fill made at a quarter of the size has no detail for the two finest levels: they
+    refine what the coarser ones carry up. The coarsest level always takes the guide."""
+    rng = np.random.default_rng(3)
+    img = rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    hole = np.zeros((256, 256), bool)
+    hole[64:192, 64:192] = True
+    completion = ex.Completion(img, hole)
+    n = len(completion.levels)
+    assert n >= 4
+    assert completion.guided_levels(1.0) == n
+    assert completion.guided_levels(0.5) == n - 1
+    assert completion.guided_levels(0.25) == n - 2
+    assert completion.guided_levels(0.3) == n - 2  # detail between two levels' scales: the coarser one
+    assert completion.guided_levels(1e-6) == 1

@@ -1,0 +1,98 @@
+"""The guided engine: structure from the pluralistic network, texture from the photo.
+
+Each candidate's layout is one draw of the pluralistic network's conditional prior; patchmatch then
+renders that layout with the photo's own patches, at the photo's own resolution. The network's fill
+is the starting estimate of the hole at the coarse levels of the exemplar pyramid (see
+core.exemplar.Completion.fill, guide), so the matches that settle there follow the network's edges
+and masses rather than a diffusion of the border, and the finest levels copy real pixels.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from inpaint_gui.core.region import Region
+from inpaint_gui.engine.exemplar import DEFAULT_PATCH, PatchMatchEngine
+from inpaint_gui.engine.pluralistic import PluralisticEngine
+
+log = logging.getLogger(__name__)
+
+
+class GuidedEngine(PatchMatchEngine):
+    """Patchmatch whose every candidate follows its own fill of the pluralistic network.
+
+    Seed k gives the network's candidate k as the guide of patchmatch's fill k; the same seed gives
+    the same bytes. The network works on each patchmatch region (cropped and scaled as it would be
+    on its own); patchmatch's levels coarser than the network's working scale start from its fill,
+    and the finer ones refine what was carried up from them, copying from the photo.
+    """
+
+    name = "guided"
+    label = "Guided (network layout, photo texture)"
+    options = (*PatchMatchEngine.options, "variety")
+    #: The guide sets the levels up to this many times finer than the network's working scale.
+    guide_reach = 1.0
+
+    def __init__(self, network: PluralisticEngine, patch_size: int = DEFAULT_PATCH) -> None:
+        super().__init__(patch_size=patch_size)
+        self.network = network
+        # The guide is read at the pyramid's coarse levels only: full-resolution detail would be
+        # computed and never used.
+        network.configure(detail="off")
+        self.path: Path | None = network.path  # the checkpoint, as for the network engines
+
+    @classmethod
+    def from_checkpoint(
+        cls, checkpoint: str | Path | None = None, device: str = "auto", **kwargs: Any
+    ) -> GuidedEngine:
+        """Load the network from a pluralistic release checkpoint; None = the default shipped one."""
+        return cls(PluralisticEngine.from_checkpoint(checkpoint, device=device), **kwargs)
+
+    @property
+    def variety(self) -> float:
+        """The network's sampling temperature (PluralisticEngine.variety)."""
+        return self.network.variety
+
+    @variety.setter
+    def variety(self, value: float) -> None:  # configure() restores through this after a bad value
+        self.network.variety = value
+
+    def _set_option(self, key: str, value: object) -> None:
+        if key == "variety":
+            self.network.configure(variety=value)
+        else:
+            super()._set_option(key, value)
+
+    def _fill_region(
+        self,
+        region: Region,
+        image: NDArray[np.uint8],
+        mask: NDArray[np.bool_],
+        seeds: Sequence[int],
+        near: int | None,
+        spread: float,
+    ) -> Iterator[NDArray[np.uint8]]:
+        candidates = self.network.inpaint(
+            image,
+            mask,
+            n=len(seeds),
+            seed=seeds[0],
+            near=near,
+            spread=spread,
+            should_cancel=self._cancel_requested,
+        )
+        guides = [c.image for c in candidates]
+        scale = min(1.0, self.network_scale(mask) * self.guide_reach)
+        exclude = self._region_exclude(region)
+        return self._complete(image, mask, exclude, seeds, near, spread, guides, scale)
+
+    def network_scale(self, mask: NDArray[np.bool_]) -> float:
+        """The smallest scale (work size over crop size, at most 1) at which the network fills mask."""
+        regions = self.network._plan_regions(mask)
+        return min((r.work_h / r.crop_h for r in regions), default=1.0)

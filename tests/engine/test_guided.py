@@ -1,0 +1,123 @@
+"""The guided engine: each candidate's layout from the network's fill, its pixels from the photo."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from inpaint_gui.core.compose import InputError
+from inpaint_gui.engine import Cancelled, load_engine
+from inpaint_gui.engine.guided import GuidedEngine
+from inpaint_gui.engine.pluralistic import save_random_release
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    return save_random_release(tmp_path_factory.mktemp("guided") / "tiny.safetensors")
+
+
+@pytest.fixture
+def engine(checkpoint) -> GuidedEngine:
+    return GuidedEngine.from_checkpoint(checkpoint, device="cpu")
+
+
+def _photo() -> tuple[np.ndarray, np.ndarray]:
+    """Grey grain with a red post left of a hole in the grey, within the hole's context."""
+    rng = np.random.default_rng(2)
+    h, w = 96, 160
+    img = np.full((h, w, 3), 128.0) + rng.normal(0, 6, (h, w, 3))
+    img[:, 50:70] = (200, 40, 40) + rng.normal(0, 6, (h, 20, 3))
+    hole = np.zeros((h, w), bool)
+    hole[20:76, 80:140] = True
+    return img.clip(0, 255).astype(np.uint8), hole
+
+
+def test_known_pixels_kept_same_seed_same_bytes_candidate_alone_the_same(engine):
+    img, hole = _photo()
+    a = engine.inpaint(img, hole, n=3, seed=4)
+    b = engine.inpaint(img, hole, n=3, seed=4)
+    assert [c.seed for c in a] == [4, 5, 6]
+    for x, y in zip(a, b, strict=True):
+        assert np.array_equal(x.image, y.image)
+        assert np.array_equal(x.image[~hole], img[~hole])
+    assert np.array_equal(engine.inpaint(img, hole, n=1, seed=5)[0].image, a[1].image)
+
+
+def test_each_candidate_follows_the_network_fill_of_its_own_seed(engine, monkeypatch):
+    """The network's candidate for seed 1 paints a red bar, seed 0's none: patchmatch copies the
+    photo's red into the bar of candidate 1 only, and every hole pixel is still the photo's own
+    (hard blend, so no colour shift is added)."""
+    img, hole = _photo()
+    real = engine.network.inpaint
+
+    def network_fill(image, mask, n, seed, **kw):
+        out = real(image, mask, n=n, seed=seed, **kw)
+        rows, cols = np.nonzero(mask)  # mask is patchmatch's region: find the hole in it
+        top, left = rows.min(), cols.min()
+        for c in out:
+            c.image[mask] = 128
+            if c.seed == 1:
+                c.image[top : top + 56, left + 20 : left + 40] = (200, 40, 40)
+        return out
+
+    monkeypatch.setattr(engine.network, "inpaint", network_fill)
+    engine.configure(blend="hard")
+    plain, barred = engine.inpaint(img, hole, n=2, seed=0)
+    bar = np.zeros_like(hole)
+    bar[26:70, 104:116] = True
+    assert barred.image[bar, 0].mean() > 170 and barred.image[bar, 1].mean() < 80
+    assert plain.image[bar, 0].mean() < 150
+    known = {tuple(p) for p in img[~hole].reshape(-1, 3)}
+    assert all(tuple(p) in known for p in barred.image[hole].reshape(-1, 3))
+
+
+def test_variety_goes_to_the_network_and_a_bad_value_changes_nothing(engine):
+    engine.configure(variety=2.0)
+    assert engine.variety == engine.network.variety == 2.0
+    with pytest.raises(InputError, match="variety"):
+        engine.configure(variety=9.0, patch_size=9)
+    assert engine.variety == 2.0 and engine.patch_size != 9
+
+
+def test_the_exclusion_area_is_never_copied(engine):
+    img, hole = _photo()
+    post = np.zeros_like(hole)
+    post[:, 45:75] = True
+    for c in engine.inpaint(img, hole, n=2, seed=0, exclude=post):
+        assert c.image[hole, 0].max() < 170  # no red from the post
+
+
+def test_cancel_stops_the_request(engine):
+    img, hole = _photo()
+    with pytest.raises(Cancelled):
+        engine.inpaint(img, hole, n=3, seed=0, should_cancel=lambda: True)
+
+
+def test_a_photo_larger_than_the_network_guides_the_coarse_levels_only(engine):
+    """A large hole: the network works at a fraction of the size, and that scale is what patchmatch
+    is told (levels finer than it refine the carried-up copies instead of the blurred guide)."""
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (600, 600, 3), dtype=np.uint8)
+    hole = np.zeros((600, 600), bool)
+    hole[150:450, 150:450] = True
+    scale = engine.network_scale(hole)
+    assert 0.2 < scale < 0.5
+    seen = []
+    real = engine._complete
+
+    def spy(*args):
+        seen.append(args[-1])
+        return real(*args)
+
+    engine._complete = spy
+    engine.inpaint(img, hole, n=1, seed=0)
+    assert seen == [pytest.approx(scale)]
+
+
+def test_registry_loads_it_from_a_checkpoint_and_records_the_file(checkpoint):
+    engine = load_engine("guided", checkpoint=checkpoint, device="cpu")
+    assert isinstance(engine, GuidedEngine) and engine.path == checkpoint
+    assert engine.pluralistic and "variety" in engine.options
+    assert dataclasses.is_dataclass(engine.inpaint(*_photo(), n=1)[0])
