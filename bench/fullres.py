@@ -20,6 +20,8 @@ Pipelines (all the shipped faces network unless --checkpoint):
   crop      the engine before this change: one crop around all holes (context 1), scaled to at most
             2x the training size, upsampled, hard paste
   native    regions at native resolution (no scaling; photos up to --native-max pixels)
+  patchmatch  the exemplar engine alone (no network), as the app loads it
+  guided    the network's candidates guiding patchmatch (engine.guided)
 
 speed: one process, one photo, a hole of 2% (or two at opposite corners); prints seconds to the
 first candidate and to all, and the peak RSS. Run each in its own process so RSS means something.
@@ -44,10 +46,11 @@ from inpaint_gui.core.compose import mask_bbox
 from inpaint_gui.core.image_io import load_image
 from inpaint_gui.core.metrics import seam_score
 from inpaint_gui.core.region import plan_region
+from inpaint_gui.engine import Engine, load_engine
 from inpaint_gui.engine.pluralistic import PluralisticEngine
 
 CHECKPOINT = Path(__file__).resolve().parents[1] / "checkpoints" / "pluralistic_faces.safetensors"
-PIPELINES = ("regions", "attention", "nodetail", "crop", "native")
+PIPELINES = ("regions", "attention", "nodetail", "crop", "native", "patchmatch", "guided")
 
 
 class _WholeCrop(PluralisticEngine):
@@ -57,7 +60,9 @@ class _WholeCrop(PluralisticEngine):
         return [plan_region(mask, max_side=self.max_side, multiple=self.size_multiple, margin=self.context)]
 
 
-def make_engine(name: str, checkpoint: Path) -> PluralisticEngine:
+def make_engine(name: str, checkpoint: Path) -> Engine:
+    if name in ("patchmatch", "guided"):  # as the app loads them (matcher compiled or loaded first)
+        return load_engine(name, checkpoint=checkpoint if name == "guided" else None, device="cpu")
     cls = _WholeCrop if name == "crop" else PluralisticEngine
     eng = cls.from_checkpoint(checkpoint, device="cpu")
     detail.warm_up()  # as the app's loader (engine.registry) does: numba's import and kernel load

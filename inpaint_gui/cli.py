@@ -144,8 +144,8 @@ def _add_fill(commands: argparse._SubParsersAction, verbosity: argparse.Argument
         "--variety",
         type=float,
         metavar="T",
-        help="pluralistic engine: how far from the prior's mean candidates are drawn (default 1; more "
-        "gives candidates that differ more, at some cost in realism)",
+        help="pluralistic and guided engines: how far from the network prior's mean candidates are drawn "
+        "(default: the engine's; more gives candidates that differ more, at some cost in realism)",
     )
     fill.add_argument("--overwrite", action="store_true", help="replace existing output files")
     fill.set_defaults(func=run_fill)
@@ -305,7 +305,7 @@ def _load_engine(args: argparse.Namespace) -> Engine:
     variety = getattr(args, "variety", None)  # commands without --variety (restore) leave it alone
     if variety is not None:
         if "variety" not in engine.options:
-            raise UsageError(f"--variety: engine {engine.name!r} has no such setting (pluralistic has)")
+            raise UsageError(f"--variety: engine {engine.name!r} has no such setting (pluralistic and guided have)")
         try:
             engine.configure(variety=variety)
         except InputError as e:

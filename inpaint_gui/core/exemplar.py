@@ -53,9 +53,11 @@ TEXTURE = 2.0
 #: as pale or dark blotches at 100% (a bird removed from a 6000x4000 photo); LPIPS, KID and LPIPS
 #: diversity on 60 eval/scenes images unchanged (0.135, 4.9, 0.049). 0 turns it off.
 CALM = 8.0
-#: Share of the seed noise (Completion.jitter) added to a guide at the coarsest level: the guide already
-#: differs from seed to seed.
-GUIDE_JITTER = 0.0
+#: A guide (Completion.fill) sets a level's start where the texture expected there is at least twice
+#: this (grey levels), none of it where it is this or less, and a share in between: a network's guess
+#: of a flat sky brings pale and dark patches that patchmatch copies faithfully, and even half of
+#: it pulls the matches to the paler sky. 0: the guide everywhere.
+GUIDE_CALM = 2.0
 #: The coarser levels measure a patch's texture with the finest level's map, pooled (True), not their own
 #: pixels. At a coarse scale a sharp fine grain averages out flat while blurred shading does not, so the
 #: texture term on each level's own map steered coarse levels to out-of-focus areas and stray stems when
@@ -221,18 +223,8 @@ class Completion:
             else:
                 pm.upsample_nnf(coarse_nnf, level.targets, level.valid, nnf, int(state[0]))
             dist = np.zeros(level.hole.shape, np.float32)
-            if i == 0 or (guide is not None and i < guided):
-                cur = self._start.copy() if i == 0 else level.image.copy()
-                if guide is not None:  # the hole starts as the guide; else a diffusion of its border
-                    size = level.hole.shape[::-1]
-                    g = (
-                        guide
-                        if size == guide.shape[1::-1]
-                        else cv2.resize(guide, size, interpolation=cv2.INTER_AREA)
-                    )
-                    cur[level.hole] = g[level.hole]
-                if i == 0:
-                    cur = self._jitter(cur, level, state, n, GUIDE_JITTER if guide is not None else 1.0)
+            if i == 0:  # the coarsest hole starts as a diffusion of its border: colours stay in place
+                cur = self._jitter(self._start.copy(), level, state, n)
             elif stage == "finest" and self.final == "copy":
                 cur = level.image.copy()
                 pm.copy_centres(level.image, nnf, level.hole, cur)
@@ -242,6 +234,8 @@ class Completion:
             else:
                 cur = level.image.copy()
                 pm.vote(level.image, level.targets, nnf, dist, level.hole, level.r, 0.0, cur, _rounding(cur))
+            if guide is not None and i < guided:
+                cur = _guided_start(cur, level, guide)
             for k in range(rounds):
                 pm.match_distances(
                     cur, level.targets, nnf, dist, level.r, level.tex_src, level.tex_tgt, level.tex_w
@@ -262,13 +256,12 @@ class Completion:
         assert cur is not None and cur.dtype == np.uint8
         return cur
 
-    def _jitter(self, cur: NDArray, level: _Level, state: NDArray, n: int, share: float) -> NDArray:
+    def _jitter(self, cur: NDArray[np.float32], level: _Level, state: NDArray, n: int) -> NDArray:
         """The coarsest start plus seeded low-frequency colour noise, so each seed settles elsewhere.
         Shallow pyramids (thin holes, where the border decides the fill) get less: half with two
-        levels, none with one. share: of self.jitter."""
-        jitter = self.jitter * share * min(1.0, (n - 1) / 2)
+        levels, none with one."""
+        jitter = self.jitter * min(1.0, (n - 1) / 2)
         if jitter > 0:
-            cur = cur.astype(np.float32)
             rng = np.random.default_rng(state)
             noise = rng.normal(0.0, 1.0, cur.shape).astype(np.float32)
             noise = cv2.GaussianBlur(noise, (0, 0), 1.5)
@@ -291,6 +284,22 @@ class Completion:
         img8 = np.clip(level.image + 0.5, 0, 255).astype(np.uint8)
         smooth = cv2.inpaint(img8, level.hole.astype(np.uint8), 3, cv2.INPAINT_TELEA)
         return np.where(level.hole[..., None], smooth, level.image).astype(np.float32)
+
+
+def _guided_start(cur: NDArray, level: _Level, guide: NDArray[np.uint8]) -> NDArray:
+    """The level's hole moved from its own start (cur) towards the guide at the level's size: all
+    the way where the surroundings are textured, less where they are flat (GUIDE_CALM)."""
+    size = level.hole.shape[::-1]
+    g = guide if size == guide.shape[1::-1] else cv2.resize(guide, size, interpolation=cv2.INTER_AREA)
+    hole = level.hole
+    base = cur[hole].astype(np.float32)
+    want = g[hole].astype(np.float32)
+    if GUIDE_CALM > 0:
+        weight = np.clip(level.tex_tgt[hole] / GUIDE_CALM - 1.0, 0.0, 1.0)[:, None]
+        want = base + weight * (want - base)
+    out = cur.copy()
+    out[hole] = want if out.dtype == np.float32 else np.clip(want + 0.5, 0, 255).astype(np.uint8)
+    return out
 
 
 def _level(

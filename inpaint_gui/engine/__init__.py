@@ -6,7 +6,13 @@ candidates = engine.inpaint(image, mask, n=6, seed=0)
 """
 
 from inpaint_gui.engine.base import Cancelled, Candidate, Engine
-from inpaint_gui.engine.registry import EngineInfo, available_engines, describe_engines, load_engine
+from inpaint_gui.engine.registry import (
+    EngineInfo,
+    available_engines,
+    checkpoint_engine,
+    describe_engines,
+    load_engine,
+)
 
 __all__ = [
     "Cancelled",
@@ -14,6 +20,7 @@ __all__ = [
     "Engine",
     "EngineInfo",
     "available_engines",
+    "checkpoint_engine",
     "describe_engines",
     "load_engine",
 ]

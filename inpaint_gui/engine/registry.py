@@ -69,14 +69,23 @@ def _latent(checkpoint: str | Path | None, device: str) -> Engine:
 
 
 _BUILDERS: dict[str, tuple[str, bool, Builder]] = {
-    # First: the default for photos while no scenes network beats it (issue 18).
+    # First: the default for photos (issue 17: it beats patchmatch alone on eval/scenes).
+    "guided": ("Guided (network layout, photo texture)", True, _guided),
     "patchmatch": ("PatchMatch (from the photo)", False, _patchmatch),
     "pluralistic": ("Pluralistic (several fills)", True, _pluralistic),
-    "guided": ("Guided (network layout, photo texture)", True, _guided),
     "telea": ("Telea (fast marching)", False, _telea),
     "navier-stokes": ("Navier-Stokes", False, _navier_stokes),
     "latent": ("Latent search (GAN)", True, _latent),
 }
+
+
+#: Engines that run another engine's release checkpoints: the guided engine runs a pluralistic network.
+_CHECKPOINTS_OF = {"guided": "pluralistic"}
+
+
+def checkpoint_engine(name: str) -> str:
+    """The engine named in the release checkpoints that engine `name` loads (read_release_info)."""
+    return _CHECKPOINTS_OF.get(name, name)
 
 
 def available_engines() -> list[str]:

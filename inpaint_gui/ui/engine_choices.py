@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from inpaint_gui.engine import EngineInfo
+from inpaint_gui.engine import EngineInfo, checkpoint_engine
 from inpaint_gui.engine.checkpoint import (
     FACES_NAME,
     LATENT_FACES_NAME,
@@ -71,7 +71,7 @@ def same_checkpoint(a: str | None, b: str | None) -> bool:
 
 def _checkpoint_choices(info: EngineInfo, extra: str | None) -> list[EngineChoice]:
     try:
-        releases = [(p, r) for p, r in list_checkpoints() if r.engine == info.name]
+        releases = [(p, r) for p, r in list_checkpoints() if r.engine == checkpoint_engine(info.name)]
     except OSError as exc:  # an unreadable folder leaves the default entry, with its reason
         log.warning("cannot list checkpoints in %s: %s", checkpoint_dir(), exc)
         releases = []

@@ -64,7 +64,7 @@ MAX_UI_SEED = 2**31 - 1  # QSpinBox holds a C int
 MAX_CANDIDATES = 32
 MAX_FEATHER = 32  # soft edge, pixels
 MAX_RECENT = 10
-DEFAULT_ENGINE = "patchmatch"  # for photos, while no scenes network ships (issue 18)
+DEFAULT_ENGINE = "guided"  # for photos (issue 17); patchmatch when its network is missing
 FALLBACK_ENGINE = "patchmatch"
 PATCH_SIZES = (3, 31)  # odd sizes between, for the patchmatch engine's detail setting
 
@@ -181,7 +181,8 @@ class Settings:
 
     @property
     def variety(self) -> float:
-        """How far from the prior's mean pluralistic candidates are drawn; 0 = the engine's default."""
+        """How far from the prior's mean network candidates are drawn (pluralistic, guided); 0 = the
+        engine's default."""
         value = self._float("engine/variety", 0.0, 0.0, MAX_VARIETY)
         return value if value == 0.0 or value >= MIN_VARIETY else self._bad("engine/variety", value, 0.0)
 
@@ -418,8 +419,9 @@ class SettingsDialog(QDialog):
         )
         self._variety = self._engine_default_spin("variety", MAX_VARIETY, settings.variety)
         self._variety.setToolTip(
-            "How different the pluralistic engine's candidates are from each other (1: as the network\n"
-            "learnt; 2: eyes, mouths and shapes vary more, with more smears in large holes)"
+            "How different the network's candidates are from each other, for the pluralistic and\n"
+            "guided engines (1: as the network learnt; 2: eyes, mouths and shapes vary more, with\n"
+            "more smears in large holes)"
         )
         self._blend = self._choices("blend", BLEND_CHOICES, settings.blend)
         self._blend.setToolTip("How a fill meets the photo at the mask's edge")

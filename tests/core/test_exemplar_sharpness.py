@@ -127,3 +127,24 @@ def test_a_guide_sets_the_levels_at_its_own_scale_and_coarser():
     assert completion.guided_levels(0.25) == n - 2
     assert completion.guided_levels(0.3) == n - 2  # detail between two levels' scales: the coarser one
     assert completion.guided_levels(1e-6) == 1
+
+
+def test_a_guide_is_not_followed_into_a_flat_sky(monkeypatch):
+    """A smooth sky, darker at the top: a guide that paints the hole with the pale sky of the bottom
+    rows is followed where the surroundings have texture, not in flat surroundings (GUIDE_CALM),
+    where the fill keeps the sky's own shade at the hole's height."""
+    rng = np.random.default_rng(4)
+    h, w = 128, 128
+    sky = np.linspace(110, 170, h)[:, None, None] * np.ones((1, w, 3)) + rng.normal(0, 0.3, (h, w, 3))
+    img = sky.clip(0, 255).astype(np.uint8)
+    hole = np.zeros((h, w), bool)
+    hole[40:80, 40:90] = True
+    guide = img.copy()
+    guide[hole] = 170
+    completion = ex.Completion(img, hole)
+    calm = completion.fill(0, guide=guide)
+    monkeypatch.setattr(ex, "GUIDE_CALM", 0.0)
+    followed = completion.fill(0, guide=guide)
+    truth = img[hole].mean()
+    assert abs(calm[hole].mean() - truth) < 6
+    assert followed[hole].mean() - truth > 12

@@ -74,6 +74,7 @@ def test_each_candidate_follows_the_network_fill_of_its_own_seed(engine, monkeyp
 
 
 def test_variety_goes_to_the_network_and_a_bad_value_changes_nothing(engine):
+    assert engine.variety == engine.network.variety == GuidedEngine.default_variety
     engine.configure(variety=2.0)
     assert engine.variety == engine.network.variety == 2.0
     with pytest.raises(InputError, match="variety"):
@@ -97,13 +98,14 @@ def test_cancel_stops_the_request(engine):
 
 def test_a_photo_larger_than_the_network_guides_the_coarse_levels_only(engine):
     """A large hole: the network works at a fraction of the size, and that scale is what patchmatch
-    is told (levels finer than it refine the carried-up copies instead of the blurred guide)."""
+    is told, times guide_reach (levels finer than that refine the carried-up copies instead of the
+    blurred guide)."""
     rng = np.random.default_rng(0)
     img = rng.integers(0, 256, (600, 600, 3), dtype=np.uint8)
     hole = np.zeros((600, 600), bool)
     hole[150:450, 150:450] = True
     scale = engine.network_scale(hole)
-    assert 0.2 < scale < 0.5
+    assert scale == pytest.approx(engine.network.info.resolution / 600, abs=0.01)  # its training size
     seen = []
     real = engine._complete
 
@@ -113,7 +115,7 @@ def test_a_photo_larger_than_the_network_guides_the_coarse_levels_only(engine):
 
     engine._complete = spy
     engine.inpaint(img, hole, n=1, seed=0)
-    assert seen == [pytest.approx(scale)]
+    assert seen == [pytest.approx(scale * engine.guide_reach)]
 
 
 def test_registry_loads_it_from_a_checkpoint_and_records_the_file(checkpoint):

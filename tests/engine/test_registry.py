@@ -7,12 +7,12 @@ from inpaint_gui.engine import available_engines, describe_engines, load_engine
 
 
 def test_registry_lists_the_engines():
-    assert available_engines()[0] == "patchmatch"  # the default for photos while no scenes network ships
-    assert {"patchmatch", "pluralistic", "telea", "navier-stokes"} <= set(available_engines())
+    assert available_engines()[0] == "guided"  # the default for photos (issue 17)
+    assert {"guided", "patchmatch", "pluralistic", "telea", "navier-stokes"} <= set(available_engines())
 
 
 def test_unknown_engine_lists_valid_names():
-    with pytest.raises(ValueError, match="valid engines: patchmatch, pluralistic, telea, navier-stokes"):
+    with pytest.raises(ValueError, match="valid engines: guided, patchmatch, pluralistic, telea, navier-stokes"):
         load_engine("lama")
 
 
@@ -25,6 +25,7 @@ def test_unavailable_engine_is_described_with_a_reason(tmp_path, monkeypatch):
     monkeypatch.setenv("INPAINT_CHECKPOINT_DIR", str(tmp_path))
     info = {e.name: e for e in describe_engines()}
     assert not info["pluralistic"].available and "inpaint train" in info["pluralistic"].reason
+    assert not info["guided"].available and "inpaint train" in info["guided"].reason
     assert info["telea"].available and info["telea"].reason == ""
 
 

@@ -75,7 +75,10 @@ def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, releases: Pat
 
 def test_box_lists_scenes_faces_then_other_releases_then_the_classical_engines(window, releases):
     assert window.items() == [
-        ("PatchMatch (from the photo)", "patchmatch", None),  # the default for photos (issue 18)
+        ("Guided: scenes", "guided", None),  # the default for photos (issue 17), the pluralistic files
+        ("Guided: faces", "guided", str(releases / FACES_NAME)),
+        ("Guided: alpine", "guided", str(releases / "alpine.safetensors")),
+        ("PatchMatch (from the photo)", "patchmatch", None),
         ("Pluralistic: scenes", "pluralistic", None),  # the default: the setting keeps following it
         ("Pluralistic: faces", "pluralistic", str(releases / FACES_NAME)),
         ("Pluralistic: alpine", "pluralistic", str(releases / "alpine.safetensors")),
@@ -116,7 +119,7 @@ def test_load_engine_selects_the_item_of_that_checkpoint(window, releases):
     # The default file named by its path is the scenes item, not a new one.
     window.w.rounds.load_engine("pluralistic", str(releases / SCENES_NAME))
     assert window.box.currentText() == "Pluralistic: scenes"
-    assert window.box.count() == 7  # patchmatch, 3 pluralistic files, telea, navier-stokes, latent
+    assert window.box.count() == 10  # guided and pluralistic: 3 files each; patchmatch, telea, ns, latent
 
 
 def test_a_checkpoint_chosen_in_settings_outside_the_folder_gets_its_own_item(
@@ -124,7 +127,8 @@ def test_a_checkpoint_chosen_in_settings_outside_the_folder_gets_its_own_item(
 ):
     mine = save_random_release(tmp_path / "elsewhere" / "mine.safetensors")
     win = Window(qtbot, tmp_path, monkeypatch, checkpoint=str(mine))
-    assert win.items()[4] == ("Pluralistic: mine", "pluralistic", str(mine))
+    assert win.items()[3] == ("Guided: mine", "guided", str(mine))
+    assert win.items()[8] == ("Pluralistic: mine", "pluralistic", str(mine))
     win.activate("Pluralistic: mine")
     assert win.loads[-1] == ("pluralistic", str(mine), "auto")
     assert win.settings.checkpoint == str(mine)
@@ -150,16 +154,18 @@ def test_an_empty_folder_leaves_disabled_pluralistic_and_latent_items(qtbot, tmp
     monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(empty))
     win = Window(qtbot, tmp_path, monkeypatch)
     assert [(name, ckpt) for _, name, ckpt in win.items()] == [
+        ("guided", None),
         ("patchmatch", None),
         ("pluralistic", None),
         ("telea", None),
         ("navier-stokes", None),
         ("latent", None),
     ]
-    assert not win.enabled(1) and not win.enabled(4)
-    assert "no pluralistic checkpoint" in win.box.itemData(1, Qt.ItemDataRole.ToolTipRole)
-    assert "no latent-search checkpoint" in win.box.itemData(4, Qt.ItemDataRole.ToolTipRole)
-    assert win.enabled(0) and win.enabled(2) and win.enabled(3)
+    assert not win.enabled(0) and not win.enabled(2) and not win.enabled(5)
+    assert "no pluralistic checkpoint" in win.box.itemData(0, Qt.ItemDataRole.ToolTipRole)
+    assert "no pluralistic checkpoint" in win.box.itemData(2, Qt.ItemDataRole.ToolTipRole)
+    assert "no latent-search checkpoint" in win.box.itemData(5, Qt.ItemDataRole.ToolTipRole)
+    assert win.enabled(1) and win.enabled(3) and win.enabled(4)
     win.w.close()
 
 
@@ -169,8 +175,9 @@ def test_faces_alone_is_offered_while_the_default_says_it_is_missing(qtbot, tmp_
     monkeypatch.setenv(CHECKPOINT_DIR_ENV, str(folder))
     win = Window(qtbot, tmp_path, monkeypatch)
     labels = [label for label, _, _ in win.items()]
-    assert labels[2] == "Pluralistic: faces" and win.enabled(2)
-    assert not win.enabled(1)
+    assert labels[1] == "Guided: faces" and win.enabled(1)
+    assert labels[4] == "Pluralistic: faces" and win.enabled(4)
+    assert not win.enabled(0) and not win.enabled(3)
     win.activate("Pluralistic: faces")
     assert win.loads[-1] == ("pluralistic", str(folder / FACES_NAME), "auto")
     win.w.close()
@@ -186,7 +193,7 @@ def test_listing_the_box_items_imports_no_torch(releases):
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     count, torch_loaded = done.stdout.split()
-    assert count == "7"
+    assert count == "10"
     assert torch_loaded == "False"  # the box is filled in the GUI thread at start-up
 
 

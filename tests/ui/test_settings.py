@@ -12,6 +12,7 @@ from inpaint_gui.engine import EngineInfo
 from inpaint_gui.ui.settings import MAX_RECENT, Settings, SettingsDialog
 
 ENGINES = [
+    EngineInfo("guided", "Guided (network layout, photo texture)", True, False, "no pluralistic checkpoint found"),
     EngineInfo("patchmatch", "PatchMatch (from the photo)", False, True, ""),
     EngineInfo("pluralistic", "Pluralistic (several fills)", True, False, "no pluralistic checkpoint found"),
     EngineInfo("telea", "Telea (fast marching)", False, True, ""),
@@ -32,7 +33,7 @@ def test_defaults(ini) -> None:
     s = _settings(ini)
     assert s.n_candidates == 6
     assert s.seed_mode == "random" and s.seed == 0
-    assert s.engine == "patchmatch" and s.checkpoint is None and s.device == "auto"
+    assert s.engine == "guided" and s.checkpoint is None and s.device == "auto"
     assert s.patch_size == 7
     assert s.overlay_opacity == pytest.approx(0.45) and s.overlay_colour.isValid()
     assert s.recent_files == []
@@ -94,7 +95,9 @@ def test_recent_files(ini, tmp_path) -> None:
 
 def test_startup_engine_falls_back_without_checkpoint(ini, tmp_path) -> None:
     s = _settings(ini)
-    assert s.startup_engine(ENGINES) == ("patchmatch", None)  # the default for photos
+    assert s.startup_engine(ENGINES) == ("patchmatch", None)  # the default (guided) has no scenes network
+    with_network = [EngineInfo(e.name, e.label, e.needs_checkpoint, True, "") for e in ENGINES]
+    assert s.startup_engine(with_network) == ("guided", None)
     s.engine = "pluralistic"
     assert s.startup_engine(ENGINES) == ("patchmatch", None)  # no scenes checkpoint: photos get PatchMatch
     ckpt = tmp_path / "mine.safetensors"
