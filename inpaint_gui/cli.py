@@ -305,7 +305,9 @@ def _load_engine(args: argparse.Namespace) -> Engine:
     variety = getattr(args, "variety", None)  # commands without --variety (restore) leave it alone
     if variety is not None:
         if "variety" not in engine.options:
-            raise UsageError(f"--variety: engine {engine.name!r} has no such setting (pluralistic and guided have)")
+            raise UsageError(
+                f"--variety: engine {engine.name!r} has no such setting (pluralistic and guided have)"
+            )
         try:
             engine.configure(variety=variety)
         except InputError as e:

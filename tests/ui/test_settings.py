@@ -12,7 +12,7 @@ from inpaint_gui.engine import EngineInfo
 from inpaint_gui.ui.settings import MAX_RECENT, Settings, SettingsDialog
 
 ENGINES = [
-    EngineInfo("guided", "Guided (network layout, photo texture)", True, False, "no pluralistic checkpoint found"),
+    EngineInfo("guided", "Guided (network layout, photo texture)", True, False, "no pluralistic checkpoint"),
     EngineInfo("patchmatch", "PatchMatch (from the photo)", False, True, ""),
     EngineInfo("pluralistic", "Pluralistic (several fills)", True, False, "no pluralistic checkpoint found"),
     EngineInfo("telea", "Telea (fast marching)", False, True, ""),
