@@ -3,8 +3,10 @@
     .venv/bin/python docs/before_after.py [--scenes CKPT] [--faces CKPT] [-o docs/before_after.png]
 
 Uses only images from resources/samples (public domain / CC0, see SOURCES.md). Each row: the
-photo, the hole (greyed), navier-stokes for comparison, then three pluralistic candidates. Rows
-of a checkpoint that is not installed are left out (and said so).
+photo, the hole (greyed), patchmatch alone (the default for photos before the guided engine) for
+comparison, then three candidates: the guided engine with the scenes network for photos, the
+pluralistic engine with the faces network for the face. Rows of a checkpoint that is not installed
+are left out (and said so).
 """
 
 from __future__ import annotations
@@ -87,10 +89,11 @@ def main() -> int:
         p.error(f"no checkpoint found: {missing}")
     if missing:
         print(f"leaving out the rows of missing checkpoints: {missing}")
+    names = {"scenes": "guided", "faces": "pluralistic"}
     engines = {
-        kind: load_engine("pluralistic", checkpoint=path, device="cpu") for kind, path in installed.items()
+        kind: load_engine(names[kind], checkpoint=path, device="cpu") for kind, path in installed.items()
     }
-    classical = load_engine("navier-stokes")
+    before = load_engine("patchmatch")
     rows = []
     for label, kind, image, mask in _examples():
         if kind not in engines:
@@ -98,13 +101,13 @@ def main() -> int:
         shown = image.copy()
         shown[mask] = shown[mask] // 4 + 128
         fills = [c.image for c in engines[kind].inpaint(image, mask, n=CANDIDATES, seed=0)]
-        ns = classical.inpaint(image, mask, n=1)[0].image
+        alone = before.inpaint(image, mask, n=1, seed=0)[0].image
         tiles = [
             _label(_tile(image), label),
             _label(_tile(shown), "hole"),
-            _label(_tile(ns), "navier-stokes"),
+            _label(_tile(alone), "patchmatch alone"),
         ]
-        tiles += [_label(_tile(f), f"pluralistic #{i + 1}") for i, f in enumerate(fills)]
+        tiles += [_label(_tile(f), f"{names[kind]} #{i + 1}") for i, f in enumerate(fills)]
         rows.append(tiles)
     gap = 4
     width = max(sum(t.shape[1] for t in r) + gap * (len(r) - 1) for r in rows)

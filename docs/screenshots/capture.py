@@ -5,7 +5,7 @@
 
 Uses only images from resources/samples. The mask is painted with real mouse
 events through the canvas; generation runs on the real worker thread with the
---engine (default patchmatch, the default for photos; --checkpoint implies pluralistic).
+--engine (default guided, the default for photos; --checkpoint implies pluralistic).
 Settings and autosave go to a temporary folder.
 """
 
@@ -26,7 +26,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="pluralistic release checkpoint (default: the shipped one)")
     parser.add_argument("--sample", default="coffee.jpg")
-    parser.add_argument("--engine", default="patchmatch", help="engine to generate with (default patchmatch)")
+    parser.add_argument("--engine", default="guided", help="engine to generate with (default guided)")
     args = parser.parse_args()
     tmp = shots.temp_home()
 
