@@ -93,6 +93,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-n", type=int, default=6, help="candidates per image (default 6)")
     p.add_argument("--engine", default="pluralistic")
     p.add_argument("--checkpoint", metavar="FILE")
+    p.add_argument(
+        "--variety", type=float, metavar="T", help="pluralistic and guided engines: the spread of the draws"
+    )
     size = p.add_mutually_exclusive_group()
     size.add_argument("--resolution", type=int, help="resize images to R x R first (default: native)")
     size.add_argument(
@@ -316,6 +319,7 @@ def _eval(args: argparse.Namespace) -> int:
             grid_rows=args.grid_rows,
             perceptual=not args.no_perceptual,
             every=args.every,
+            options={} if args.variety is None else {"variety": args.variety},
         )
         for bar in bars.values():
             bar.close()

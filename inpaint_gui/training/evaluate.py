@@ -27,7 +27,7 @@ import logging
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -239,8 +239,11 @@ def evaluate(
     grid_rows: int = 6,
     perceptual: bool = True,
     every: int = 1,
+    options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Evaluate `engine` (and telea and navier-stokes) on paired images and masks; returns the report.
+
+    options: settings for `engine` (Engine.configure: variety=2, say), recorded in the report.
 
     With `grid`, also writes a PNG of the first `grid_rows` pairs whose hole is 20% or more, each row
     a full-size crop around the hole: input with the hole greyed, every engine's candidates, the photo.
@@ -269,6 +272,7 @@ def evaluate(
             "masks": str(masks_dir),
             "engine": engine,
             "checkpoint": None if checkpoint is None else str(checkpoint),
+            "options": dict(options or {}),
             "n": n,
             "resolution": resolution,
             "seed": seed,
@@ -290,6 +294,11 @@ def evaluate(
             checkpoint=checkpoint if name == engine else None,
             device=device if name == engine else "auto",
         )
+        if name == engine and options:
+            unknown = sorted(set(options) - set(eng.options))
+            if unknown:
+                raise ValueError(f"engine {engine!r} has no setting {', '.join(unknown)}")
+            eng.configure(options)
         records: list[dict[str, Any]] = []
         firsts: list[NDArray[np.uint8]] = []
         seconds = 0.0  # the engine's own time, not the scoring's

@@ -101,6 +101,20 @@ def test_eval_reports_every_field(eval_set, tmp_path):
     assert cells["sharpness (magnitude)"] == f"{overall['sharpness_magnitude']:.2f}"
 
 
+def test_engine_options_change_the_fills_and_are_recorded(eval_set, tmp_path):
+    """variety spreads the draws further (more diversity); an option the engine lacks is refused."""
+    images, masks = eval_set
+    ckpt = save_random_release(tmp_path / "tiny.safetensors", resolution=32)
+    kw = dict(checkpoint=ckpt, n=3, resolution=32, device="cpu", baselines=False, perceptual=False)
+    plain = evaluate(images, masks, **kw)
+    wide = evaluate(images, masks, options={"variety": 3.0}, **kw)
+    assert wide["settings"]["options"] == {"variety": 3.0} and plain["settings"]["options"] == {}
+    spread = [r["engines"]["pluralistic"]["overall"]["diversity"] for r in (plain, wide)]
+    assert spread[1] > spread[0]
+    with pytest.raises(ValueError, match="no setting variety"):
+        evaluate(images, masks, engine="telea", options={"variety": 2.0}, resolution=32, baselines=False)
+
+
 def test_grid_shows_crops_around_large_holes_with_every_engine_and_the_original(eval_set, tmp_path):
     images, masks = eval_set
     ckpt = save_random_release(tmp_path / "tiny.safetensors", resolution=32)
