@@ -97,3 +97,19 @@ def test_rims_are_drawn_deterministically_and_are_not_damage() -> None:
     assert a.shape == photo.shape and a.dtype == np.uint8
     assert np.array_equal(a, b) and not np.array_equal(a, photo)
     assert not add_defects(a, seed=1, scratches=0, specks=0, spots=0).truth.any()
+
+
+def test_a_bright_line_between_two_surfaces_is_a_rim_not_a_scratch(monkeypatch) -> None:
+    """The same thin bright line, once across one surface (a scratch: proposed) and once along the
+    edge between a dark and a light one (the rim of a cup: left alone, unless the test is off)."""
+    import inpaint_gui.core.defects as defects
+
+    img = smooth_photo(seed=3)
+    img[40:340, 120:124] = 245  # a scratch down the smooth left of the photo
+    img[:, 380:] = 30  # a dark object on the right...
+    img[40:340, 376:380] = 245  # ...and a bright rim along its edge
+    mask = detect_defects(img)
+    assert mask[40:340, 120:124].mean() > 0.9
+    assert mask[40:340, 376:380].mean() < 0.1
+    monkeypatch.setattr(defects, "RIM_SHARE", 1.0)
+    assert detect_defects(img)[40:340, 376:380].mean() > 0.9
