@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -53,11 +54,15 @@ def settings(**values: object) -> Settings:
 
 
 def wait_for(condition: Callable[[], object], timeout_ms: int = 120_000) -> None:
-    """Run the event loop until condition() holds; RuntimeError after timeout_ms."""
-    waited = 0
-    while not condition() and waited < timeout_ms:
-        QTest.qWait(50)
-        waited += 50
+    """Run the event loop until condition() holds; RuntimeError after timeout_ms.
+
+    Events are handled, then the thread sleeps in time.sleep, which lets go of the interpreter lock.
+    QTest.qWait keeps it while it waits, so a worker thread importing torch (an engine loading) got
+    only a slice of it every 50 ms: the engine took minutes to load here and seconds in the app."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not condition() and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.02)
     if not condition():
         raise RuntimeError("timed out waiting for the app")
 
