@@ -158,8 +158,33 @@ def detect_defects(
     if grow and keep.any():
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
         keep = cv2.dilate(keep.view(np.uint8), kernel).astype(bool)
+    keep = fill_small_holes(keep, largest_hole(image.shape))
     log.debug("defects: %d pixels proposed", int(keep.sum()))
     return keep
+
+
+def largest_hole(shape: tuple[int, ...]) -> int:
+    """Pixels of the largest hole inside a proposal that fill_small_holes closes: a speck's area, about."""
+    return (2 * max_defect_width(shape, DefectSettings.for_sensitivity(0.5))) ** 2
+
+
+def fill_small_holes(mask: NDArray[np.bool_], max_area: int) -> NDArray[np.bool_]:
+    """mask with its enclosed holes of at most max_area pixels filled. A speck's bright core can be
+    left out of a proposal that rings it (the trained detector's ring on a 23 px dust speck left a
+    2 px core): every engine then treats the core as photo and grows it back into the fill. Larger
+    enclosed areas (the inside of a proposed circle) stay as they are."""
+    if not mask.any():
+        return mask
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((~mask).view(np.uint8), connectivity=4)
+    h, w = mask.shape
+    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    right, bottom = left + stats[:, cv2.CC_STAT_WIDTH], top + stats[:, cv2.CC_STAT_HEIGHT]
+    inside = (left > 0) & (top > 0) & (right < w) & (bottom < h)  # touches no image border
+    small = inside & (stats[:, cv2.CC_STAT_AREA] <= max_area)
+    small[0] = False  # label 0: the mask's own pixels
+    if not small.any():
+        return mask
+    return mask | small[labels]
 
 
 def drop_rims(image: NDArray[np.uint8], lines: NDArray[np.bool_], reach: int) -> NDArray[np.bool_]:

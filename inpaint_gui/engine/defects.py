@@ -18,7 +18,13 @@ import torch
 from numpy.typing import NDArray
 
 from inpaint_gui.core.compose import InputError
-from inpaint_gui.core.defects import check_image, detect_defects, image_scale
+from inpaint_gui.core.defects import (
+    check_image,
+    detect_defects,
+    fill_small_holes,
+    image_scale,
+    largest_hole,
+)
 from inpaint_gui.engine.checkpoint import DEFECTS_NAME, CheckpointError, checkpoint_dir, load_release
 from inpaint_gui.engine.tensors import image_to_tensor
 from inpaint_gui.models.defect_net import DefectNet
@@ -107,7 +113,9 @@ class DefectDetector:
         if mask.any():
             kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
             mask = cv2.dilate(mask.astype(np.uint8), kernel).astype(bool)
-        return mask | self._confirmed_lines(image, p, sensitivity)  # grown by the classical pass already
+        # The classical lines are grown by their own pass already.
+        mask = mask | self._confirmed_lines(image, p, sensitivity)
+        return fill_small_holes(mask, largest_hole(image.shape))
 
     @staticmethod
     def _confirmed_lines(

@@ -113,3 +113,21 @@ def test_a_bright_line_between_two_surfaces_is_a_rim_not_a_scratch(monkeypatch) 
     assert mask[40:340, 376:380].mean() < 0.1
     monkeypatch.setattr(defects, "RIM_SHARE", 1.0)
     assert detect_defects(img)[40:340, 376:380].mean() > 0.9
+
+
+def test_small_holes_inside_a_proposal_are_filled_large_ones_and_open_ones_are_not() -> None:
+    """A ring around a speck's core would leave the core as photo, and every engine grows it back."""
+    from inpaint_gui.core.defects import fill_small_holes
+
+    mask = np.zeros((200, 300), bool)
+    mask[40:60, 40:60] = True
+    mask[49:51, 49:51] = False  # the speck's core, left out of its ring
+    mask[100:190, 100:190] = True
+    mask[105:185, 105:185] = False  # a proposed outline around a large area
+    mask[0:20, 250:300] = True
+    mask[0:10, 260:270] = False  # a notch open to the image border: not enclosed
+    filled = fill_small_holes(mask, 400)
+    assert filled[40:60, 40:60].all()
+    assert not filled[105:185, 105:185].any()
+    assert not filled[0:10, 260:270].any()
+    assert (filled & ~mask).sum() == 4
