@@ -51,7 +51,9 @@ class GuidedEngine(PatchMatchEngine):
         self.network = network
         # The guide is read at the pyramid's coarse levels only: full-resolution detail would be
         # computed and never used.
-        network.configure(detail="off", variety=self.default_variety)
+        # Hard paste: the guide's colours at the hole's edge do not reach the pixels, which are copies
+        # from the photo that patchmatch's own membrane blends; the network's would be computed and lost.
+        network.configure(detail="off", blend="hard", variety=self.default_variety)
         # The network sees each region at its training size, not twice that (its own default): on a
         # full-size photo a crop at 256 px is closer up than any training crop, and the scenes
         # network's fills of a sunset's sky and treeline there were a grey, textured blob; at 128 px
