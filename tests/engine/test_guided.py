@@ -123,3 +123,12 @@ def test_registry_loads_it_from_a_checkpoint_and_records_the_file(checkpoint):
     assert isinstance(engine, GuidedEngine) and engine.path == checkpoint
     assert engine.pluralistic and "variety" in engine.options
     assert dataclasses.is_dataclass(engine.inpaint(*_photo(), n=1)[0])
+
+
+def test_more_like_this_spread_0_gives_the_candidate_back_and_1_a_new_one(engine):
+    img, hole = _photo()
+    base = engine.inpaint(img, hole, n=1, seed=5)[0].image
+    same = engine.inpaint(img, hole, n=1, seed=9, near=5, spread=0.0)[0]
+    assert np.array_equal(same.image, base) and same.near == 5
+    other = engine.inpaint(img, hole, n=1, seed=9, near=5, spread=1.0)[0].image
+    assert not np.array_equal(other, base)
