@@ -143,13 +143,26 @@ class PatchMatchEngine(Engine):
         seeds: Sequence[int],
         near: int | None,
         spread: float,
+    ) -> Iterator[NDArray[np.uint8]]:
+        """The fills of one region."""
+        return self._fills(self._completion(image, mask, exclude), seeds, near, spread)
+
+    def _completion(
+        self, image: NDArray[np.uint8], mask: NDArray[np.bool_], exclude: NDArray[np.bool_] | None
+    ) -> Completion:
+        return Completion(image, mask, exclude, patch=self.patch_size, final=self.final, jitter=self.jitter)
+
+    def _fills(
+        self,
+        completion: Completion,
+        seeds: Sequence[int],
+        near: int | None,
+        spread: float,
         guides: Sequence[NDArray[np.uint8]] | None = None,
         guide_scale: float = 1.0,
     ) -> Iterator[NDArray[np.uint8]]:
-        """The fills of one region; guides (one per seed) and guide_scale as in Completion.fill."""
-        completion = Completion(
-            image, mask, exclude, patch=self.patch_size, final=self.final, jitter=self.jitter
-        )
+        """One fill per seed, `workers` at a time; guides (one per seed) and guide_scale as in
+        Completion.fill."""
         guide_of = dict(zip(seeds, guides, strict=True)) if guides is not None else {}
 
         def fill(s: int, poll: Callable[[], None]) -> NDArray[np.uint8]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -92,19 +93,24 @@ class GuidedEngine(PatchMatchEngine):
         near: int | None,
         spread: float,
     ) -> Iterator[NDArray[np.uint8]]:
-        candidates = self.network.inpaint(
-            image,
-            mask,
-            n=len(seeds),
-            seed=seeds[0],
-            near=near,
-            spread=spread,
-            should_cancel=self._cancel_requested,
-        )
-        guides = [c.image for c in candidates]
-        scale = min(1.0, self.network_scale(mask) * self.guide_reach)
         exclude = self._region_exclude(region)
-        return self._complete(image, mask, exclude, seeds, near, spread, guides, scale)
+        # The network's pass (torch, which lets go of the interpreter lock) runs while patchmatch
+        # sets up its pyramid and texture maps: the first candidate comes that much sooner.
+        with ThreadPoolExecutor(1, "guide") as pool:
+            drawn = pool.submit(
+                self.network.inpaint,
+                image,
+                mask,
+                n=len(seeds),
+                seed=seeds[0],
+                near=near,
+                spread=spread,
+                should_cancel=self._cancel_requested,
+            )
+            completion = self._completion(image, mask, exclude)
+            guides = [c.image for c in drawn.result()]
+        scale = min(1.0, self.network_scale(mask) * self.guide_reach)
+        yield from self._fills(completion, seeds, near, spread, guides, scale)
 
     def network_scale(self, mask: NDArray[np.bool_]) -> float:
         """The smallest scale (work size over crop size, at most 1) at which the network fills mask."""

@@ -107,13 +107,13 @@ def test_a_photo_larger_than_the_network_guides_the_coarse_levels_only(engine):
     scale = engine.network_scale(hole)
     assert scale == pytest.approx(engine.network.info.resolution / 600, abs=0.01)  # its training size
     seen = []
-    real = engine._complete
+    real = engine._fills
 
     def spy(*args):
         seen.append(args[-1])
         return real(*args)
 
-    engine._complete = spy
+    engine._fills = spy
     engine.inpaint(img, hole, n=1, seed=0)
     assert seen == [pytest.approx(scale * engine.guide_reach)]
 
