@@ -9,7 +9,6 @@ and masses rather than a diffusion of the border, and the finest levels copy rea
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,16 +21,14 @@ from inpaint_gui.core.region import Region
 from inpaint_gui.engine.exemplar import DEFAULT_PATCH, PatchMatchEngine
 from inpaint_gui.engine.pluralistic import PluralisticEngine
 
-log = logging.getLogger(__name__)
-
 
 class GuidedEngine(PatchMatchEngine):
     """Patchmatch whose every candidate follows its own fill of the pluralistic network.
 
     Seed k gives the network's candidate k as the guide of patchmatch's fill k; the same seed gives
-    the same bytes. The network works on each patchmatch region (cropped and scaled as it would be
-    on its own); patchmatch's levels coarser than the network's working scale start from its fill,
-    and the finer ones refine what was carried up from them, copying from the photo.
+    the same bytes. The network fills each patchmatch region at its training size. Patchmatch's
+    levels at `guide_reach` times the network's working scale and coarser start from that fill; the
+    finer ones refine what was carried up from them, copying from the photo.
     """
 
     name = "guided"
@@ -50,10 +47,9 @@ class GuidedEngine(PatchMatchEngine):
     def __init__(self, network: PluralisticEngine, patch_size: int = DEFAULT_PATCH) -> None:
         super().__init__(patch_size=patch_size)
         self.network = network
-        # The guide is read at the pyramid's coarse levels only: full-resolution detail would be
-        # computed and never used.
-        # Hard paste: the guide's colours at the hole's edge do not reach the pixels, which are copies
-        # from the photo that patchmatch's own membrane blends; the network's would be computed and lost.
+        # No detail and a hard paste: the guide is read at the pyramid's coarse levels only, and its
+        # colours at the hole's edge never reach the pixels (copies from the photo, which patchmatch's
+        # own membrane blends), so full-resolution detail and a membrane would be computed and lost.
         network.configure(detail="off", blend="hard", variety=self.default_variety)
         # The network sees each region at its training size, not twice that (its own default): on a
         # full-size photo a crop at 256 px is closer up than any training crop, and the scenes
