@@ -1,7 +1,7 @@
 """Inference: the engine interface, the registry and checkpoints.
 
 from inpaint_gui.engine import load_engine
-engine = load_engine("pluralistic", checkpoint=None, device="auto")
+engine = load_engine("guided", checkpoint=None, device="auto")
 candidates = engine.inpaint(image, mask, n=6, seed=0)
 """
 
