@@ -15,7 +15,8 @@ from numpy.typing import NDArray
 from torch import nn
 
 from inpaint_gui.core.compose import InputError
-from inpaint_gui.core.detail import DetailMap
+from inpaint_gui.core.detail import DetailMap, remove_checkerboard
+from inpaint_gui.core.region import Region
 from inpaint_gui.engine.base import Engine, number_between
 from inpaint_gui.engine.checkpoint import (
     CheckpointError,
@@ -113,6 +114,22 @@ class PluralisticEngine(Engine):
         generator = build_generator(path, info, state)
         log.info("loaded %s (%s, %d steps) on %s", path.name, info.dataset, info.steps, dev)
         return cls(generator, info, dev, path=path, **kwargs)
+
+    def _fill_region(
+        self,
+        region: Region,
+        image: NDArray[np.uint8],
+        mask: NDArray[np.bool_],
+        seeds: Sequence[int],
+        near: int | None,
+        spread: float,
+    ) -> Iterator[tuple[NDArray[np.uint8], DetailMap | None]]:
+        """Fills at native size lose the sub-pixel output layer's 2-px checkerboard here (CHECKER);
+        scaled ones are smoothed on their way up instead (core.detail.NOTCH)."""
+        fills = self._fill(image, mask, seeds, near, spread)
+        if region.scaled:
+            return fills
+        return ((remove_checkerboard(fill), detail) for fill, detail in fills)
 
     def _fill(
         self,

@@ -13,6 +13,7 @@ from inpaint_gui.core.detail import (
     high_frequencies,
     padding_for,
     paste_region,
+    remove_checkerboard,
     smooth_nyquist,
     transfer,
 )
@@ -37,6 +38,19 @@ def test_a_scaled_fill_loses_its_checkerboard_not_its_shape():
     checker = np.where((y + x) % 2 == 0, 6.0, -6.0).astype(np.float32)[..., None]
     out = smooth_nyquist(ramp + checker)
     assert np.abs(out - ramp)[2:-2, 2:-2].max() < 1e-3
+
+
+def test_a_native_fill_loses_its_checkerboard_and_keeps_half_of_2px_stripes():
+    """CHECKER removes (-1)^(x+y) alone: a ramp comes back as it was, and 2-px stripes (detail of
+    the photo's kind) keep half their amplitude where NOTCH would remove them too."""
+    y, x = np.mgrid[0:40, 0:40]
+    ramp = (60 + 3 * x).astype(np.float32)[..., None].repeat(3, 2)
+    checker = np.where((y + x) % 2 == 0, 6.0, -6.0)[..., None]
+    out = remove_checkerboard((ramp + checker).astype(np.uint8)).astype(np.float32)
+    assert np.abs(out - ramp)[2:-2, 2:-2].max() <= 1
+    stripes = np.where(y % 2 == 0, 20.0, -20.0)[..., None] + 128
+    kept = remove_checkerboard(stripes.repeat(3, 2).astype(np.uint8)).astype(np.float32) - 128
+    assert np.allclose(np.abs(kept[2:-2, 2:-2]), 10, atol=1)
 
 
 def test_one_key_puts_its_patch_at_the_hole_cell():

@@ -207,3 +207,31 @@ def test_variety_scales_the_draws_and_keeps_their_seeds(engine, photo, hole, mon
             assert engine.variety == 2.5 and engine.context == 0.5  # nothing changed
     finally:
         engine.configure(variety=1.0)
+
+
+def test_a_native_fill_has_no_2px_checkerboard(engine, photo, hole, monkeypatch):
+    """The network's raw output at native size is filtered (core.detail.CHECKER) before it is
+    pasted: its checkerboard component in the hole is gone, and the rest of the fill is kept."""
+    from inpaint_gui.core import detail
+
+    photo = np.ascontiguousarray(photo[:100, :120])  # small enough for the tiny network's native size
+    hole = np.zeros(photo.shape[:2], bool)
+    hole[35:65, 40:80] = True
+    assert not engine._plan_regions(hole)[0].scaled
+
+    def checker_energy(image):
+        g = image.astype(np.float64).mean(axis=2)
+        sign = np.where(np.add.outer(np.arange(g.shape[0]), np.arange(g.shape[1])) % 2 == 0, 1.0, -1.0)
+        t, lft, b, r = (int(v) for v in (*np.argwhere(hole).min(0), *(np.argwhere(hole).max(0) + 1)))
+        return abs((g * sign)[t:b, lft:r].mean())
+
+    engine.configure(blend="hard")
+    try:
+        filtered = engine.inpaint(photo, hole, n=1, seed=3)[0].image
+        monkeypatch.setattr(detail, "CHECKER", np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], np.float32))
+        raw = engine.inpaint(photo, hole, n=1, seed=3)[0].image
+    finally:
+        engine.configure(blend=type(engine).blend)
+    assert np.array_equal(filtered[~hole], photo[~hole])
+    assert checker_energy(filtered) < 0.25 * checker_energy(raw)
+    assert np.abs(filtered[hole].astype(int) - raw[hole]).mean() < 12
