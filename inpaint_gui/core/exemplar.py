@@ -128,8 +128,12 @@ class Completion:
         self.jitter = jitter
         bad = hole if exclude is None else hole | exclude
         if bad.all():
-            what = "the mask" if exclude is None or not exclude.any() else "the mask and the exclusion area"
-            raise NoSourceError(f"nothing left to copy from: {what} cover the whole working area")
+            what = (
+                "the mask covers"
+                if exclude is None or not exclude.any()
+                else "the mask and the exclusion area cover"
+            )
+            raise NoSourceError(f"nothing left to copy from: {what} the whole working area")
         finest = None
         for r in range(patch // 2, -1, -1):  # a smaller patch where the full one finds no source
             finest = _level(np.ascontiguousarray(image), hole, bad, r)
