@@ -304,7 +304,7 @@ class GenerationRounds(QObject):
         if self.round is not None and self.round.single:
             who = self.round.title or self.round.engine
             self.message.emit(
-                f"{who} gives one fill; choose PatchMatch or a pluralistic network for more", 5000
+                f"{who} gives one fill; choose Guided, PatchMatch or a pluralistic network for more", 5000
             )
             return True
         return False
