@@ -238,7 +238,7 @@ class Completion:
             else:
                 cur = level.image.copy()
                 pm.vote(level.image, level.targets, nnf, dist, level.hole, level.r, 0.0, cur, _rounding(cur))
-            if guide is not None and i < guided:
+            if guide is not None and i < guided:  # cur is this level's own array: changed in place
                 cur = _guided_start(cur, level, guide)
             for k in range(rounds):
                 pm.match_distances(
@@ -291,8 +291,9 @@ class Completion:
 
 
 def _guided_start(cur: NDArray, level: _Level, guide: NDArray[np.uint8]) -> NDArray:
-    """The level's hole moved from its own start (cur) towards the guide at the level's size: all
-    the way where the surroundings are textured, less where they are flat (GUIDE_CALM)."""
+    """The level's hole moved from its own start (cur, changed in place) towards the guide at the
+    level's size: all the way where the surroundings are textured, less where they are flat
+    (GUIDE_CALM)."""
     size = level.hole.shape[::-1]
     g = guide if size == guide.shape[1::-1] else cv2.resize(guide, size, interpolation=cv2.INTER_AREA)
     hole = level.hole
@@ -301,9 +302,8 @@ def _guided_start(cur: NDArray, level: _Level, guide: NDArray[np.uint8]) -> NDAr
     if GUIDE_CALM > 0:
         weight = np.clip(level.tex_tgt[hole] / GUIDE_CALM - 1.0, 0.0, 1.0)[:, None]
         want = base + weight * (want - base)
-    out = cur.copy()
-    out[hole] = want if out.dtype == np.float32 else np.clip(want + 0.5, 0, 255).astype(np.uint8)
-    return out
+    cur[hole] = want if cur.dtype == np.float32 else np.clip(want + 0.5, 0, 255).astype(np.uint8)
+    return cur
 
 
 def _level(
