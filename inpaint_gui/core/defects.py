@@ -135,7 +135,7 @@ def detect_defects(
     """A proposed mask of dust, specks, spots and thin scratches: bool (H, W), True = defect.
 
     image: uint8 (H, W, 3) RGB. sensitivity 0..1 (ignored when settings are given). lines_only: the
-    scratch pass alone (long thin components), no specks or spots.
+    scratch pass alone (long thin components), no specks or spots, and no holes filled.
     """
     check_image(image)
     cfg = settings if settings is not None else DefectSettings.for_sensitivity(sensitivity)
@@ -158,7 +158,8 @@ def detect_defects(
     if grow and keep.any():
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
         keep = cv2.dilate(keep.view(np.uint8), kernel).astype(bool)
-    keep = fill_small_holes(keep, largest_hole(image.shape))
+    if not lines_only:  # the scratch pass alone is the trained detector's, which fills the union
+        keep = fill_small_holes(keep, largest_hole(image.shape))
     log.debug("defects: %d pixels proposed", int(keep.sum()))
     return keep
 
