@@ -31,6 +31,7 @@ Box = tuple[int, int, int, int]  # top, left, bottom, right (exclusive end)
 _SHIFT = 4  # fixed-point bits for OpenCV drawing: 1/16 pixel precision
 _ONE = 1 << _SHIFT
 MAX_RADIUS = 4096.0
+COMBINE_MODES = ("replace", "add", "subtract")
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,38 @@ class MaskDoc:
             raise ValueError(f"mask shape {mask.shape} differs from {self.shape}")
         h, w = self.shape
         return self._commit((0, 0, h, w), np.asarray(mask, dtype=np.bool_))
+
+    def combine(
+        self, region: NDArray[np.bool_], top: int, left: int, mode: str = "replace"
+    ) -> MaskDiff | None:
+        """Merge a mask `region` placed at (top, left) into the mask, as one operation.
+
+        mode "replace": the mask becomes the region (cleared elsewhere); "add": the region is
+        added; "subtract": the region is removed. Only pixels inside the region's rectangle
+        change, and for "replace" also the old mask's pixels outside it, which are cleared.
+        """
+        if mode not in COMBINE_MODES:
+            raise ValueError(f"unknown mode {mode!r}; valid: {', '.join(COMBINE_MODES)}")
+        if region.ndim != 2:
+            raise ValueError(f"region must be a 2-D bool array, got shape {region.shape}")
+        h, w = self.shape
+        rh, rw = region.shape
+        t0, l0 = max(0, top), max(0, left)
+        t1, l1 = min(h, top + rh), min(w, left + rw)
+        if t1 <= t0 or l1 <= l0:
+            return self.clear() if mode == "replace" else None
+        region = np.asarray(region[t0 - top : t1 - top, l0 - left : l1 - left], dtype=np.bool_)
+        box = (t0, l0, t1, l1)
+        if mode == "replace":
+            old = mask_bbox(self._mask)
+            if old is not None:
+                box = (min(t0, old[0]), min(l0, old[1]), max(t1, old[2]), max(l1, old[3]))
+            new = np.zeros((box[2] - box[0], box[3] - box[1]), dtype=np.bool_)
+            new[t0 - box[0] : t1 - box[0], l0 - box[1] : l1 - box[1]] = region
+        else:
+            current = self._mask[t0:t1, l0:l1]
+            new = current | region if mode == "add" else current & ~region
+        return self._commit(box, new)
 
     def grow(self, pixels: int) -> MaskDiff | None:
         """Add every pixel within `pixels` (Euclidean) of the mask."""

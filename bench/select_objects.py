@@ -1,0 +1,106 @@
+"""How well one box selects an object: coverage and extra against hand-checked masks, and time.
+
+The ground-truth masks come from bench/select_truth.py (written outside git, since most photos
+are eval/photos-full's). For each object the box is the one a user would drag: the true mask's
+bounding box and 8% of its size on each side. Figures per object:
+  coverage = |selection & truth| / |truth|   (share of the object's pixels selected)
+  extra    = |selection - truth| / |truth|   (pixels selected outside it, against its size)
+once with grow 0 (the outline itself) and once with the default grow (what the app selects).
+Time: one box on a 24 MP photo (the large bird in elem_julia-craice.jpg, 6000x4000), median of
+--repeat runs, wall and CPU seconds.
+
+    python bench/select_objects.py --truth /work/scratch/select/gt [--work-side 300] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from inpaint_gui.core.selection import DEFAULT_GROW, DEFAULT_WORK_SIDE, select_region  # noqa: E402
+
+
+def _read(path: str) -> np.ndarray:
+    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise SystemExit(f"cannot read {path}")
+    return np.ascontiguousarray(bgr[:, :, ::-1])
+
+
+def _score(sel, truth: np.ndarray) -> tuple[float, float]:
+    full = sel.full()
+    area = np.count_nonzero(truth)
+    return np.count_nonzero(full & truth) / area, np.count_nonzero(full & ~truth) / area
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--truth", type=Path, required=True, help="folder of <name>.png + <name>.json")
+    ap.add_argument("--work-side", type=int, default=DEFAULT_WORK_SIDE)
+    ap.add_argument("--grow", type=int, default=DEFAULT_GROW)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", default="", help="comma-separated object names")
+    args = ap.parse_args()
+
+    names = sorted(p.stem for p in args.truth.glob("*.json"))
+    if args.only:
+        names = [n for n in names if n in args.only.split(",")]
+    if not names:
+        raise SystemExit(f"no <name>.json ground truth in {args.truth}")
+    images: dict[str, np.ndarray] = {}
+    rows = []
+    print(f"work side {args.work_side} px, grow {args.grow} px")
+    print(f"{'object':14} {'size':>10} {'box':>22} {'cover0':>7} {'extra0':>7} {'cover':>7} {'extra':>7} {'s':>6}")
+    for name in names:
+        meta = json.loads((args.truth / f"{name}.json").read_text())
+        if meta["file"] not in images:
+            images[meta["file"]] = _read(meta["file"])
+        image = images[meta["file"]]
+        truth = cv2.imread(str(args.truth / f"{name}.png"), cv2.IMREAD_GRAYSCALE) > 127
+        box = tuple(meta["box"])
+        t = time.perf_counter()
+        sel0 = select_region(image, box, grow=0, work_side=args.work_side)
+        dt = time.perf_counter() - t
+        sel = select_region(image, box, grow=args.grow, work_side=args.work_side)
+        c0, e0 = _score(sel0, truth)
+        c, e = _score(sel, truth)
+        rows.append((c0, e0, c, e))
+        size = f"{image.shape[1]}x{image.shape[0]}"
+        print(f"{name:14} {size:>10} {str(box):>22} {c0:7.1%} {e0:7.1%} {c:7.1%} {e:7.1%} {dt:6.2f}")
+    mean = np.mean(rows, axis=0)
+    worst = (min(r[0] for r in rows), max(r[1] for r in rows), min(r[2] for r in rows), max(r[3] for r in rows))
+    print(f"{'mean':14} {'':>10} {'':>22} {mean[0]:7.1%} {mean[1]:7.1%} {mean[2]:7.1%} {mean[3]:7.1%}")
+    print(f"{'worst':14} {'':>10} {'':>22} {worst[0]:7.1%} {worst[1]:7.1%} {worst[2]:7.1%} {worst[3]:7.1%}")
+    passed = sum(r[2] >= 0.95 and r[3] < 0.10 for r in rows)
+    print(f"objects with coverage >= 95% and extra < 10% (grow {args.grow}): {passed}/{len(rows)}")
+
+    big = [n for n in names if json.loads((args.truth / f"{n}.json").read_text())["file"].endswith("julia-craice.jpg")]
+    if big:
+        meta = json.loads((args.truth / f"{big[0]}.json").read_text())
+        image = images[meta["file"]]
+        walls, cpus = [], []
+        for _ in range(args.repeat):
+            t, c = time.perf_counter(), time.process_time()
+            select_region(image, tuple(meta["box"]), grow=args.grow, work_side=args.work_side)
+            walls.append(time.perf_counter() - t)
+            cpus.append(time.process_time() - c)
+        mp = image.shape[0] * image.shape[1] / 1e6
+        print(
+            f"one box on a {mp:.0f} MP photo ({big[0]}, box {meta['box']}): "
+            f"median {statistics.median(walls):.2f} s wall, {statistics.median(cpus):.2f} s CPU "
+            f"over {args.repeat} runs"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
