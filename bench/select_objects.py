@@ -59,7 +59,10 @@ def main() -> int:
     images: dict[str, np.ndarray] = {}
     rows = []
     print(f"work side {args.work_side} px, grow {args.grow} px")
-    print(f"{'object':14} {'size':>10} {'box':>22} {'cover0':>7} {'extra0':>7} {'cover':>7} {'extra':>7} {'s':>6}")
+    print(
+        f"{'object':14} {'size':>10} {'box':>22} "
+        f"{'cover0':>7} {'extra0':>7} {'cover':>7} {'extra':>7} {'s':>6}"
+    )
     for name in names:
         meta = json.loads((args.truth / f"{name}.json").read_text())
         if meta["file"] not in images:
@@ -77,13 +80,22 @@ def main() -> int:
         size = f"{image.shape[1]}x{image.shape[0]}"
         print(f"{name:14} {size:>10} {str(box):>22} {c0:7.1%} {e0:7.1%} {c:7.1%} {e:7.1%} {dt:6.2f}")
     mean = np.mean(rows, axis=0)
-    worst = (min(r[0] for r in rows), max(r[1] for r in rows), min(r[2] for r in rows), max(r[3] for r in rows))
+    worst = (
+        min(r[0] for r in rows),
+        max(r[1] for r in rows),
+        min(r[2] for r in rows),
+        max(r[3] for r in rows),
+    )
     print(f"{'mean':14} {'':>10} {'':>22} {mean[0]:7.1%} {mean[1]:7.1%} {mean[2]:7.1%} {mean[3]:7.1%}")
     print(f"{'worst':14} {'':>10} {'':>22} {worst[0]:7.1%} {worst[1]:7.1%} {worst[2]:7.1%} {worst[3]:7.1%}")
     passed = sum(r[2] >= 0.95 and r[3] < 0.10 for r in rows)
     print(f"objects with coverage >= 95% and extra < 10% (grow {args.grow}): {passed}/{len(rows)}")
 
-    big = [n for n in names if json.loads((args.truth / f"{n}.json").read_text())["file"].endswith("julia-craice.jpg")]
+    big = [
+        n
+        for n in names
+        if json.loads((args.truth / f"{n}.json").read_text())["file"].endswith("julia-craice.jpg")
+    ]
     if big:
         meta = json.loads((args.truth / f"{big[0]}.json").read_text())
         image = images[meta["file"]]

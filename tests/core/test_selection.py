@@ -26,8 +26,12 @@ def _scene(height: int = 240, width: int = 320, seed: int = 0):
 
 def _box_of(obj: np.ndarray, margin: int = 15):
     ys, xs = np.nonzero(obj)
-    return (xs.min() - margin, ys.min() - margin, xs.max() - xs.min() + 1 + 2 * margin,
-            ys.max() - ys.min() + 1 + 2 * margin)
+    return (
+        xs.min() - margin,
+        ys.min() - margin,
+        xs.max() - xs.min() + 1 + 2 * margin,
+        ys.max() - ys.min() + 1 + 2 * margin,
+    )
 
 
 def _distance_to(mask: np.ndarray) -> np.ndarray:
