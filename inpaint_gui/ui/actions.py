@@ -13,6 +13,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMenu, QSlider, QSpinBox, QStyle, QToolBar
 
+from inpaint_gui.core.selection import DEFAULT_GROW as DEFAULT_SELECT_GROW
+from inpaint_gui.core.selection import MAX_GROW as MAX_SELECT_GROW
 from inpaint_gui.ui.canvas import Tool
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,12 @@ class WindowActions:
             (Tool.ERASER, "&Eraser", "E", "Erase from the mask"),
             (Tool.RECTANGLE, "&Rectangle", "R", "Drag a rectangle (Alt subtracts)"),
             (Tool.LASSO, "&Lasso", "L", "Draw around an area (Alt subtracts)"),
+            (
+                Tool.SELECT,
+                "Select &object",
+                "O",
+                "Drag a box around an object; Enter adds its outline to the mask (Alt subtracts)",
+            ),
         ):
             action = make(text, key, tip, checkable=True)
             self.tool_group.addAction(action)
@@ -153,6 +161,15 @@ class WindowActions:
         self.brush_slider.setRange(0, SLIDER_STEPS)  # logarithmic: see slider_to_size
         self.brush_slider.setFixedWidth(140)
         self.brush_slider.setToolTip("Brush size in image pixels ([ and ])")
+        self.select_grow_spin = QSpinBox()
+        self.select_grow_spin.setObjectName("selectGrowSpin")
+        self.select_grow_spin.setRange(0, MAX_SELECT_GROW)
+        self.select_grow_spin.setValue(DEFAULT_SELECT_GROW)
+        self.select_grow_spin.setPrefix("Grow ")
+        self.select_grow_spin.setSuffix(" px")
+        self.select_grow_spin.setToolTip(
+            "Select object: pixels added around the object's outline, for its halo and soft shadow"
+        )
         self.brush_spin = QSpinBox()
         self.brush_spin.setRange(1, MAX_BRUSH)
         self.brush_spin.setSuffix(" px")
@@ -219,6 +236,7 @@ class WindowActions:
         # Kept so presentation mode can hide the slider: the bigger font needs the room.
         self.brush_slider_items = [bar.addWidget(QLabel(" Size ")), bar.addWidget(self.brush_slider)]
         bar.addWidget(self.brush_spin)
+        bar.addWidget(self.select_grow_spin)
         bar.addSeparator()
         bar.addActions([self.undo, self.redo])
         bar.addSeparator()

@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QApplication, QWidget
@@ -32,6 +33,7 @@ from inpaint_gui.core.mask_doc import Box, MaskDoc
 from inpaint_gui.ui import qimage
 from inpaint_gui.ui.canvas_draw import ImagePyramid, crosshair, draw_badge, draw_outlined
 from inpaint_gui.ui.mask_tools import Change, Gesture, Tool
+from inpaint_gui.ui.object_select import ObjectSelect
 
 __all__ = ["MaskCanvas", "Tool"]
 
@@ -78,7 +80,10 @@ class MaskCanvas(QWidget):
         self._space = False
         self._pan_from: QPointF | None = None
         self._gesture: Gesture | None = None  # the tool use in progress
+        self._selecting = False  # a Select object drag (box or correcting stroke) in progress
         self._key_filter_on = False
+        self.object_select = ObjectSelect(self)  # the Select object tool's state and work
+        self.object_select.changed.connect(self._on_object_select_changed)
 
     # -- document ------------------------------------------------------------------------
 
@@ -177,6 +182,8 @@ class MaskCanvas(QWidget):
 
     def set_tool(self, tool: Tool) -> None:
         self._finish_interaction()
+        if tool != Tool.SELECT:
+            self.commit_selection()  # leaving the tool keeps the outline the user saw
         self._tool = tool
         self._update_cursor_shape()
         self._update_cursor_area()
@@ -337,6 +344,8 @@ class MaskCanvas(QWidget):
     def _draw_tool_feedback(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         pen = self._cursor_pen
+        to_widget = QTransform(self._scale, 0, 0, self._scale, self._offset.x(), self._offset.y())
+        self.object_select.draw(painter, to_widget, pen)
         if self._gesture is not None:
             self._gesture.draw(painter, pen)
         if self._brush_cursor_visible():
@@ -402,6 +411,9 @@ class MaskCanvas(QWidget):
         subtract = button == Qt.MouseButton.RightButton or bool(
             event.modifiers() & Qt.KeyboardModifier.AltModifier
         )
+        if self._tool == Tool.SELECT:
+            self._press_select(pos, subtract or bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier))
+            return
         value = (self._tool != Tool.ERASER) != subtract
         # A candidate's preview covers the mask it fills: painting shows the mask again.
         self.set_preview(None)
@@ -421,6 +433,8 @@ class MaskCanvas(QWidget):
             return
         if self._gesture is not None:
             self._apply_change(self._gesture.move(pos))
+        elif self._selecting:
+            self.object_select.move(self.map_to_image(pos))
         self._update_cursor_area()
         x, y = self.map_to_image(pos)
         size = self.image_size()
@@ -438,7 +452,56 @@ class MaskCanvas(QWidget):
             return
         if event.button() not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
             return
+        if self._selecting:
+            self._selecting = False
+            self.object_select.release()
+            return
         self._finish_interaction()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._tool == Tool.SELECT and self.object_select.has_proposal():
+            self.commit_selection()  # a double-click inside the box accepts the outline
+            return
+        super().mouseDoubleClickEvent(event)
+
+    # -- the Select object tool ----------------------------------------------------------
+
+    def commit_selection(self) -> None:
+        """Write a proposed object selection into the mask as one undoable edit."""
+        if self._doc is None or self.object_select.phase().value == "idle":
+            return
+        text, diff = self.object_select.commit(self._doc)
+        if diff is not None:
+            self.refresh_mask(diff.boxes)
+            self.mask_edited.emit(text, diff)
+
+    def cancel_selection(self) -> None:
+        self.object_select.cancel()
+
+    def _press_select(self, pos: QPointF, subtract: bool) -> None:
+        point = self.map_to_image(pos)
+        selector = self.object_select
+        if selector.has_proposal() and not selector.inside_box(*point):
+            self.commit_selection()  # a new box elsewhere: keep the last object, start the next
+        self.set_preview(None)
+        self._selecting = True
+        selector.press(point, subtract, self._scale)
+
+    def _on_object_select_changed(self, rect: QRectF) -> None:
+        if rect.isEmpty():
+            self.update()
+        else:
+            self.update(self._target(rect).toAlignedRect().adjusted(-8, -8, 8, 8))
+
+    def event(self, event: QEvent) -> bool:
+        # Enter and Esc are window shortcuts (apply candidate, cancel); while a selection is
+        # pending they belong to the tool.
+        if event.type() == QEvent.Type.ShortcutOverride and self.object_select.wants_keys():
+            key = event.key()  # type: ignore[attr-defined]
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape) and not event.modifiers():  # type: ignore[attr-defined]
+                event.accept()
+                return True
+        return super().event(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         delta = event.angleDelta()
@@ -478,6 +541,13 @@ class MaskCanvas(QWidget):
         if event.key() == Qt.Key.Key_Space:
             self._set_space(True)
             return
+        if self.object_select.wants_keys() and not event.modifiers():
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.commit_selection()
+                return
+            if event.key() == Qt.Key.Key_Escape:
+                self.cancel_selection()
+                return
         super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
@@ -528,9 +598,11 @@ class MaskCanvas(QWidget):
 
     def _drop_interaction(self) -> None:
         """Forget a gesture in progress without emitting it: its mask is being replaced."""
+        self.object_select.cancel()
         if self._gesture is not None:
             self.update()
         self._gesture = None
+        self._selecting = False
         self._pan_from = None
 
     def _finish_interaction(self) -> None:

@@ -31,6 +31,7 @@ class Tool(enum.Enum):
     ERASER = "eraser"
     RECTANGLE = "rectangle"
     LASSO = "lasso"
+    SELECT = "select"  # select an object from a box: ui.object_select, not a Gesture
 
 
 @dataclass
