@@ -2,6 +2,7 @@
 
 inpaint fill IMAGE MASK -o OUTDIR [-n 6] [--seed 0] [--engine NAME] [--checkpoint PATH]
 inpaint fill --manifest pairs.csv -o OUTDIR [...]
+inpaint select IMAGE --box X,Y,W,H -o MASK.png [--grow N] [--fg-stroke ...] [--bg-stroke ...]
 inpaint train | pack | export | eval | metric-weights | restore | augment | train-detector ...
 """
 
@@ -19,13 +20,14 @@ from inpaint_gui.cli import (
     metric_weights,
     pack,
     restore,
+    select,
     train,
     train_detector,
 )
 from inpaint_gui.cli.common import PROG, UsageError, error
 
 #: In the order `inpaint --help` lists them.
-COMMANDS = (fill, train, pack, export, evaluate, metric_weights, restore, augment, train_detector)
+COMMANDS = (fill, select, train, pack, export, evaluate, metric_weights, restore, augment, train_detector)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
