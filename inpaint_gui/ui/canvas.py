@@ -488,10 +488,7 @@ class MaskCanvas(QWidget):
         selector.press(point, subtract, self._scale)
 
     def _on_object_select_changed(self, rect: QRectF) -> None:
-        if rect.isEmpty():
-            self.update()
-        else:
-            self.update(self._target(rect).toAlignedRect().adjusted(-8, -8, 8, 8))
+        self.update(self._target(rect).toAlignedRect().adjusted(-8, -8, 8, 8))
 
     def event(self, event: QEvent) -> bool:
         # Enter and Esc are window shortcuts (apply candidate, cancel); while a selection is

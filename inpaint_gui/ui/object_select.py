@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, Qt, QThreadPool, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QTransform
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPolygonF, QTransform
 
 from inpaint_gui.core.mask_doc import MaskDiff, MaskDoc
 from inpaint_gui.core.selection import (
@@ -73,7 +73,7 @@ class _Request:
 class _Result:
     id: int
     selection: Selection
-    outline: list[NDArray[np.int32]]  # contours in image pixels, for drawing
+    outline: QPainterPath  # in image coordinates; built in the pool thread (plain data, no GUI)
 
 
 class _Job(QRunnable):
@@ -87,10 +87,7 @@ class _Job(QRunnable):
         r = self._request
         try:
             sel = select_region(r.image, r.box, r.fg, r.bg, grow=r.grow)
-            contours, _ = cv2.findContours(
-                sel.mask.view(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE, offset=(sel.left, sel.top)
-            )
-            result: object = _Result(r.id, sel, [c.reshape(-1, 2) for c in contours])
+            result: object = _Result(r.id, sel, _outline_path(sel))
         except SelectionError as exc:
             result = (r.id, str(exc))
         except Exception as exc:
@@ -182,10 +179,11 @@ class ObjectSelect(QObject):
             self._stroke_radius = max(1.0, STROKE_SCREEN_RADIUS / max(scale, 1e-6))
             self.changed.emit(self._drag_rect())
             return
+        before = self._shown_area()
         self._phase = Phase.BOX
         self._subtract = subtract
         self._drag = [point, point]
-        self.changed.emit(QRectF())
+        self._repaint(before)
 
     def move(self, point: tuple[float, float]) -> None:
         if self._phase == Phase.BOX:
@@ -199,13 +197,14 @@ class ObjectSelect(QObject):
                 self.changed.emit(self._drag_rect())
 
     def release(self) -> None:
+        before = self._shown_area()
         if self._phase == Phase.BOX:
             (x0, y0), (x1, y1) = self._drag
             self._drag = []
             box = (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
             if box[2] - box[0] < MIN_BOX or box[3] - box[1] < MIN_BOX:
                 self._phase = Phase.PROPOSED if self._proposal is not None else Phase.IDLE
-                self.changed.emit(QRectF())
+                self._repaint(before)
                 return
             self._box = box
             self._fg, self._bg = [], []
@@ -219,11 +218,7 @@ class ObjectSelect(QObject):
             self._drag = []
             self._phase = Phase.PROPOSED
             self._compute()
-        self.changed.emit(QRectF())
-
-    def pending_box_only(self) -> bool:
-        """A box was dragged but its selection has not arrived yet."""
-        return self._box is not None and self._proposal is None
+        self._repaint(before)
 
     def commit(self, doc: MaskDoc) -> tuple[str, MaskDiff | None]:
         """Write the proposal into doc (one edit) and forget it; the undo text and diff."""
@@ -243,6 +238,7 @@ class ObjectSelect(QObject):
         self._reset()
 
     def _reset(self) -> None:
+        before = self._shown_area()
         self._latest += 1  # a selection still running is no longer wanted
         self._phase = Phase.IDLE
         self._box = None
@@ -252,7 +248,7 @@ class ObjectSelect(QObject):
         self._outline = QPainterPath()
         self._set_busy(False)
         self.message.emit("")
-        self.changed.emit(QRectF())
+        self._repaint(before)
 
     # -- drawing -------------------------------------------------------------------------
 
@@ -330,19 +326,10 @@ class ObjectSelect(QObject):
         assert isinstance(result, _Result)
         if result.id != self._latest or self._box is None:
             return  # superseded by a newer box, stroke or grow, or cancelled
+        before = self._shown_area()
         self._set_busy(False)
         self._proposal = result.selection
-        path = QPainterPath()
-        path.setFillRule(Qt.FillRule.OddEvenFill)
-        for contour in result.outline:
-            if len(contour) < 2:
-                continue
-            path.moveTo(float(contour[0, 0]), float(contour[0, 1]))
-            for x, y in contour[1:]:
-                path.lineTo(float(x), float(y))
-            path.closeSubpath()
-        # findContours follows pixel centres; pixel (i, j) spans [j, j+1): shift by half a pixel.
-        self._outline = QTransform.fromTranslate(0.5, 0.5).map(path)
+        self._outline = result.outline
         area = result.selection.area
         if area == 0:
             self.message.emit("Nothing found in the box: drag a box around an object")
@@ -352,7 +339,7 @@ class ObjectSelect(QObject):
                 f"Object outline ({area:,} px, grown {self._grow} px): Enter to {verb}, Esc to cancel; "
                 "paint inside to correct (right button: not object)"
             )
-        self.changed.emit(QRectF())
+        self._repaint(before)
 
     def _set_busy(self, busy: bool) -> None:
         if busy != self._busy:
@@ -368,6 +355,28 @@ class ObjectSelect(QObject):
         x0, y0, x1, y1 = self._box
         return x0 <= x <= x1 and y0 <= y <= y1
 
+    def _shown_area(self) -> QRectF:
+        """The image rectangle everything this tool draws lies in (repainting only it keeps a
+        large photo's repaint cheap: a whole-window repaint at 24 MP takes tens of ms)."""
+        area = self._drag_rect()
+        if self._box is not None:
+            x0, y0, x1, y1 = self._box
+            area = area.united(QRectF(x0, y0, x1 - x0, y1 - y0))
+        if not self._outline.isEmpty():
+            area = area.united(self._outline.boundingRect())
+        for s in self._fg + self._bg:
+            xs, ys = [p[0] for p in s.points], [p[1] for p in s.points]
+            r = s.radius + 1
+            area = area.united(
+                QRectF(min(xs) - r, min(ys) - r, max(xs) - min(xs) + 2 * r, max(ys) - min(ys) + 2 * r)
+            )
+        return area.adjusted(-2, -2, 2, 2) if not area.isEmpty() else area
+
+    def _repaint(self, before: QRectF) -> None:
+        area = before.united(self._shown_area())
+        if not area.isEmpty():
+            self.changed.emit(area)
+
     def _drag_rect(self) -> QRectF:
         if not self._drag:
             return QRectF()
@@ -375,3 +384,20 @@ class ObjectSelect(QObject):
         ys = [p[1] for p in self._drag]
         pad = self._stroke_radius + 2 if self._phase == Phase.STROKE else 2
         return QRectF(min(xs) - pad, min(ys) - pad, max(xs) - min(xs) + 2 * pad, max(ys) - min(ys) + 2 * pad)
+
+
+def _outline_path(sel: Selection) -> QPainterPath:
+    """The selection's outline as a path in image coordinates, simplified to about half a pixel."""
+    contours, _ = cv2.findContours(
+        sel.mask.view(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE, offset=(sel.left, sel.top)
+    )
+    path = QPainterPath()
+    path.setFillRule(Qt.FillRule.OddEvenFill)
+    for contour in contours:
+        points = cv2.approxPolyDP(contour, 0.5, True).reshape(-1, 2)
+        if len(points) < 2:
+            continue
+        # findContours follows pixel centres; pixel (i, j) spans [j, j+1): hence the half pixel.
+        path.addPolygon(QPolygonF([QPointF(x + 0.5, y + 0.5) for x, y in points.tolist()]))
+        path.closeSubpath()
+    return path
