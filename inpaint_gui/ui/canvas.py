@@ -411,7 +411,7 @@ class MaskCanvas(QWidget):
         subtract = button == Qt.MouseButton.RightButton or bool(
             event.modifiers() & Qt.KeyboardModifier.AltModifier
         )
-        if self._tool == Tool.SELECT:
+        if self._tool == Tool.SELECT:  # Ctrl subtracts too, as in other editors' selection tools
             self._press_select(pos, subtract or bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier))
             return
         value = (self._tool != Tool.ERASER) != subtract
@@ -460,44 +460,36 @@ class MaskCanvas(QWidget):
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._tool == Tool.SELECT and self.object_select.has_proposal():
-            self.commit_selection()  # a double-click inside the box accepts the outline
+            self.commit_selection()  # a double-click accepts the outline
             return
         super().mouseDoubleClickEvent(event)
 
-    # -- the Select object tool ----------------------------------------------------------
+    # -- the Select object tool (ui.object_select) ----------------------------------------
 
     def commit_selection(self) -> None:
         """Write a proposed object selection into the mask as one undoable edit."""
-        if self._doc is None or self.object_select.phase().value == "idle":
-            return
-        text, diff = self.object_select.commit(self._doc)
-        if diff is not None:
-            self.refresh_mask(diff.boxes)
-            self.mask_edited.emit(text, diff)
-
-    def cancel_selection(self) -> None:
-        self.object_select.cancel()
+        if self._doc is not None and self.object_select.wants_keys():
+            text, diff = self.object_select.commit(self._doc)
+            if diff is not None:
+                self.refresh_mask(diff.boxes)
+                self.mask_edited.emit(text, diff)
 
     def _press_select(self, pos: QPointF, subtract: bool) -> None:
         point = self.map_to_image(pos)
-        selector = self.object_select
-        if selector.has_proposal() and not selector.inside_box(*point):
+        if self.object_select.has_proposal() and not self.object_select.inside_box(*point):
             self.commit_selection()  # a new box elsewhere: keep the last object, start the next
         self.set_preview(None)
         self._selecting = True
-        selector.press(point, subtract, self._scale)
+        self.object_select.press(point, subtract, self._scale)
 
     def _on_object_select_changed(self, rect: QRectF) -> None:
         self.update(self._target(rect).toAlignedRect().adjusted(-8, -8, 8, 8))
 
     def event(self, event: QEvent) -> bool:
-        # Enter and Esc are window shortcuts (apply candidate, cancel); while a selection is
-        # pending they belong to the tool.
-        if event.type() == QEvent.Type.ShortcutOverride and self.object_select.wants_keys():
-            key = event.key()  # type: ignore[attr-defined]
-            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape) and not event.modifiers():  # type: ignore[attr-defined]
-                event.accept()
-                return True
+        # Enter and Esc are window shortcuts (apply, cancel); with a selection pending, the tool's.
+        if event.type() == QEvent.Type.ShortcutOverride and self.object_select.key_action(event):
+            event.accept()
+            return True
         return super().event(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
@@ -538,13 +530,10 @@ class MaskCanvas(QWidget):
         if event.key() == Qt.Key.Key_Space:
             self._set_space(True)
             return
-        if self.object_select.wants_keys() and not event.modifiers():
-            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                self.commit_selection()
-                return
-            if event.key() == Qt.Key.Key_Escape:
-                self.cancel_selection()
-                return
+        action = self.object_select.key_action(event)
+        if action is not None:
+            self.commit_selection() if action == "commit" else self.object_select.cancel()
+            return
         super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802

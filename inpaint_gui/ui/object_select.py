@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, Qt, QThreadPool, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPolygonF, QTransform
+from PySide6.QtGui import QBrush, QColor, QKeyEvent, QPainter, QPainterPath, QPen, QPolygonF, QTransform
 
 from inpaint_gui.core.mask_doc import MaskDiff, MaskDoc
 from inpaint_gui.core.selection import (
@@ -166,6 +166,15 @@ class ObjectSelect(QObject):
     def wants_keys(self) -> bool:
         """Enter and Esc belong to this tool while a box or a proposal is pending."""
         return self._box is not None
+
+    def key_action(self, event: QKeyEvent) -> str | None:
+        """ "commit" for Enter, "cancel" for Esc (no modifiers) while a selection is pending."""
+        modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier  # keypad Enter counts
+        if not self.wants_keys() or modifiers != Qt.KeyboardModifier.NoModifier:
+            return None
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            return "commit"
+        return "cancel" if event.key() == Qt.Key.Key_Escape else None
 
     # -- gestures (image coordinates) ----------------------------------------------------
 
