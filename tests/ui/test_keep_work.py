@@ -1,4 +1,4 @@
-"""Issue 12: the user's work is kept (stale fills, masks, prompts, file formats, zoom, help)."""
+"""The user's work is kept (stale fills, masks, prompts, file formats, zoom, help)."""
 
 from __future__ import annotations
 
