@@ -23,9 +23,10 @@ import numpy as np
 import torch
 
 from inpaint_gui.training.config import TrainConfig, apply_overrides
-from inpaint_gui.training.data import TrainDataset, make_loader, open_source
+from inpaint_gui.training.data import TrainDataset, make_loader
 from inpaint_gui.training.masks import MaskGenerator
 from inpaint_gui.training.shard import pack
+from inpaint_gui.training.sources import open_source
 from inpaint_gui.training.task import make_task
 
 

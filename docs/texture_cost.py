@@ -1,4 +1,4 @@
-"""What the issue's sharpness bar costs in PSNR when the added detail is not where the photo's is.
+"""What a sharpness bar of 0.8 costs in PSNR when the added detail is not where the photo's is.
 
     .venv/bin/python docs/texture_cost.py [--images DIR] [--masks DIR] [--limit 120]
 
@@ -11,7 +11,7 @@ table gives, per band, mean PSNR (whole image, as `inpaint eval` reports it) and
 (`sharpness_magnitude`). "truth" adds the hidden detail itself, in place: the ceiling.
 
 Nothing here is trained: it measures how much better than navier-stokes a fill's coarse content must
-be before detail of a given sharpness can be afforded (docs/training.md, "What the scenes bar asks").
+be before detail of a given sharpness can be afforded (docs/decisions.md, "What the scenes bar asks").
 """
 
 from __future__ import annotations

@@ -351,7 +351,7 @@ def test_out_of_memory_skips_the_row_and_the_rest_still_run(
     assert (tmp_path / "out" / "b" / "candidates.json").is_file()
 
 
-# --- masks that fill nothing or everything, -n bounds, stale results (issue 12) -----------------
+# --- masks that fill nothing or everything, -n bounds, stale results ----------------------------
 
 
 def test_an_empty_mask_is_refused(pair: tuple[Path, Path], tmp_path: Path, capsys) -> None:

@@ -1,4 +1,4 @@
-"""Screenshots of the history of generation rounds (issue 12), from a real window.
+"""Screenshots of the history of generation rounds, from a real window.
 
     xvfb-run -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb \
         python docs/screenshots/capture_history.py [--checkpoint PATH]

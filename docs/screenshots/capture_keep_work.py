@@ -1,4 +1,4 @@
-"""Screenshots for issue 12 (keeping the user's work), from the real app in a real window.
+"""Screenshots of keeping the user's work (stale candidates, mask menu, soft edge), from the real app.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb \
         python docs/screenshots/capture_keep_work.py

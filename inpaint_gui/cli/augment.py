@@ -27,8 +27,8 @@ from inpaint_gui.training.augment import (
     mask_config,
     plan_row,
 )
-from inpaint_gui.training.data import list_images
 from inpaint_gui.training.masks import MaskGenerator
+from inpaint_gui.training.sources import list_images
 
 
 def register(commands: argparse._SubParsersAction, verbosity: argparse.ArgumentParser) -> None:

@@ -6,8 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from inpaint_gui.training.data import list_images
 from inpaint_gui.training.detector import CROP, train
+from inpaint_gui.training.sources import list_images
 
 log = logging.getLogger(__name__)
 

@@ -127,8 +127,8 @@ class DefectDetector:
         averages over LINE_CONFIRM on the component. The network alone loses the middle of a long
         straight scratch (it sees 35 px, and a line crossing all of them looks like a pole or a
         frame: 0.06-0.07 on the test scratches' components without the reach, 0.16-0.20 with it);
-        the classical line pass alone proposes twigs and rims. Figures: README, Restore;
-        docs/training.md."""
+        the classical line pass alone proposes twigs and rims. Figures: docs/training.md;
+        the choice: docs/decisions.md."""
         lines = detect_defects(image, sensitivity, lines_only=True)
         count, labels = cv2.connectedComponents(lines.astype(np.uint8), connectivity=8)
         if count < 2:

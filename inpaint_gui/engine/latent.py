@@ -57,7 +57,7 @@ class SearchSettings:
     """How the latent search runs."""
 
     # 50 steps of 0.1 reach what 100 of 0.05 or 0.1 do (hole PSNR within 0.1 dB on eval/faces at
-    # 64 px, docs/training.md); the search is the engine's whole cost, linear in steps.
+    # 64 px, docs/decisions.md); the search is the engine's whole cost, linear in steps.
     steps: int = 50
     lr: float = 0.1  # Adam's step on z (z lives in [-1, 1])
     perceptual: float = 0.01  # weight of the discriminator's loss against the contextual loss

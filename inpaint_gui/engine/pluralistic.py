@@ -71,7 +71,7 @@ class PluralisticEngine(Engine):
     context = 0.5
     #: How far from the prior's mean the candidates are drawn: eps is scaled by this (a sampling
     #: temperature). 1 is the prior the network learnt; more gives candidates that differ more, in
-    #: layout as well as shading, at some cost in realism (figures: docs/training.md, issue 17).
+    #: layout as well as shading, at some cost in realism (figures: docs/decisions.md).
     variety = 1.0
     options = (*Engine.options, "variety")
 

@@ -69,7 +69,7 @@ def _latent(checkpoint: str | Path | None, device: str) -> Engine:
 
 
 _BUILDERS: dict[str, tuple[str, bool, Builder]] = {
-    # First: the default for photos (issue 17: it beats patchmatch alone on eval/scenes).
+    # First: the default for photos (it beats patchmatch alone on eval/scenes: docs/decisions.md).
     "guided": ("Guided (network layout, photo texture)", True, _guided),
     "patchmatch": ("PatchMatch (from the photo)", False, _patchmatch),
     "pluralistic": ("Pluralistic (several fills)", True, _pluralistic),

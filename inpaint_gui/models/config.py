@@ -39,7 +39,7 @@ class PluralisticConfig:
     # Add the encoder's features to the decoder's at every level between the latent one and full
     # size (through a 1x1 convolution), as a U-Net does; the paper's decoder sees them only through
     # its attention layer. Not in the paper: an experiment on whether that limits the coarse fill
-    # (on scenes it made no difference in 1,600 steps; docs/training.md, run 11).
+    # (on scenes it made no difference in 1,600 steps; docs/decisions.md).
     skips: bool = False
     # DFNet-style fusion blocks (Hong et al., "Deep Fusion Network for Image Completion", 2019): each
     # output image is blended with the network's input at that scale (the visible pixels, and the

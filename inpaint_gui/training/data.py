@@ -15,12 +15,9 @@ Crops (`random_crop`):
 
 from __future__ import annotations
 
-import abc
 import logging
 import math
-import os
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Iterator
 
 import cv2
 import numpy as np
@@ -30,137 +27,12 @@ from torch.utils.data import Dataset, Sampler
 
 from inpaint_gui.training.config import DataConfig
 from inpaint_gui.training.masks import MaskGenerator
+from inpaint_gui.training.sources import CorruptImage, ImageSource, cap_short_side, decode_image
 
 log = logging.getLogger(__name__)
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 _PERM_SALT = 0x5EED_DA7A
 _MASK_SALT = 0x3A5C
-
-
-class CorruptImage(ValueError):
-    """Bytes that do not decode to an image."""
-
-
-class ImageSource(abc.ABC):
-    """An indexable list of encoded images."""
-
-    @abc.abstractmethod
-    def __len__(self) -> int: ...
-
-    @abc.abstractmethod
-    def key(self, index: int) -> str:
-        """A stable name for the image (its path relative to its folder)."""
-
-    @abc.abstractmethod
-    def read(self, index: int) -> bytes:
-        """The encoded image bytes."""
-
-    #: Short-side cap already applied to the stored images (None: originals).
-    max_short_side: int | None = None
-
-
-class FolderSource(ImageSource):
-    """Image files under a folder, recursively, sorted by relative path."""
-
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
-        if not self.root.is_dir():
-            raise ValueError(f"data folder {root} does not exist")
-        self._files = list_images(self.root)
-
-    def __len__(self) -> int:
-        return len(self._files)
-
-    def key(self, index: int) -> str:
-        return self._files[index]
-
-    def read(self, index: int) -> bytes:
-        return (self.root / self._files[index]).read_bytes()
-
-
-class ConcatSource(ImageSource):
-    """Several sources one after another; keys are prefixed with the source's number."""
-
-    def __init__(self, sources: Sequence[ImageSource]) -> None:
-        self.sources = list(sources)
-        self._starts = np.cumsum([0] + [len(s) for s in self.sources])
-        caps = {s.max_short_side for s in self.sources}
-        self.max_short_side = caps.pop() if len(caps) == 1 else None
-
-    def __len__(self) -> int:
-        return int(self._starts[-1])
-
-    def _locate(self, index: int) -> tuple[ImageSource, int]:
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        i = int(np.searchsorted(self._starts, index, side="right")) - 1
-        return self.sources[i], index - int(self._starts[i])
-
-    def key(self, index: int) -> str:
-        source, j = self._locate(index)
-        return source.key(j)
-
-    def read(self, index: int) -> bytes:
-        source, j = self._locate(index)
-        return source.read(j)
-
-
-def list_images(root: Path) -> list[str]:
-    """Relative posix paths of the images under root, sorted (the order every run agrees on)."""
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        dirnames.sort()
-        for name in filenames:
-            if name.lower().endswith(IMAGE_EXTENSIONS) and not name.startswith("."):
-                out.append(Path(dirpath, name).relative_to(root).as_posix())
-    return sorted(out)
-
-
-def open_source(paths: Sequence[str | Path], max_short_side: int | None = None) -> ImageSource:
-    """Folders and shards, in the order given; raises ValueError when there are no images."""
-    from inpaint_gui.training.shard import ShardSource, is_shard
-
-    if not paths:
-        raise ValueError("no training data: pass --data DIR (a folder of images or a shard)")
-    sources: list[ImageSource] = []
-    for p in paths:
-        path = Path(p)
-        if path.is_file() and is_shard(path):
-            shard = ShardSource(path)
-            if max_short_side is not None:
-                shard.check_cap(max_short_side)
-            sources.append(shard)
-        elif path.is_dir():
-            sources.append(FolderSource(path))
-        else:
-            raise ValueError(f"data path {p} is neither a folder nor a shard made by `inpaint pack`")
-        if len(sources[-1]) == 0:
-            raise ValueError(f"data path {p} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
-    return sources[0] if len(sources) == 1 else ConcatSource(sources)
-
-
-def decode_image(data: bytes) -> NDArray[np.uint8]:
-    """Encoded bytes -> uint8 (H, W, 3) RGB; raises CorruptImage."""
-    buf = np.frombuffer(data, np.uint8)
-    bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR) if buf.size else None
-    if bgr is None or bgr.ndim != 3 or min(bgr.shape[:2]) < 1:
-        raise CorruptImage("cannot decode image")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
-def cap_short_side(image: NDArray[np.uint8], max_short: int | None) -> NDArray[np.uint8]:
-    """Shrink (INTER_AREA) so the short side is at most max_short; smaller images are returned as is."""
-    h, w = image.shape[:2]
-    short = min(h, w)
-    if max_short is None or short <= max_short:
-        return image
-    scale = max_short / short
-    if w <= h:
-        size = (max_short, max(max_short, round(h * scale)))  # cv2 sizes are (width, height)
-    else:
-        size = (max(max_short, round(w * scale)), max_short)
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def random_crop(image: NDArray[np.uint8], cfg: DataConfig, rng: np.random.Generator) -> NDArray[np.uint8]:

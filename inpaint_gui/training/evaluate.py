@@ -39,10 +39,10 @@ from numpy.typing import NDArray
 from inpaint_gui.core import quality as q
 from inpaint_gui.engine import load_engine
 from inpaint_gui.training import perceptual as pc
-from inpaint_gui.training.data import list_images
 from inpaint_gui.training.masks import list_mask_files, read_mask
 from inpaint_gui.training.object_masks import band_of_name
 from inpaint_gui.training.runs import grey_hole, tile_rows, write_png
+from inpaint_gui.training.sources import list_images
 
 log = logging.getLogger(__name__)
 

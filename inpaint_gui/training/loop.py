@@ -24,8 +24,9 @@ from torch.nn.parallel import DistributedDataParallel
 from inpaint_gui.training import distributed as D
 from inpaint_gui.training import runs
 from inpaint_gui.training.config import TrainConfig, check_resume_changes
-from inpaint_gui.training.data import FolderSource, TrainDataset, make_loader, open_source, random_crop
+from inpaint_gui.training.data import TrainDataset, make_loader, random_crop
 from inpaint_gui.training.masks import MaskGenerator
+from inpaint_gui.training.sources import FolderSource, open_source
 from inpaint_gui.training.task import TrainTask, make_task
 
 log = logging.getLogger(__name__)
@@ -277,7 +278,7 @@ def _validation_set(
     k = cfg.run.sample_images
     images, holes = [], []
     if cfg.run.val_data:
-        from inpaint_gui.training.data import CorruptImage, decode_image
+        from inpaint_gui.training.sources import CorruptImage, decode_image
 
         src = FolderSource(cfg.run.val_data)
         decoded = []

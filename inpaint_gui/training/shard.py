@@ -1,8 +1,8 @@
-"""Dataset shards: many encoded images in one file with an index (`inpaint pack`).
+"""Writing dataset shards: many encoded images in one file with an index (`inpaint pack`).
 
 Layout: a 32-byte header (magic, version, index offset, index length), the encoded images back to
-back, then a JSON index (keys, offsets, lengths, the short-side cap used). Readers memory-map the
-file, so a sample costs one decode, as from a folder, without a file open per image.
+back, then a JSON index (keys, offsets, lengths, the short-side cap used). training/sources.py reads
+them through a memory map, so a sample costs one decode, as from a folder, without a file open per image.
 
 The shard stores each file's original bytes unless the image is larger than the training pipeline
 would use: those are shrunk with the pipeline's own `cap_short_side` and stored as lossless WebP.
@@ -15,103 +15,24 @@ from __future__ import annotations
 
 import json
 import logging
-import mmap
-import os
-import struct
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 
 from inpaint_gui.core.files import atomic_write
-from inpaint_gui.training.data import (
+from inpaint_gui.training.sources import (
+    HEADER,
+    MAGIC,
+    VERSION,
     CorruptImage,
-    ImageSource,
     cap_short_side,
     decode_image,
     open_source,
 )
 
 log = logging.getLogger(__name__)
-
-MAGIC = b"INPSHARD"
-VERSION = 1
-_HEADER = struct.Struct("<8sIIQQ")  # magic, version, reserved, index offset, index length
-
-
-def is_shard(path: str | Path) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return f.read(len(MAGIC)) == MAGIC
-    except OSError:
-        return False
-
-
-class ShardSource(ImageSource):
-    """An ImageSource reading a shard through a memory map (opened lazily, per process)."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        with open(self.path, "rb") as f:
-            head = f.read(_HEADER.size)
-            if len(head) < _HEADER.size:
-                raise ValueError(f"{path}: truncated shard header")
-            magic, version, _, offset, length = _HEADER.unpack(head)
-            if magic != MAGIC:
-                raise ValueError(f"{path}: not a shard made by `inpaint pack`")
-            if version != VERSION:
-                raise ValueError(f"{path}: shard version {version} is not supported (this reads {VERSION})")
-            f.seek(offset)
-            raw = f.read(length)
-        if len(raw) != length:
-            raise ValueError(f"{path}: truncated shard (index missing)")
-        try:
-            index = json.loads(raw)
-        except json.JSONDecodeError:
-            raise ValueError(f"{path}: corrupt shard index") from None
-        lists = ("keys", "offsets", "lengths")
-        self.info: dict[str, Any] = {k: v for k, v in index.items() if k not in lists}
-        self._keys: list[str] = index["keys"]
-        self._offsets = np.asarray(index["offsets"], dtype=np.int64)
-        self._lengths = np.asarray(index["lengths"], dtype=np.int64)
-        self.max_short_side = index.get("max_short_side")
-        self._map: mmap.mmap | None = None
-        self._pid = -1
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def key(self, index: int) -> str:
-        return self._keys[index]
-
-    def read(self, index: int) -> bytes:
-        if self._map is None or self._pid != os.getpid():
-            with open(self.path, "rb") as f:
-                self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            self._pid = os.getpid()
-        start = int(self._offsets[index])
-        return self._map[start : start + int(self._lengths[index])]
-
-    def check_cap(self, max_short_side: int) -> None:
-        """Warn when the trainer would crop differently from the folders this shard was made of."""
-        capped = int(self.info.get("capped", 0))
-        if capped and self.max_short_side != max_short_side:
-            log.warning(
-                "%s was packed with short sides capped at %s px (%d images shrunk) but this run caps at %d: "
-                "samples differ slightly from training on the folders; repack with the run's "
-                "resolution and max_scale for identical samples",
-                self.path,
-                self.max_short_side,
-                capped,
-                max_short_side,
-            )
-
-    def __getstate__(self) -> dict[str, Any]:  # DataLoader workers map the file themselves
-        state = self.__dict__.copy()
-        state["_map"], state["_pid"] = None, -1
-        return state
 
 
 def pack(
@@ -127,8 +48,8 @@ def pack(
     keys, offsets, lengths = [], [], []
     capped = corrupt = 0
     with atomic_write(out) as f:
-        f.write(b"\0" * _HEADER.size)
-        pos = _HEADER.size
+        f.write(b"\0" * HEADER.size)
+        pos = HEADER.size
         for i in range(len(source)):
             data = source.read(i)
             stored = _packed_bytes(data, max_short_side, source.key(i))
@@ -157,7 +78,7 @@ def pack(
         raw = json.dumps(index).encode()
         f.write(raw)
         f.seek(0)
-        f.write(_HEADER.pack(MAGIC, VERSION, 0, pos, len(raw)))
+        f.write(HEADER.pack(MAGIC, VERSION, 0, pos, len(raw)))
     summary = {"images": len(keys), "capped": capped, "corrupt": corrupt, "bytes": out.stat().st_size}
     log.info("packed %s", summary)
     return summary

@@ -9,7 +9,7 @@ from PySide6.QtCore import QByteArray, QSize, Qt
 from PySide6.QtGui import QFont
 
 if TYPE_CHECKING:
-    from inpaint_gui.ui.main_window import MainWindow
+    from inpaint_gui.ui.window_parts import PresentedWindow
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ FONT_SCALE = 1.35
 class Presentation:
     """Switches the window in and out of presentation mode, restoring the layout afterwards."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: PresentedWindow) -> None:
         self._window = window
         self.active = False
         self._geometry = QByteArray()

@@ -35,7 +35,7 @@ from inpaint_gui.ui.history import RoundHistory, RoundRecord
 from inpaint_gui.ui.settings import list_engines
 
 if TYPE_CHECKING:
-    from inpaint_gui.ui.main_window import MainWindow
+    from inpaint_gui.ui.window_parts import RoundsHost
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class GenerationRounds(QObject):
     state_changed = Signal()  # candidates, selection or busy state changed
     history_changed = Signal()  # a round was started, grew, was applied or reopened
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: RoundsHost) -> None:
         super().__init__(window)
         self._w = window
         self.round: Round | None = None

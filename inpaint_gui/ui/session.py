@@ -36,7 +36,7 @@ from inpaint_gui.ui.history import RoundRecord, read_round, round_file_name, wri
 from inpaint_gui.ui.undo import AppliedFill
 
 if TYPE_CHECKING:
-    from inpaint_gui.ui.main_window import MainWindow
+    from inpaint_gui.ui.window_parts import SessionHost
 
 log = logging.getLogger(__name__)
 
@@ -328,7 +328,7 @@ class SessionAutosave:
 
     DELAY_MS = 1500
 
-    def __init__(self, window: MainWindow, root: Path | None = None) -> None:
+    def __init__(self, window: SessionHost, root: Path | None = None) -> None:
         self._window = window
         self._root = root
         self.store = SessionStore(root)

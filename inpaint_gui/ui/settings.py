@@ -64,7 +64,7 @@ MAX_UI_SEED = 2**31 - 1  # QSpinBox holds a C int
 MAX_CANDIDATES = 32
 MAX_FEATHER = 32  # soft edge, pixels
 MAX_RECENT = 10
-DEFAULT_ENGINE = "guided"  # for photos (issue 17); patchmatch when its network is missing
+DEFAULT_ENGINE = "guided"  # for photos (docs/decisions.md); patchmatch when its network is missing
 FALLBACK_ENGINE = "patchmatch"
 PATCH_SIZES = (3, 31)  # odd sizes between, for the patchmatch engine's detail setting
 

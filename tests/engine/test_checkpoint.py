@@ -140,7 +140,7 @@ def test_no_default_checkpoint_says_how_to_get_one(tmp_path, monkeypatch):
     assert load_engine("telea").name == "telea"
 
 
-# --- metadata and tensors are checked before they are trusted (issue 12) ------------------------
+# --- metadata and tensors are checked before they are trusted ------------------------------------
 
 
 def _release_with_info(tmp_path: Path, tiny_checkpoint: Path, **changes) -> Path:

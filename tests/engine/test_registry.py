@@ -7,7 +7,7 @@ from inpaint_gui.engine import available_engines, describe_engines, load_engine
 
 
 def test_registry_lists_the_engines():
-    assert available_engines()[0] == "guided"  # the default for photos (issue 17)
+    assert available_engines()[0] == "guided"  # the default for photos
     assert {"guided", "patchmatch", "pluralistic", "telea", "navier-stokes"} <= set(available_engines())
 
 

@@ -5,14 +5,9 @@ import pytest
 import torch
 
 from inpaint_gui.training.config import DataConfig
-from inpaint_gui.training.data import (
-    FolderSource,
-    TrainDataset,
-    make_loader,
-    open_source,
-    random_crop,
-)
+from inpaint_gui.training.data import TrainDataset, make_loader, random_crop
 from inpaint_gui.training.masks import MaskGenerator
+from inpaint_gui.training.sources import FolderSource, open_source
 
 
 def _dataset(path, resolution=32, seed=0, **kw) -> TrainDataset:

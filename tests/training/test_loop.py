@@ -102,9 +102,10 @@ def test_optional_switches_run_together(image_dir, tmp_path):
 
 
 def test_validation_folder_skips_corrupt_images_and_refuses_an_empty_one(image_dir, tmp_path, caplog):
-    from inpaint_gui.training.data import TrainDataset, open_source
+    from inpaint_gui.training.data import TrainDataset
     from inpaint_gui.training.loop import _validation_set
     from inpaint_gui.training.masks import MaskGenerator
+    from inpaint_gui.training.sources import open_source
 
     val = tmp_path / "val"
     val.mkdir()

@@ -5,9 +5,10 @@ import pytest
 from training_helpers import write_images
 
 from inpaint_gui.training.config import DataConfig
-from inpaint_gui.training.data import TrainDataset, open_source
+from inpaint_gui.training.data import TrainDataset
 from inpaint_gui.training.masks import MaskGenerator
-from inpaint_gui.training.shard import ShardSource, is_shard, pack
+from inpaint_gui.training.shard import pack
+from inpaint_gui.training.sources import ShardSource, is_shard, open_source
 
 
 def _dataset(paths, cfg: DataConfig) -> TrainDataset:

@@ -1,4 +1,4 @@
-"""Closing the window stays responsive while work that cannot be interrupted runs (issue 12, 13):
+"""Closing the window stays responsive while work that cannot be interrupted runs:
 an engine that is loading, a huge file that is decoding. The window leaves the screen at once and
 finishes closing (thread stopped, session folder removed) when that work ends."""
 

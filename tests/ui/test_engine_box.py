@@ -75,7 +75,7 @@ def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, releases: Pat
 
 def test_box_lists_scenes_faces_then_other_releases_then_the_classical_engines(window, releases):
     assert window.items() == [
-        ("Guided: scenes", "guided", None),  # the default for photos (issue 17), the pluralistic files
+        ("Guided: scenes", "guided", None),  # the default for photos, the pluralistic files
         ("Guided: faces", "guided", str(releases / FACES_NAME)),
         ("Guided: alpine", "guided", str(releases / "alpine.safetensors")),
         ("PatchMatch (from the photo)", "patchmatch", None),

@@ -1,4 +1,4 @@
-"""The history of generation rounds (issue 12, item 3): undoing an Apply brings its candidates back,
+"""The history of generation rounds: undoing an Apply brings its candidates back,
 an earlier round can be reopened to pick another, and the history survives an autosave."""
 
 from __future__ import annotations

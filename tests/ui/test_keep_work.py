@@ -1,4 +1,4 @@
-"""Issue 12: the user's work is kept (stale fills, masks, prompts, file formats, zoom, help)."""
+"""The user's work is kept (stale fills, masks, prompts, file formats, zoom, help)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ LEFT_OF_SAUCER = [(40, 250), (40, 330)]
 
 
 def test_a_fill_made_for_an_undone_mask_is_never_applied(qtbot, window, dialogs):
-    """The issue's sequence: brush, Ctrl+Enter, Ctrl+Z, a new stroke, Enter."""
+    """The sequence that lost work: brush, Ctrl+Enter, Ctrl+Z, a new stroke, Enter."""
     _open(qtbot, window, SAMPLES / "coffee.jpg")
     acts, canvas, doc = window.window_actions, window.canvas, window.document
     acts.brush_spin.setValue(20)

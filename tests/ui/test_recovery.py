@@ -64,7 +64,7 @@ def _window(qtbot, tmp_path: Path, engine: str = "telea") -> MainWindow:
 
 
 def test_a_real_kill_after_a_round_loses_none_of_its_candidates(qtbot, tmp_path, photo, monkeypatch):
-    """(issue 12, 9a) The app is killed with SIGKILL the moment it reports 6 candidates done."""
+    """The app is killed with SIGKILL the moment it reports 6 candidates done."""
     checkpoint = save_random_release(tmp_path / "tiny.safetensors")
     sessions = tmp_path / "sessions"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
