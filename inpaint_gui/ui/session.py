@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from PySide6.QtCore import QLockFile, QStandardPaths, QTimer
 from PySide6.QtWidgets import QMessageBox
 
-from inpaint_gui.core.files import atomic_write
+from inpaint_gui.core.files import atomic_write, recover_interrupted_writes
 from inpaint_gui.core.image_io import LoadedImage
 from inpaint_gui.ui.history import RoundRecord, read_round, round_file_name, write_round
 from inpaint_gui.ui.undo import AppliedFill
@@ -372,10 +372,16 @@ class SessionAutosave:
     def offer_recovery(self) -> bool:
         """Ask about each session left by a process that died; True if one was recovered or is reopening.
 
+        First, a file whose in-place save was killed midway gets its old contents back (see
+        core.files.recover_interrupted_writes), and the user is told which.
+
         A session of an image file reopens the file in the background (see
         DocumentFiles.open_path) and replays its fills and mask once it is open;
         if the file cannot be opened, the next orphaned session is offered.
         """
+        repaired = recover_interrupted_writes()
+        if repaired:
+            QMessageBox.warning(self._window, "Interrupted save", "\n\n".join(repaired))
         return self._offer(list(SessionStore.orphans(self._root)))
 
     def _offer(self, folders: list[Path]) -> bool:

@@ -203,3 +203,31 @@ def test_an_unreadable_round_leaves_the_rest_recoverable(qtbot, tmp_path, photo,
         assert len(second.document.fills) == 1  # the fill and the image came back all the same
     finally:
         second.close()
+
+
+def test_the_next_start_puts_back_a_file_torn_by_a_killed_save_and_says_so(qtbot, tmp_path, monkeypatch):
+    """What a save killed midway leaves (backup, record, torn target) is repaired at start-up.
+    (tests/core/test_files.py makes the same leftovers with a real SIGKILL.)"""
+    from inpaint_gui.core import files
+
+    target = tmp_path / "photo.png"
+    target.write_bytes(b"old contents" * 1000)
+    folder = files.backup_dir()
+    folder.mkdir(parents=True)
+    backup, staged = folder / ".inpaint-0123.old", folder / ".inpaint-0123.new"
+    shutil.copyfile(target, backup)
+    staged.write_bytes(b"new contents" * 1000)
+    files._Record.write(folder, target, backup, staged).release()
+    with open(target, "r+b") as f:
+        f.write(b"new contents")  # torn: the process died here
+
+    answers = Answers(monkeypatch)
+    window = _window(qtbot, tmp_path)
+    try:
+        assert not window.autosave.offer_recovery()
+        (told,) = answers.asked
+        assert told.startswith("Interrupted save") and str(target) in told and "put back" in told
+        assert target.read_bytes() == b"old contents" * 1000
+        assert list(folder.iterdir()) == []
+    finally:
+        window.close()
