@@ -263,6 +263,7 @@ def _recover(folder: Path, record: Path) -> str:
     except (OSError, ValueError, KeyError, TypeError) as e:
         log.warning("%s: unreadable backup record (%s); left as it is", record, e)
         return ""
+
     def done() -> None:
         record.unlink(missing_ok=True)
         backup.unlink(missing_ok=True)
@@ -271,7 +272,7 @@ def _recover(folder: Path, record: Path) -> str:
     try:
         now = file_digest(target) if target.is_file() else None
     except OSError as e:
-        return f"{target} could not be checked after an interrupted save ({e}); its old contents are in {backup}"
+        return f"{target} could not be checked after an interrupted save ({e}); its old bytes: {backup}"
     if now in (old, new):
         done()
         return ""
@@ -284,7 +285,7 @@ def _recover(folder: Path, record: Path) -> str:
         with open(backup, "rb") as src, open(target, "r+b") as dst:
             _overwrite(src, dst)
     except OSError as e:
-        return f"{target} was left half-written by an interrupted save ({e}); its old contents are in {backup}"
+        return f"{target} was left half-written by an interrupted save ({e}); its old bytes: {backup}"
     done()
     return f"{target} was left half-written by an interrupted save: its previous contents were put back"
 
