@@ -338,7 +338,11 @@ class SessionAutosave:
         self._timer.timeout.connect(self.save_now)
 
     def schedule(self) -> None:
-        self._timer.start()
+        """Save DELAY_MS after the first change not yet saved. A pending save is not pushed back
+        by later changes: candidates arriving every second, or a stream of strokes, would
+        otherwise keep everything unsaved until they stop."""
+        if not self._timer.isActive():
+            self._timer.start()
 
     def save_now(self) -> None:
         self._timer.stop()

@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -229,5 +230,62 @@ def test_the_next_start_puts_back_a_file_torn_by_a_killed_save_and_says_so(qtbot
         assert told.startswith("Interrupted save") and str(target) in told and "put back" in told
         assert target.read_bytes() == b"old contents" * 1000
         assert list(folder.iterdir()) == []
+    finally:
+        window.close()
+
+
+def _saved_candidates(sessions: Path) -> int:
+    """Candidates of the newest round in any session saved under sessions (0 if none can be read)."""
+    best = 0
+    for folder in sessions.glob("*"):
+        try:
+            state = SessionStore.load(folder)
+        except (ValueError, OSError):
+            continue
+        best = max([best, *(len(r.candidates) for r in state.rounds)])
+    return best
+
+
+def test_a_real_kill_during_a_round_keeps_the_candidates_already_shown(qtbot, tmp_path, photo, monkeypatch):
+    """SIGKILL after the sixth candidate of a 32-candidate round, long before it ends: the
+    candidates are saved as they arrive (at most one autosave delay behind), with the mask."""
+    sessions = tmp_path / "sessions"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
+        env[var] = str(tmp_path / var.lower())
+    args = [sys.executable, str(Path(__file__).with_name("slow_round_app.py"))]
+    args += [str(photo), str(sessions), str(tmp_path / "app.ini")]
+    app = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        shown = 0
+        while shown < 6:
+            line = app.stdout.readline()  # blocks until a candidate shows (or the app fails)
+            assert line.startswith("CANDIDATES"), f"{line!r} {app.stderr.read() if app.poll() else ''}"
+            shown = int(line.split()[1])
+        # The round goes on for 10 s more; the autosave delay is 1.5 s.
+        deadline = time.monotonic() + 6
+        while _saved_candidates(sessions) < 6 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(app.pid, signal.SIGKILL)
+        rest = app.stdout.read()
+    finally:
+        if app.poll() is None:
+            app.kill()
+        app.wait(10)
+        app.stdout.close()
+        app.stderr.close()
+    assert app.returncode == -signal.SIGKILL
+    assert rest.count("CANDIDATES") < 32 - 6, "the round ended before the kill"
+
+    answers = Answers(monkeypatch, Recover=QMessageBox.StandardButton.Yes)
+    window = MainWindow(settings=_settings(tmp_path), session_root=sessions)
+    qtbot.addWidget(window)
+    try:
+        with qtbot.waitSignal(window.files.opened, timeout=TIMEOUT_MS):
+            assert window.autosave.offer_recovery()
+        (question,) = answers.asked
+        assert "painted mask" in question
+        assert len(window.gallery.candidates()) >= 6
+        assert window.document.mask_doc.mask[20:50, 30:70].all()
     finally:
         window.close()
