@@ -59,7 +59,8 @@ class SessionState:
     image: NDArray[np.uint8] | None = None  # only when image_path is None
     image_digest: str | None = None  # of the file at image_path when it was opened
     saved_at: float = 0.0
-    unreadable: list[str] = field(default_factory=list)  # parts that could not be read back
+    unreadable: list[str] = field(default_factory=list)  # files not (wholly) read back: kept on disk
+    notes: list[str] = field(default_factory=list)  # one line per part lost, for the user
 
     def active(self) -> RoundRecord | None:
         return next((r for r in self.rounds if r.number == self.active_round), None)
@@ -242,13 +243,17 @@ class SessionStore:
                 image = np.load(folder / str(meta["image_file"]), allow_pickle=False)
         except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile, EOFError) as e:
             raise ValueError(f"cannot read the saved session in {folder}: {e}") from None
-        rounds, unreadable = [], []
+        rounds, unreadable, notes = [], [], []
         for name in meta.get("rounds", []):
+            lost: list[str] = []
             try:
-                rounds.append(read_round(folder / str(name)))
+                rounds.append(read_round(folder / str(name), lost))
             except ValueError as e:
                 log.warning("%s", e)
+                lost.append(str(e))
+            if lost:
                 unreadable.append(str(name))
+                notes.extend(lost)
         active = meta.get("active_round")
         return SessionState(
             meta["image_path"],
@@ -262,11 +267,21 @@ class SessionStore:
             meta.get("image_digest"),
             float(meta.get("saved_at", 0.0)),
             unreadable,
+            notes,
         )
 
     @staticmethod
     def discard(folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
+
+    @staticmethod
+    def keep_only(folder: Path, names: list[str]) -> None:
+        """After a recovery: remove what was read back, keep the files that could not be (wholly)
+        read. Without its session.npz the folder is offered next time as unreadable, to delete
+        or to keep."""
+        for path in folder.iterdir():
+            if path.name not in names and path.name != "lock":
+                path.unlink(missing_ok=True)
 
 
 def _saved_time(folder: Path) -> float:
@@ -397,13 +412,21 @@ class SessionAutosave:
                 log.warning("%s", e)
                 self._ask_to_delete(folder, str(e))
                 continue
+            text = f"The app did not close normally last time.\n\nRecover {state.describe()}?"
+            buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+            if state.unreadable:  # never deleted unasked: Ignore keeps it all for later
+                text += "\n\n" + "\n".join(state.notes)
+                text += f"\n\nWhat cannot be read stays in {folder}. Ignore keeps everything for later."
+                buttons = (
+                    QMessageBox.StandardButton.Yes
+                    | QMessageBox.StandardButton.Ignore
+                    | QMessageBox.StandardButton.Discard
+                )
             answer = QMessageBox.question(
-                self._window,
-                "Recover unsaved work?",
-                f"The app did not close normally last time.\n\nRecover {state.describe()}?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.Yes,
+                self._window, "Recover unsaved work?", text, buttons, QMessageBox.StandardButton.Yes
             )
+            if answer == QMessageBox.StandardButton.Ignore:
+                continue
             if answer != QMessageBox.StandardButton.Yes:
                 SessionStore.discard(folder)
                 continue
@@ -432,7 +455,7 @@ class SessionAutosave:
 
             def opened(ok: bool) -> None:
                 if ok and self._same_file(state) and self._replay(state):
-                    self._recovered(folder)
+                    self._recovered(folder, state)
                 else:
                     self._offer(rest)
 
@@ -442,7 +465,7 @@ class SessionAutosave:
         files.open_loaded(LoadedImage(state.image, None, None, None, None, "session"), "Recovered image")
         if not self._replay(state):
             return False
-        self._recovered(folder)
+        self._recovered(folder, state)
         return True
 
     def _same_file(self, state: SessionState) -> bool:
@@ -464,8 +487,14 @@ class SessionAutosave:
         )
         return answer == QMessageBox.StandardButton.Yes
 
-    def _recovered(self, folder: Path) -> None:
-        SessionStore.discard(folder)
+    def _recovered(self, folder: Path, state: SessionState) -> None:
+        if state.unreadable:
+            SessionStore.keep_only(folder, state.unreadable)
+            self._window.statusBar().showMessage(
+                f"Recovered what could be read; the rest is kept in {folder}", 15000
+            )
+        else:
+            SessionStore.discard(folder)
         self.save_now()
 
     def _replay(self, state: SessionState) -> bool:

@@ -289,3 +289,75 @@ def test_a_real_kill_during_a_round_keeps_the_candidates_already_shown(qtbot, tm
         assert window.document.mask_doc.mask[20:50, 30:70].all()
     finally:
         window.close()
+
+
+def _session_with_two_rounds(sessions: Path, photo: Path) -> Path:
+    """A crashed session saved by the real writer: round 1 whole (6 candidates), round 2 with
+    its file cut at three quarters; round 2 is the one the gallery showed."""
+    from inpaint_gui.core.files import file_digest
+    from inpaint_gui.ui.history import KeptCandidate, RoundRecord
+    from inpaint_gui.ui.session import SessionState
+
+    mask = np.zeros((H, W), bool)
+    mask[20:50, 30:70] = True
+    rounds = []
+    for number in (1, 2):
+        record = RoundRecord(number, (20, 30, 50, 70), mask[20:50, 30:70].copy(), (H, W), "telea", n=6)
+        for seed in range(6):
+            record.candidates.append(KeptCandidate(np.full((30, 40, 3), 40 * seed, np.uint8), seed, 0.0))
+        rounds.append(record)
+    store = SessionStore(sessions)
+    state = SessionState(str(photo), (W, H), mask, rounds=rounds, active_round=2, engine="telea")
+    state.image_digest = file_digest(photo)
+    assert store.save(state)
+    store._lock.unlock()  # as a killed process leaves it
+    (second,) = store.folder.glob("round_0002_*.npz")
+    whole = second.read_bytes()
+    second.write_bytes(whole[: len(whole) * 3 // 4])
+    return store.folder
+
+
+def test_a_partly_unreadable_round_is_recovered_as_far_as_it_reads_and_the_rest_kept(
+    qtbot, tmp_path, photo, monkeypatch
+):
+    sessions = tmp_path / "sessions"
+    folder = _session_with_two_rounds(sessions, photo)
+    answers = Answers(monkeypatch, Recover=QMessageBox.StandardButton.Yes)
+    window = _window(qtbot, tmp_path)
+    try:
+        with qtbot.waitSignal(window.files.opened, timeout=TIMEOUT_MS):
+            assert window.autosave.offer_recovery()
+        (question,) = answers.asked
+        assert "round 2: 2 of 6 candidates unreadable" in question and str(folder) in question
+        first, second = window.rounds.history.records
+        assert len(first.candidates) == 6  # the readable round, whole
+        assert [c.seed for c in second.candidates] == [0, 1, 2, 3]  # what the cut file still holds
+        assert len(window.gallery.candidates()) == 4
+        assert [p.name for p in folder.glob("round_*")] == [p.name for p in folder.glob("round_0002_*")]
+        assert not (folder / "session.npz").exists()  # recovered: not offered again as a session
+    finally:
+        window.close()
+
+    answers.asked.clear()
+    again = _window(qtbot, tmp_path)
+    try:
+        assert not again.autosave.offer_recovery()
+        assert answers.asked[0].startswith("Saved session unreadable")  # asked, not deleted
+        assert list(folder.glob("round_0002_*"))
+    finally:
+        again.close()
+
+
+def test_ignore_keeps_a_partly_unreadable_session_whole(qtbot, tmp_path, photo, monkeypatch):
+    sessions = tmp_path / "sessions"
+    folder = _session_with_two_rounds(sessions, photo)
+    before = sorted(p.name for p in folder.iterdir())
+    answers = Answers(monkeypatch, Recover=QMessageBox.StandardButton.Ignore)
+    window = _window(qtbot, tmp_path)
+    try:
+        assert not window.autosave.offer_recovery()
+        assert len(answers.asked) == 1
+        assert sorted(p.name for p in folder.iterdir()) == before
+        assert SessionStore.orphans(sessions) == [folder]  # offered again next time
+    finally:
+        window.close()
