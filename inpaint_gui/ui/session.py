@@ -96,6 +96,7 @@ class SessionStore:
         self._root = root or default_root()
         self._dir = self._root / uuid.uuid4().hex
         self._lock: QLockFile | None = None
+        self.error = ""  # why the last save failed, for the user
         self._image_written: tuple[NDArray, str] | None = None  # the pasted image and its file
 
     @property
@@ -108,12 +109,14 @@ class SessionStore:
         try:
             self._dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            log.warning("autosave disabled: cannot create %s: %s", self._dir, e)
+            self.error = f"cannot create {self._dir}: {e.strerror or e}"
+            log.warning("autosave disabled: %s", self.error)
             return False
         lock = QLockFile(str(self._dir / "lock"))
         lock.setStaleLockTime(0)  # only a dead owner makes it stale, never age
         if not lock.tryLock(0):
-            log.warning("autosave disabled: cannot lock %s", self._dir)
+            self.error = f"cannot lock {self._dir}"
+            log.warning("autosave disabled: %s", self.error)
             return False
         self._lock = lock
         return True
@@ -160,8 +163,10 @@ class SessionStore:
             with atomic_write(self._dir / SESSION_FILE) as file:
                 np.savez(file, **arrays)
         except OSError as e:
+            self.error = str(e)
             log.warning("autosave failed: %s", e)
             return False
+        self.error = ""
         self._remove_unnamed({*rounds, *([image_file] if image_file else [])})
         return True
 
@@ -186,6 +191,8 @@ class SessionStore:
 
     def clear(self) -> None:
         """Forget the saved state (nothing left to recover) but keep the folder locked."""
+        if self._lock is None:
+            return  # never opened: nothing written (and maybe no folder to look in)
         (self._dir / SESSION_FILE).unlink(missing_ok=True)
         if self._dir.is_dir():
             self._remove_unnamed(set())
@@ -290,9 +297,16 @@ def _saved_time(folder: Path) -> float:
 
 
 def _mask(data, width: int, height: int) -> NDArray[np.bool_] | None:
+    """The saved mask; ValueError when the stored size is not an image's or does not match the
+    mask's bits (a damaged or made-up file would otherwise ask for terabytes here)."""
+    if width < 1 or height < 1:
+        raise ValueError(f"image size {width}x{height}")
     if "mask" not in data:
         return None
-    return np.unpackbits(data["mask"], count=width * height).reshape(height, width).view(np.bool_)
+    bits = data["mask"]
+    if bits.dtype != np.uint8 or bits.size != (width * height + 7) // 8:
+        raise ValueError(f"its mask does not fit its image size {width}x{height}")
+    return np.unpackbits(bits, count=width * height).reshape(height, width).view(np.bool_)
 
 
 def _fills(data, fills_meta: list[dict]) -> list[AppliedFill]:
@@ -351,6 +365,7 @@ class SessionAutosave:
         self._timer.setSingleShot(True)
         self._timer.setInterval(self.DELAY_MS)
         self._timer.timeout.connect(self.save_now)
+        self._warned = False  # the user has been told autosave is not working
 
     def schedule(self) -> None:
         """Save DELAY_MS after the first change not yet saved. A pending save is not pushed back
@@ -382,7 +397,16 @@ class SessionAutosave:
             image=source.rgb if path is None and source is not None else None,
             image_digest=source.digest if path is not None and source is not None else None,
         )
-        self.store.save(state)
+        if self.store.save(state):
+            self._warned = False
+        elif not self._warned:  # once until it works again: a dialog per stroke would be worse
+            self._warned = True
+            QMessageBox.warning(
+                self._window,
+                "Autosave is not working",
+                f"Your work is not being saved for recovery after a crash: {self.store.error}.\n\n"
+                "Save the image yourself now and then, or free the space / fix the folder's permissions.",
+            )
 
     def close(self) -> None:
         self._timer.stop()

@@ -361,3 +361,56 @@ def test_ignore_keeps_a_partly_unreadable_session_whole(qtbot, tmp_path, photo, 
         assert SessionStore.orphans(sessions) == [folder]  # offered again next time
     finally:
         window.close()
+
+
+def test_a_session_of_an_impossible_size_is_named_in_one_line_and_kept(qtbot, tmp_path, photo, monkeypatch):
+    """A session saying its image is 1e6 x 1e6 (a made-up or damaged file) used to raise
+    MemoryError at every start; now it is one line in the unreadable-session question."""
+    import json
+
+    from inpaint_gui.ui.session import SessionState
+
+    sessions = tmp_path / "sessions"
+    store = SessionStore(sessions)
+    mask = np.zeros((H, W), bool)
+    mask[20:50, 30:70] = True
+    assert store.save(SessionState(str(photo), (W, H), mask, engine="telea"))
+    store._lock.unlock()
+    with np.load(store.folder / "session.npz") as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(bytes(arrays["meta"]).decode())
+    meta["image_size"] = [1_000_000, 1_000_000]
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    np.savez(store.folder / "session.npz", **arrays)
+
+    answers = Answers(monkeypatch, Saved_session=QMessageBox.StandardButton.Ignore)
+    window = _window(qtbot, tmp_path)
+    try:
+        assert not window.autosave.offer_recovery()
+        (told,) = answers.asked
+        assert told.startswith("Saved session unreadable") and "1000000x1000000" in told
+        assert (store.folder / "session.npz").exists()  # kept, offered again next time
+        assert SessionStore.orphans(sessions) == [store.folder]
+    finally:
+        window.close()
+
+
+def test_the_user_is_told_once_when_autosave_cannot_write(qtbot, tmp_path, photo, monkeypatch):
+    """A data folder that cannot be made (here its parent is a file: root ignores permissions)
+    used to disable autosave with a log line only."""
+    blocker = tmp_path / "data"
+    blocker.write_text("not a folder")
+    answers = Answers(monkeypatch)
+    window = MainWindow(settings=_settings(tmp_path), session_root=blocker / "sessions")
+    qtbot.addWidget(window)
+    try:
+        with qtbot.waitSignal(window.files.opened, timeout=TIMEOUT_MS):
+            window.files.open_path(photo)
+        window.document.edit_mask("paint", lambda m: m.rectangle((30, 20), (70, 50)))
+        window.autosave.save_now()
+        window.document.edit_mask("more", lambda m: m.rectangle((5, 5), (25, 15)))
+        window.autosave.save_now()
+        (told,) = answers.asked
+        assert told.startswith("Autosave is not working") and str(blocker) in told
+    finally:
+        window.close()
