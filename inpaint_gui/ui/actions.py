@@ -59,7 +59,7 @@ class WindowActions:
         )
         self.export_candidates = make("Export &candidates…", None, "Write every candidate as a PNG")
         self.export_sheet = make("Export contact &sheet…", None, "One labelled image of all candidates")
-        self.quit = make("&Quit", std.Quit)
+        self.quit = make("&Quit", "Ctrl+Q")  # std.Quit is empty on some platforms (offscreen, Windows)
         self.recent_menu = QMenu("Open &recent", window)
 
         # Edit

@@ -32,6 +32,7 @@ class Answers:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, **by_title: QMessageBox.StandardButton) -> None:
         by_title.setdefault("Unsaved", QMessageBox.StandardButton.Discard)  # closing the windows
+        by_title.setdefault("Discard", QMessageBox.StandardButton.Discard)
         self.by_title = {k.replace("_", " "): v for k, v in by_title.items()}
         self.asked: list[str] = []
         for name in ("warning", "question", "information", "critical"):

@@ -1,0 +1,76 @@
+"""Traps a new user meets in the real window: focus, keys, prompts, the history panel, layout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
+from test_main_window import Dialogs, _generate, _make_window, _open, _paint_rect
+
+from inpaint_gui.ui.main_window import MainWindow
+
+SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
+
+
+@pytest.fixture
+def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
+    return Dialogs(monkeypatch)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, dialogs: Dialogs) -> Iterator[MainWindow]:
+    w = _make_window(qtbot, tmp_path)
+    yield w
+    dialogs.answer = QMessageBox.StandardButton.Discard
+    w.close()
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    from PIL import Image
+
+    path = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(3).integers(0, 256, (90, 120, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def _focus(qtbot, window: MainWindow, widget) -> None:
+    """Make window active and widget the focus, as a click would (shortcuts need both)."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    widget.setFocus(Qt.FocusReason.MouseFocusReason)
+    qtbot.waitUntil(widget.hasFocus)
+
+
+def test_ctrl_q_asks_before_dropping_a_mask_and_candidates(qtbot, window, dialogs, photo):
+    _open(qtbot, window, photo)
+    _paint_rect(window, 30, 20, 70, 50)
+    _generate(qtbot, window)
+    window.autosave.save_now()
+    folder = window.autosave.store.folder
+    dialogs.answer = QMessageBox.StandardButton.Cancel
+    _focus(qtbot, window, window.canvas)
+    QTest.keyClick(window.canvas, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    (asked,) = dialogs.texts("question")
+    assert asked.startswith("Discard the mask?") and "a painted mask and 1 candidate" in asked
+    assert window.isVisible() and (folder / "session.npz").exists()
+
+
+def test_undoing_the_only_fill_after_saving_is_not_called_unsaved_fills(qtbot, window, dialogs, photo):
+    _open(qtbot, window, photo)
+    _paint_rect(window, 30, 20, 70, 50)
+    _generate(qtbot, window)
+    window.rounds.apply(0)
+    out = photo.with_name("out.png")
+    dialogs.save_path = str(out)
+    assert window.files.save_as()
+    window.document.undo_stack.undo()
+    dialogs.answer = QMessageBox.StandardButton.Cancel
+    assert not window.files.confirm_discard("closing")
+    asked = dialogs.texts("question")[-1]
+    assert "not saved" not in asked and "saved with fills that are now undone" in asked
