@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import math
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMenu, QSlider, QSpinBox, QStyle, QToolBar
 
 from inpaint_gui.ui.canvas import Tool
@@ -153,7 +153,7 @@ class WindowActions:
         self.brush_slider.setRange(0, SLIDER_STEPS)  # logarithmic: see slider_to_size
         self.brush_slider.setFixedWidth(140)
         self.brush_slider.setToolTip("Brush size in image pixels ([ and ])")
-        self.brush_spin = QSpinBox()
+        self.brush_spin = SizeBox()
         self.brush_spin.setRange(1, MAX_BRUSH)
         self.brush_spin.setSuffix(" px")
         self.engine_box = QComboBox()
@@ -242,6 +242,26 @@ class WindowActions:
         lines.append(f"{'Pan':<28} Space+drag, middle button")
         lines.append(f"{'Zoom':<28} mouse wheel")
         return "\n".join(lines)
+
+
+class SizeBox(QSpinBox):
+    """The brush-size box. Enter sets the size and hands the keyboard back (done), instead of
+    reaching the window's Enter (Apply) while the box keeps the focus and the digits meant to
+    pick a candidate."""
+
+    done = Signal()
+    _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() in self._ENTER:  # type: ignore[attr-defined]
+            event.accept()  # Enter is this box's own key while it has the focus
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        super().keyPressEvent(event)
+        if event.key() in self._ENTER:
+            self.done.emit()
 
 
 def slider_to_size(value: int) -> int:

@@ -186,6 +186,7 @@ class MainWindow(QMainWindow):
         a.brush_smaller.triggered.connect(lambda: self._set_brush_size(canvas.brush_size() / 1.25))
         a.brush_slider.valueChanged.connect(lambda v: self._set_brush_size(slider_to_size(v)))
         a.brush_spin.valueChanged.connect(self._set_brush_size)
+        a.brush_spin.done.connect(lambda: canvas.setFocus(Qt.FocusReason.OtherFocusReason))
         a.clear_mask.triggered.connect(lambda: doc.edit_mask("Clear mask", lambda m: m.clear()))
         a.invert_mask.triggered.connect(lambda: doc.edit_mask("Invert mask", lambda m: m.invert()))
         a.grow_mask.triggered.connect(lambda: self._on_grow_shrink(grow=True))

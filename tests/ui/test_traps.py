@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 from test_main_window import Dialogs, _generate, _make_window, _open, _paint_rect
 
 from inpaint_gui.ui.main_window import MainWindow
@@ -74,3 +74,26 @@ def test_undoing_the_only_fill_after_saving_is_not_called_unsaved_fills(qtbot, w
     assert not window.files.confirm_discard("closing")
     asked = dialogs.texts("question")[-1]
     assert "not saved" not in asked and "saved with fills that are now undone" in asked
+
+
+def test_enter_in_the_brush_size_box_sets_the_size_and_gives_the_keys_back(qtbot, window, photo):
+    """Enter in the box used to apply the selected candidate, and the box kept the focus, so the
+    digit typed next to pick a candidate went into the size (30 then 3 = 303 px)."""
+    _open(qtbot, window, photo)
+    _paint_rect(window, 30, 20, 70, 50)
+    _generate(qtbot, window)
+    before = np.array(window.document.rgb)
+    spin = window.window_actions.brush_spin
+    _focus(qtbot, window, spin)
+    spin.selectAll()
+    QTest.keyClicks(spin, "30")
+    QTest.keyClick(spin, Qt.Key.Key_Return)
+    assert window.canvas.brush_size() == 30
+    np.testing.assert_array_equal(np.asarray(window.document.rgb), before)  # nothing applied
+    assert not window.document.fills
+    assert window.canvas.hasFocus()
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_1)  # pick candidate 1
+    assert window.canvas.brush_size() == 30 and spin.value() == 30
+    assert window.gallery.selected_index() == 0
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)  # now Enter applies it
+    assert len(window.document.fills) == 1
