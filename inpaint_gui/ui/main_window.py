@@ -359,6 +359,7 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def _on_compare_toggled(self, on: bool) -> None:
+        on = on or self._peeking  # holding \ shows the same original as the toggle
         if on and self.document.has_image():
             if not self.document.fills:
                 self.canvas.set_original(None)  # nothing applied: the current image is the original
@@ -366,7 +367,7 @@ class MainWindow(QMainWindow):
                 if self._original_qimage is None:
                     self._original_qimage = qimage.rgb_to_qimage(self.document.source.rgb)
                 self.canvas.set_original(self._original_qimage)
-        self.canvas.set_compare(on or self._peeking)
+        self.canvas.set_compare(on)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if not self._started and event.type() == QEvent.Type.Paint and watched is self.canvas:

@@ -97,3 +97,60 @@ def test_enter_in_the_brush_size_box_sets_the_size_and_gives_the_keys_back(qtbot
     assert window.gallery.selected_index() == 0
     QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)  # now Enter applies it
     assert len(window.document.fills) == 1
+
+
+def _screen(canvas) -> np.ndarray:
+    """What the canvas draws, as RGB."""
+    from inpaint_gui.ui import qimage
+
+    return qimage.qimage_to_rgb(canvas.grab().toImage())[0]
+
+
+def _on_screen(canvas, screen: np.ndarray, box) -> np.ndarray:
+    top, left, bottom, right = box
+    p = canvas.map_from_image(left, top)
+    x, y = round(p.x()), round(p.y())
+    return screen[y : y + bottom - top, x : x + right - left]
+
+
+@pytest.mark.parametrize("offset", [(10.5, 20.5), (10.0, 20.0), (10.37, 20.93)])
+def test_at_100_percent_the_preview_is_drawn_where_apply_writes(qtbot, window, photo, offset):
+    """The preview used to be drawn 1 px right of the applied pixels (a line of the red overlay
+    along the hole's left edge) when the view's offset was not a whole pixel."""
+    from PySide6.QtCore import QPointF
+
+    _open(qtbot, window, photo)
+    _paint_rect(window, 30, 20, 70, 50)
+    _generate(qtbot, window)
+    canvas = window.canvas
+    canvas._set_view(1.0, QPointF(*offset))  # as a zoom about the cursor can leave it
+    window.gallery.select(0)
+    assert canvas.previewing()
+    box = (14, 24, 56, 76)  # the hole and a margin
+    previewed = _on_screen(canvas, _screen(canvas), box).copy()
+    window.rounds.apply(0)
+    assert not canvas.previewing()
+    applied = _on_screen(canvas, _screen(canvas), box)
+    np.testing.assert_array_equal(previewed, applied)
+
+
+def test_holding_backslash_shows_the_original_before_the_toggle_was_ever_used(qtbot, window, photo):
+    """Holding \\ used to show the filled image under the 'Original' badge until the toolbar's
+    Original toggle had been used once."""
+    _open(qtbot, window, photo)
+    _paint_rect(window, 30, 20, 70, 50)
+    _generate(qtbot, window)
+    window.rounds.apply(0)
+    canvas = window.canvas
+    canvas.actual_size()
+    filled = _screen(canvas)
+    _focus(qtbot, window, canvas)
+    QTest.keyPress(canvas, Qt.Key.Key_Backslash)
+    peeked = _screen(canvas)
+    QTest.keyRelease(canvas, Qt.Key.Key_Backslash)
+    assert not canvas.comparing()
+    window.window_actions.compare.setChecked(True)
+    toggled = _screen(canvas)
+    window.window_actions.compare.setChecked(False)
+    np.testing.assert_array_equal(peeked, toggled)
+    assert (peeked != filled).any()
