@@ -106,6 +106,12 @@ class RoundRecord:
         self.applied.append(index)
         self.token = secrets.token_hex(4)
 
+    def unmark_applied(self, index: int) -> None:
+        """The last Apply of candidate index was undone."""
+        if self.applied and self.applied[-1] == index:
+            self.applied.pop()
+            self.token = secrets.token_hex(4)
+
     def rebuild(self, image: NDArray[np.uint8]) -> list[Candidate]:
         """The candidates as full images over image (the document as it is now): each one's
         masked pixels written into a copy, as the gallery, previews and Apply expect."""

@@ -10,8 +10,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
-from test_main_window import Dialogs, _generate, _make_window, _open, _paint_rect
+from test_main_window import TIMEOUT_MS, Dialogs, _generate, _make_window, _open, _paint_rect
 
+from inpaint_gui.engine import Engine, registry
 from inpaint_gui.ui.main_window import MainWindow
 
 SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples"
@@ -154,3 +155,76 @@ def test_holding_backslash_shows_the_original_before_the_toggle_was_ever_used(qt
     window.window_actions.compare.setChecked(False)
     np.testing.assert_array_equal(peeked, toggled)
     assert (peeked != filled).any()
+
+
+class _SixFlat(Engine):
+    """A fast pluralistic stand-in: each seed a flat colour."""
+
+    name = "test-six"
+    label = "Six (tests only)"
+    pluralistic = True
+
+    def _fill(self, image, mask, seeds, near, spread):
+        for seed in seeds:
+            yield np.full(image.shape, (40 * seed) % 256, np.uint8)
+
+
+@pytest.fixture
+def six(qtbot, window, monkeypatch) -> MainWindow:
+    """The window with an engine giving six candidates per round."""
+    monkeypatch.setitem(registry._BUILDERS, "test-six", ("Six", False, lambda ckpt, dev: _SixFlat()))
+    with qtbot.waitSignal(window.controller.engine_ready, timeout=TIMEOUT_MS):
+        window.rounds.load_engine("test-six", None)
+    window.settings.n_candidates = 6
+    return window
+
+
+def _history_texts(window: MainWindow) -> list[str]:
+    panel = window.history_panel._list
+    return [panel.item(i).text() for i in range(panel.count())]
+
+
+def test_undoing_an_apply_shows_the_applied_candidate_and_drops_its_mark(qtbot, six, photo):
+    _open(qtbot, six, photo)
+    _paint_rect(six, 30, 20, 70, 50)
+    _generate(qtbot, six)
+    six.gallery.select(3)
+    six.window_actions.apply.trigger()
+    assert "applied #4" in _history_texts(six)[0]
+    six.window_actions.undo.trigger()
+    assert len(six.gallery.candidates()) == 6
+    assert six.gallery.selected_index() == 3  # the one that was applied, not candidate 1
+    assert "applied" not in _history_texts(six)[0]
+    six.window_actions.redo.trigger()
+    assert "applied #4" in _history_texts(six)[0]
+
+
+def test_reuse_last_mask_after_reopening_a_round_gives_that_rounds_mask(qtbot, six, photo):
+    _open(qtbot, six, photo)
+    _paint_rect(six, 30, 20, 70, 50)
+    first = six.document.mask_doc.copy()
+    _generate(qtbot, six)
+    six.window_actions.apply.trigger()
+    _paint_rect(six, 5, 5, 20, 15)
+    _generate(qtbot, six)
+    assert six.rounds.reopen(1)
+    six.window_actions.clear_mask.trigger()
+    six.window_actions.reuse_mask.trigger()  # Ctrl+Shift+M
+    np.testing.assert_array_equal(six.document.mask_doc.mask, first)
+
+
+def test_the_history_panel_shows_a_new_round(qtbot, six, photo):
+    _open(qtbot, six, photo)
+    six.history_dock.setFixedHeight(180)
+    for i in range(7):
+        six.document.edit_mask("test", lambda m, i=i: m.rectangle((10 + 5 * i, 10), (20 + 5 * i, 20)))
+        _generate(qtbot, six)
+    panel = six.history_panel
+    panel.select_round(1)  # the oldest, at the bottom: the list scrolls down to it
+    view = panel._list
+    assert not view.viewport().rect().intersects(view.visualItemRect(view.item(0)))
+    six.document.edit_mask("test", lambda m: m.rectangle((60, 10), (70, 20)))
+    _generate(qtbot, six)
+    assert panel.rounds_shown()[0] == 8
+    assert view.viewport().rect().intersects(view.visualItemRect(view.item(0)))
+    assert panel.selected_round() == 8
