@@ -230,18 +230,22 @@ class WindowActions:
         self._window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         return bar
 
-    def shortcut_text(self) -> str:
-        """A plain-text list of every action with a shortcut, for the help dialog."""
-        lines = []
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(what, keys) for every action with a shortcut, then the keys no action carries."""
+        rows = []
         for action in self._window.actions():
             keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
             if keys and not action.text().startswith("Pick candidate"):
-                lines.append(f"{action.text().replace('&', ''):<28} {keys}")
-        lines.append(f"{'Pick candidate':<28} 1 … 9, 0 = 10; type 1 2 quickly for 12")
-        lines.append(f"{'Compare with original':<28} hold \\")
-        lines.append(f"{'Pan':<28} Space+drag, middle button")
-        lines.append(f"{'Zoom':<28} mouse wheel")
-        return "\n".join(lines)
+                rows.append((action.text().replace("&", "").removesuffix("…"), keys))
+        rows.append(("Pick candidate", "1 … 9, 0 = 10; type 1 2 quickly for 12"))
+        rows.append(("Compare with original", "hold \\"))
+        rows.append(("Pan", "Space+drag, middle button"))
+        rows.append(("Zoom", "mouse wheel"))
+        return rows
+
+    def shortcut_text(self) -> str:
+        """The same as plain text, one shortcut a line."""
+        return "\n".join(f"{what:<28} {keys}" for what, keys in self.shortcut_rows())
 
 
 class SizeBox(QSpinBox):

@@ -34,6 +34,7 @@ from inpaint_gui.ui.restore import RestoreTools
 from inpaint_gui.ui.rounds import GenerationRounds
 from inpaint_gui.ui.session import SessionAutosave
 from inpaint_gui.ui.settings import Settings, SettingsDialog, list_engines
+from inpaint_gui.ui.shortcuts_dialog import ShortcutsDialog
 
 log = logging.getLogger(__name__)
 
@@ -427,12 +428,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_shortcuts(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", "Keyboard shortcuts", parent=self)
-        box.setDetailedText(self.window_actions.shortcut_text())
-        box.setInformativeText(
-            "Brush: B · Eraser: E · Rectangle: R · Lasso: L · [ ] brush size · Space+drag pans"
-        )
-        box.exec()
+        ShortcutsDialog(self.window_actions.shortcut_rows(), self).exec()
 
     @Slot()
     def _on_about(self) -> None:
