@@ -151,15 +151,14 @@ class WindowActions:
 
         self.brush_slider = QSlider(Qt.Orientation.Horizontal)
         self.brush_slider.setRange(0, SLIDER_STEPS)  # logarithmic: see slider_to_size
-        self.brush_slider.setFixedWidth(140)
+        self.brush_slider.setFixedWidth(100)
         self.brush_slider.setToolTip("Brush size in image pixels ([ and ])")
         self.brush_spin = SizeBox()
         self.brush_spin.setRange(1, MAX_BRUSH)
         self.brush_spin.setSuffix(" px")
-        self.engine_box = QComboBox()
+        self.engine_box = EngineBox()
         self.engine_box.setObjectName("engineBox")
         self.engine_box.setToolTip("Inpainting engine")
-        self.engine_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
 
     @staticmethod
     def _set_tip(action: QAction, verb: str, text: str) -> None:
@@ -218,6 +217,7 @@ class WindowActions:
         bar.addActions(list(self.tools.values()))
         # Kept so presentation mode can hide the slider: the bigger font needs the room.
         self.brush_slider_items = [bar.addWidget(QLabel(" Size ")), bar.addWidget(self.brush_slider)]
+        # Everything up to Present fits in 1280 px: a toolbar that overflows hides its end.
         bar.addWidget(self.brush_spin)
         bar.addSeparator()
         bar.addActions([self.undo, self.redo])
@@ -246,6 +246,21 @@ class WindowActions:
     def shortcut_text(self) -> str:
         """The same as plain text, one shortcut a line."""
         return "\n".join(f"{what:<28} {keys}" for what, keys in self.shortcut_rows())
+
+
+class EngineBox(QComboBox):
+    """The toolbar's engine box: as wide as a short name (the toolbar must fit a 1280 px
+    window), its list as wide as the longest."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(16)
+
+    def showPopup(self) -> None:  # noqa: N802
+        view = self.view()
+        view.setMinimumWidth(view.sizeHintForColumn(0) + view.verticalScrollBar().sizeHint().width() + 8)
+        super().showPopup()
 
 
 class SizeBox(QSpinBox):

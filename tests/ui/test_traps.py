@@ -228,3 +228,14 @@ def test_the_history_panel_shows_a_new_round(qtbot, six, photo):
     assert panel.rounds_shown()[0] == 8
     assert view.viewport().rect().intersects(view.visualItemRect(view.item(0)))
     assert panel.selected_round() == 8
+
+
+def test_at_1280_px_the_toolbar_shows_present(qtbot, window):
+    """The toolbar used to overflow at 1280 px and hide its last button (Present) behind »."""
+    window.resize(1280, 820)
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    bar, acts = window.toolbar, window.window_actions
+    for action in (acts.presentation, acts.compare, acts.generate):
+        button = bar.widgetForAction(action)
+        assert button is not None and button.isVisible(), action.text()
+    assert bar.sizeHint().width() <= 1280 - 40  # some room for a longer engine name or font
