@@ -239,3 +239,32 @@ def test_at_1280_px_the_toolbar_shows_present(qtbot, window):
         button = bar.widgetForAction(action)
         assert button is not None and button.isVisible(), action.text()
     assert bar.sizeHint().width() <= 1280 - 40  # some room for a longer engine name or font
+
+
+def test_default_file_names_join_words_with_dashes(qtbot, window, photo, monkeypatch):
+    """Save as, Save mask, Export candidates and the contact sheet suggested photo-inpainted,
+    photo-mask but photo_candidate01_seed5 and photo_contact_sheet: one separator now."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from inpaint_gui.ui.export import candidate_filename
+
+    shot = photo.with_name("my photo.png")
+    photo.rename(shot)
+    _open(qtbot, window, shot)
+    _paint_rect(window, 30, 20, 70, 50)
+    _generate(qtbot, window)
+    offered: list[str] = []
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda _p, _t, name, *a, **k: (offered.append(name), ("", ""))[1]
+    )
+    window.window_actions.save_as.trigger()
+    window.window_actions.save_mask.trigger()
+    window.window_actions.export_sheet.trigger()
+    names = [Path(n).name for n in offered] + [candidate_filename("my photo", 1, 5)]
+    assert names == [
+        "my photo-inpainted.png",
+        "my photo-mask.png",
+        "my-photo-contact-sheet.jpg",
+        "my-photo-candidate01-seed5.png",
+    ]
+    assert not any("_" in n for n in names)
