@@ -114,24 +114,27 @@ def _on_screen(canvas, screen: np.ndarray, box) -> np.ndarray:
     return screen[y : y + bottom - top, x : x + right - left]
 
 
-@pytest.mark.parametrize("offset", [(10.5, 20.5), (10.0, 20.0), (10.37, 20.93)])
-def test_at_100_percent_the_preview_is_drawn_where_apply_writes(qtbot, window, photo, offset):
-    """The preview used to be drawn 1 px right of the applied pixels (a line of the red overlay
-    along the hole's left edge) when the view's offset was not a whole pixel."""
+@pytest.mark.parametrize("anchor", [(300.5, 200.5), (300.37, 200.93), (300.0, 200.0)])
+def test_at_100_percent_the_preview_is_drawn_where_apply_writes(qtbot, window, photo, anchor):
+    """At 100% (reached by zooming about the cursor, so the view sits at a fraction of a pixel)
+    the canvas shows the image's own pixels, and a preview exactly the pixels Apply writes."""
     from PySide6.QtCore import QPointF
 
     _open(qtbot, window, photo)
     _paint_rect(window, 30, 20, 70, 50)
     _generate(qtbot, window)
     canvas = window.canvas
-    canvas._set_view(1.0, QPointF(*offset))  # as a zoom about the cursor can leave it
+    canvas.set_zoom(0.77, QPointF(*anchor))
+    canvas.set_zoom(1.0, QPointF(*anchor))  # Ctrl+1 with the cursor over the canvas
     window.gallery.select(0)
     assert canvas.previewing()
     box = (14, 24, 56, 76)  # the hole and a margin
+    top, left, bottom, right = box
     previewed = _on_screen(canvas, _screen(canvas), box).copy()
     window.rounds.apply(0)
     assert not canvas.previewing()
-    applied = _on_screen(canvas, _screen(canvas), box)
+    applied = np.asarray(window.document.rgb)[top:bottom, left:right]
+    np.testing.assert_array_equal(_on_screen(canvas, _screen(canvas), box), applied)
     np.testing.assert_array_equal(previewed, applied)
 
 
