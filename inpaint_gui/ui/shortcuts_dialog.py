@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -27,6 +28,8 @@ class ShortcutsDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setAlternatingRowColors(True)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # nothing to edit or pick: no focus frame
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         for row, (what, keys) in enumerate(rows):
             self.table.setItem(row, 0, QTableWidgetItem(what))
             self.table.setItem(row, 1, QTableWidgetItem(keys))
