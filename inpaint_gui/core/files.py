@@ -4,12 +4,18 @@ Saving over an existing file keeps its mode and ownership, a symlink is written
 through to its target (the link stays a link), and a writable file in a folder
 where no temporary file can be made is rewritten in place from a finished copy,
 with a backup put back if that write fails.
+
+An in-place write keeps its backup in a per-user folder (backup_dir, not /tmp, which may be
+memory), with a small record naming the target, until the new bytes are on disk. A process
+killed in between leaves both: recover_interrupted_writes, run at the next start, puts the old
+contents back into a target left torn and says so.
 """
 
 from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import logging
 import os
 import secrets
@@ -95,20 +101,34 @@ def _copy_identity(old: os.stat_result, temp: Path, path: Path) -> bool:
     return True
 
 
+def backup_dir() -> Path:
+    """Where in-place writes keep the old contents until the new ones are on disk: under the
+    user's data folder (XDG_DATA_HOME), which survives a crash and a reboot."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "inpaint-gui" / "backups"
+
+
 @contextmanager
 def _in_place(path: Path) -> Iterator[Path]:
-    """Stage the new contents in the system's temp folder, then copy them over path's bytes.
+    """Stage the new contents, then copy them over path's bytes.
 
-    The old contents are backed up first and put back if the copy fails; if even that fails,
-    the error names the backup, which is then kept.
+    The old contents are backed up first (with a record naming path, see
+    recover_interrupted_writes) and put back if the copy fails; if even that fails, the
+    error names the backup, which is then kept.
     """
-    staged = _temp_file(path.name)
+    folder = _backup_folder()
+    token = secrets.token_hex(8)
+    staged = _temp_file(folder, f"{token}.new")
     try:
         yield staged
-        backup = _temp_file(path.name + ".backup")
+        backup = _temp_file(folder, f"{token}.old")
         keep_backup = False
+        record = None
         try:
             shutil.copyfile(path, backup)
+            _fsync(backup)
+            if folder is not None:
+                record = _Record.write(folder, path, backup, staged)
             with open(staged, "rb") as src, open(path, "r+b") as dst:
                 size = os.fstat(src.fileno()).st_size
                 _reserve(dst, size)
@@ -120,11 +140,7 @@ def _in_place(path: Path) -> Iterator[Path]:
                 except BaseException:
                     try:
                         with open(backup, "rb") as saved:
-                            dst.seek(0)
-                            _copy_into(saved, dst)
-                            dst.truncate()
-                            dst.flush()
-                            os.fsync(dst.fileno())
+                            _overwrite(saved, dst)
                     except OSError as e:
                         keep_backup = True
                         why = f"{path} could not be written nor restored; its old contents are in {backup}"
@@ -132,15 +148,146 @@ def _in_place(path: Path) -> Iterator[Path]:
                     raise
         finally:
             if not keep_backup:
+                if record is not None:
+                    record.remove()
                 backup.unlink(missing_ok=True)
+            elif record is not None:
+                record.release()
     finally:
         staged.unlink(missing_ok=True)
 
 
-def _temp_file(name: str) -> Path:
-    fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp")
-    os.close(fd)
-    return Path(temp)
+def _backup_folder() -> Path | None:
+    folder = backup_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        log.warning("cannot use %s for backups (%s); using the system's temp folder", folder, e)
+        return None
+    return folder if os.access(folder, os.W_OK) else None
+
+
+def _temp_file(folder: Path | None, name: str) -> Path:
+    path = Path(folder or tempfile.gettempdir()) / f".inpaint-{name}"
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    return path
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def _overwrite(src: IO[bytes], dst: IO[bytes]) -> None:
+    dst.seek(0)
+    _copy_into(src, dst)
+    dst.truncate()
+    dst.flush()
+    os.fsync(dst.fileno())
+
+
+class _Record:
+    """A JSON file beside a backup: which file it backs up and the digests of its old and new
+    contents. Held locked (where the system has flock) while the write runs, so recovery never
+    touches the write of a live process."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path, self._fd = path, fd
+
+    @classmethod
+    def write(cls, folder: Path, target: Path, backup: Path, staged: Path) -> _Record:
+        path = backup.with_suffix(".json")  # same token as the backup and the staged file
+        meta = {
+            "target": str(target),
+            "backup": backup.name,
+            "old": file_digest(backup),
+            "new": file_digest(staged),
+            "pid": os.getpid(),
+        }
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        _lock(fd, block=True)
+        os.write(fd, json.dumps(meta).encode())
+        os.fsync(fd)
+        return cls(path, fd)
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+        self.release()
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def _lock(fd: int, block: bool) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; a record is then only read after its process ended
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+def recover_interrupted_writes(folder: Path | None = None) -> list[str]:
+    """Finish what in-place writes killed midway left: a target holding neither its old nor its
+    new contents gets its old contents back. Returns one line per file for the user."""
+    folder = folder or backup_dir()
+    if not folder.is_dir():
+        return []
+    told = []
+    for record in sorted(folder.glob("*.json")):
+        try:
+            fd = os.open(record, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            if not _lock(fd, block=False):
+                continue  # a running process is writing that file now
+            line = _recover(folder, record)
+        finally:
+            os.close(fd)
+        if line:
+            told.append(line)
+    return told
+
+
+def _recover(folder: Path, record: Path) -> str:
+    try:
+        meta = json.loads(record.read_text())
+        target, backup = Path(meta["target"]), folder / Path(str(meta["backup"])).name
+        old, new = str(meta["old"]), str(meta["new"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        log.warning("%s: unreadable backup record (%s); left as it is", record, e)
+        return ""
+
+    def done() -> None:
+        record.unlink(missing_ok=True)
+        backup.unlink(missing_ok=True)
+        backup.with_suffix(".new").unlink(missing_ok=True)  # the staged new contents
+
+    try:
+        now = file_digest(target) if target.is_file() else None
+    except OSError as e:
+        return f"{target} could not be checked after an interrupted save ({e}); its old bytes: {backup}"
+    if now in (old, new):
+        done()
+        return ""
+    if not backup.is_file():
+        record.unlink(missing_ok=True)
+        return ""
+    if now is None:
+        return f"{target} is gone after an interrupted save; its old contents are in {backup}"
+    try:
+        with open(backup, "rb") as src, open(target, "r+b") as dst:
+            _overwrite(src, dst)
+    except OSError as e:
+        return f"{target} was left half-written by an interrupted save ({e}); its old bytes: {backup}"
+    done()
+    return f"{target} was left half-written by an interrupted save: its previous contents were put back"
 
 
 def _reserve(file: IO[bytes], size: int) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import math
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMenu, QSlider, QSpinBox, QStyle, QToolBar
 
 from inpaint_gui.core.selection import DEFAULT_GROW as DEFAULT_SELECT_GROW
@@ -61,7 +61,7 @@ class WindowActions:
         )
         self.export_candidates = make("Export &candidates…", None, "Write every candidate as a PNG")
         self.export_sheet = make("Export contact &sheet…", None, "One labelled image of all candidates")
-        self.quit = make("&Quit", std.Quit)
+        self.quit = make("&Quit", "Ctrl+Q")  # std.Quit is empty on some platforms (offscreen, Windows)
         self.recent_menu = QMenu("Open &recent", window)
 
         # Edit
@@ -100,6 +100,7 @@ class WindowActions:
             self.tool_group.addAction(action)
             self.tools[tool] = action
         self.tools[Tool.BRUSH].setChecked(True)
+        self.tools[Tool.SELECT].setIconText("Object")  # the tool bar's label: the full name is too wide
         self.brush_bigger = make("Bigger brush", "]")
         self.brush_smaller = make("Smaller brush", "[")
         self.clear_mask = make("&Clear mask", "Ctrl+D", "Remove the whole mask")
@@ -159,7 +160,7 @@ class WindowActions:
 
         self.brush_slider = QSlider(Qt.Orientation.Horizontal)
         self.brush_slider.setRange(0, SLIDER_STEPS)  # logarithmic: see slider_to_size
-        self.brush_slider.setFixedWidth(140)
+        self.brush_slider.setFixedWidth(100)
         self.brush_slider.setToolTip("Brush size in image pixels ([ and ])")
         self.select_grow_spin = QSpinBox()
         self.select_grow_spin.setObjectName("selectGrowSpin")
@@ -170,13 +171,18 @@ class WindowActions:
         self.select_grow_spin.setToolTip(
             "Select object: pixels added around the object's outline, for its halo and soft shadow"
         )
-        self.brush_spin = QSpinBox()
+        self.brush_spin = SizeBox()
         self.brush_spin.setRange(1, MAX_BRUSH)
         self.brush_spin.setSuffix(" px")
-        self.engine_box = QComboBox()
+        self.engine_box = EngineBox()
         self.engine_box.setObjectName("engineBox")
         self.engine_box.setToolTip("Inpainting engine")
-        self.engine_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+
+    def show_tool_options(self, tool: Tool) -> None:
+        """The tool bar shows the chosen tool's own setting: the grow of Select object, else the size."""
+        selecting = tool == Tool.SELECT
+        self.select_grow_item.setVisible(selecting)
+        self.brush_spin_item.setVisible(not selecting)
 
     @staticmethod
     def _set_tip(action: QAction, verb: str, text: str) -> None:
@@ -235,10 +241,15 @@ class WindowActions:
         bar.addActions(list(self.tools.values()))
         # Kept so presentation mode can hide the slider: the bigger font needs the room.
         self.brush_slider_items = [bar.addWidget(QLabel(" Size ")), bar.addWidget(self.brush_slider)]
-        bar.addWidget(self.brush_spin)
-        bar.addWidget(self.select_grow_spin)
+        # Everything up to Present fits in 1280 px: a toolbar that overflows hides its end.
+        # The size box and Select object's grow box take turns in one place (see show_tool_options).
+        self.brush_spin_item = bar.addWidget(self.brush_spin)
+        self.select_grow_item = bar.addWidget(self.select_grow_spin)
+        self.select_grow_item.setVisible(False)
         bar.addSeparator()
         bar.addActions([self.undo, self.redo])
+        for action in (self.undo, self.redo):  # arrows say it: their words would push Present off the bar
+            bar.widgetForAction(action).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         bar.addSeparator()
         bar.addAction(self.generate)
         bar.addAction(self.cancel)
@@ -248,18 +259,57 @@ class WindowActions:
         self._window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         return bar
 
-    def shortcut_text(self) -> str:
-        """A plain-text list of every action with a shortcut, for the help dialog."""
-        lines = []
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(what, keys) for every action with a shortcut, then the keys no action carries."""
+        rows = []
         for action in self._window.actions():
             keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
             if keys and not action.text().startswith("Pick candidate"):
-                lines.append(f"{action.text().replace('&', ''):<28} {keys}")
-        lines.append(f"{'Pick candidate':<28} 1 … 9, 0 = 10; type 1 2 quickly for 12")
-        lines.append(f"{'Compare with original':<28} hold \\")
-        lines.append(f"{'Pan':<28} Space+drag, middle button")
-        lines.append(f"{'Zoom':<28} mouse wheel")
-        return "\n".join(lines)
+                rows.append((action.text().replace("&", "").removesuffix("…"), keys))
+        rows.append(("Pick candidate", "1 … 9, 0 = 10; type 1 2 quickly for 12"))
+        rows.append(("Compare with original", "hold \\"))
+        rows.append(("Pan", "Space+drag, middle button"))
+        rows.append(("Zoom", "mouse wheel"))
+        return rows
+
+    def shortcut_text(self) -> str:
+        """The same as plain text, one shortcut a line."""
+        return "\n".join(f"{what:<28} {keys}" for what, keys in self.shortcut_rows())
+
+
+class EngineBox(QComboBox):
+    """The toolbar's engine box: as wide as a short name (the toolbar must fit a 1280 px
+    window), its list as wide as the longest."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(16)
+
+    def showPopup(self) -> None:  # noqa: N802
+        view = self.view()
+        view.setMinimumWidth(view.sizeHintForColumn(0) + view.verticalScrollBar().sizeHint().width() + 8)
+        super().showPopup()
+
+
+class SizeBox(QSpinBox):
+    """The brush-size box. Enter sets the size and hands the keyboard back (done), instead of
+    reaching the window's Enter (Apply) while the box keeps the focus and the digits meant to
+    pick a candidate."""
+
+    done = Signal()
+    _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() in self._ENTER:  # type: ignore[attr-defined]
+            event.accept()  # Enter is this box's own key while it has the focus
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        super().keyPressEvent(event)
+        if event.key() in self._ENTER:
+            self.done.emit()
 
 
 def slider_to_size(value: int) -> int:

@@ -162,6 +162,10 @@ class ImageDocument(QObject):
         if mask is not None and mask.shape == self.mask_doc.shape:
             self.edit_mask("Recovered mask", lambda doc: doc.replace(mask))
 
+    def fills_since_save(self) -> int:
+        """Fills applied since the last save (0 when the changes are only undone saved fills)."""
+        return sum(1 for f in self._fills if not any(f is s for s in self._saved))
+
     def mark_saved(self, path: Path) -> None:
         self.save_path = path
         self._saved = list(self._fills)
@@ -384,15 +388,19 @@ class DocumentFiles(QObject):
     # -- saving --------------------------------------------------------------------------
 
     def confirm_discard(self, doing: str) -> bool:
-        """Ask before losing applied fills; True when it is fine to go on."""
+        """Ask before losing applied fills, a painted mask or candidates (closing deletes the
+        autosave, so it asks as opening another image does); True when it is fine to go on."""
         if not self._doc.has_image():
             return True
         if not self._doc.is_modified():
-            return doing == "closing" or self._confirm_drop_work(doing)
+            return self._confirm_drop_work(doing)
         answer = QMessageBox.question(
             self._window,
             "Unsaved changes",
-            f"“{self._doc.name}” has fills that are not saved. Save them before {doing}?",
+            f"“{self._doc.name}” has fills that are not saved. Save them before {doing}?"
+            if self._doc.fills_since_save()
+            else f"“{self._doc.name}” was saved with fills that are now undone. "
+            f"Save it as it is now before {doing}?",
             QMessageBox.StandardButton.Save
             | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel,
@@ -403,7 +411,7 @@ class DocumentFiles(QObject):
         return answer == QMessageBox.StandardButton.Discard
 
     def _confirm_drop_work(self, doing: str) -> bool:
-        """Ask before a painted mask or candidates are dropped by replacing the image."""
+        """Ask before a painted mask or candidates are dropped (by replacing the image, or closing)."""
         work = [w for w in ("a painted mask" if self._doc.mask_doc.any() else "", self.pending_work()) if w]
         if not work:
             return True

@@ -31,7 +31,7 @@ CANDIDATE_FORMATS = (".png", ".jpg", ".webp", ".tif")
 
 
 def _safe_stem(stem: str) -> str:
-    cleaned = re.sub(r"[^\w.-]+", "_", stem).strip("._")
+    cleaned = re.sub(r"[^\w.-]+", "-", stem).strip(".-_")
     return cleaned or "image"
 
 
@@ -47,8 +47,9 @@ def _free_path(path: Path) -> Path:
 
 
 def candidate_filename(stem: str, number: int, seed: int, ext: str = ".png") -> str:
-    """e.g. photo_candidate03_seed1234.png: sorts by number, and the seed reproduces it."""
-    return f"{_safe_stem(stem)}_candidate{number:02d}_seed{seed}{ext}"
+    """e.g. photo-candidate03-seed1234.png: sorts by number, and the seed reproduces it. The app's
+    default names all join their words with - (photo-inpainted.jpg, photo-mask.png)."""
+    return f"{_safe_stem(stem)}-candidate{number:02d}-seed{seed}{ext}"
 
 
 def export_candidates(
@@ -64,7 +65,7 @@ def export_candidates(
     exif: bytes | None = None,
     protect: Iterable[str | Path] = (),
 ) -> list[Path]:
-    """Write every candidate image into folder, plus <stem>_candidates.json (number, file, seed, score...).
+    """Write every candidate image into folder, plus <stem>-candidates.json (number, file, seed, score...).
 
     Existing files are never replaced: a name already taken gets -2, -3, ...
     Metadata (alpha, ICC profile, EXIF of the original) is kept where the format allows.
@@ -103,7 +104,7 @@ def export_candidates(
                 "spread": float(getattr(cand, "spread", 0.0)),
             }
         )
-    manifest = _free_path(folder / f"{_safe_stem(stem)}_candidates.json")
+    manifest = _free_path(folder / f"{_safe_stem(stem)}-candidates.json")
     with atomic_write(manifest) as f:
         f.write(json.dumps({"source": stem, "candidates": records}, indent=2).encode("utf-8"))
     written.append(manifest)
@@ -247,7 +248,7 @@ def export_contact_sheet_dialog(
         return None
     stem = Path(source).stem if source else "untitled"
     folder = Path(source).parent if source else Path.cwd()
-    suggested = str(_free_path(folder / f"{_safe_stem(stem)}_contact_sheet.jpg"))
+    suggested = str(_free_path(folder / f"{_safe_stem(stem)}-contact-sheet.jpg"))
     name, chosen = QFileDialog.getSaveFileName(
         parent, "Export contact sheet", suggested, "JPEG (*.jpg);;PNG (*.png);;WebP (*.webp)"
     )

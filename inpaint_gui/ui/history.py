@@ -9,11 +9,14 @@ session autosave writes each finished round once, to its own file.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import secrets
+import struct
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,6 +105,12 @@ class RoundRecord:
     def mark_applied(self, index: int) -> None:
         self.applied.append(index)
         self.token = secrets.token_hex(4)
+
+    def unmark_applied(self, index: int) -> None:
+        """The last Apply of candidate index was undone."""
+        if self.applied and self.applied[-1] == index:
+            self.applied.pop()
+            self.token = secrets.token_hex(4)
 
     def rebuild(self, image: NDArray[np.uint8]) -> list[Candidate]:
         """The candidates as full images over image (the document as it is now): each one's
@@ -224,45 +233,112 @@ def write_round(file, record: RoundRecord) -> None:
     np.savez(file, **arrays)
 
 
-def read_round(path: Path) -> RoundRecord:
-    """A round written by write_round; ValueError (one line) when it cannot be read."""
+def read_round(path: Path, lost: list[str] | None = None) -> RoundRecord:
+    """A round written by write_round; ValueError (one line) when it cannot be read.
+
+    With lost given, a file that is only partly readable (cut short, or with candidates of
+    another round's size) still gives the round with the candidates that can be read, and
+    lost gets one line saying what could not be.
+    """
     try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(bytes(data["meta"]).decode())
-            top, left, bottom, right = (int(v) for v in meta["box"])
-            mask = np.asarray(data["mask"], dtype=bool)
-            if mask.shape != (bottom - top, right - left):
-                raise ValueError(f"mask is {mask.shape}, box {meta['box']}")
-            kept = []
-            for i, c in enumerate(meta["candidates"]):
-                crop = np.asarray(data[f"crop{i}"], dtype=np.uint8)
-                if crop.shape != (*mask.shape, 3):
-                    raise ValueError(f"candidate {i + 1} is {crop.shape}, not {(*mask.shape, 3)}")
-                near = c["near"]
-                kept.append(
-                    KeptCandidate(
-                        crop,
-                        int(c["seed"]),
-                        float(c["score"]),
-                        float(c["seconds"]),
-                        None if near is None else int(near),
-                        float(c["spread"]),
-                    )
+        arrays, broken = _npz_arrays(path, salvage=lost is not None)
+        meta = json.loads(bytes(arrays["meta"]).decode())
+        top, left, bottom, right = (int(v) for v in meta["box"])
+        mask = np.asarray(arrays["mask"], dtype=bool)
+        if mask.shape != (bottom - top, right - left):
+            raise ValueError(f"mask is {mask.shape}, box {meta['box']}")
+        kept, missing = [], []
+        for i, c in enumerate(meta["candidates"]):
+            crop = arrays.get(f"crop{i}")
+            if crop is None or crop.shape != (*mask.shape, 3):
+                why = "cut off" if crop is None else f"{crop.shape}, not {(*mask.shape, 3)}"
+                if lost is None:
+                    raise ValueError(f"candidate {i + 1} is {why}")
+                missing.append(i + 1)
+                continue
+            near = c["near"]
+            kept.append(
+                KeptCandidate(
+                    np.asarray(crop, dtype=np.uint8),
+                    int(c["seed"]),
+                    float(c["score"]),
+                    float(c["seconds"]),
+                    None if near is None else int(near),
+                    float(c["spread"]),
                 )
-            h, w = (int(v) for v in meta["image_shape"])
-            return RoundRecord(
-                int(meta["number"]),
-                (top, left, bottom, right),
-                mask,
-                (h, w),
-                str(meta["engine"]),
-                None if meta["checkpoint"] is None else str(meta["checkpoint"]),
-                str(meta["title"]),
-                int(meta["n"]),
-                kept,
-                [int(i) for i in meta["applied"]],
-                float(meta["created"]),
-                feather=int(meta.get("feather", 0)),
             )
+        h, w = (int(v) for v in meta["image_shape"])
+        record = RoundRecord(
+            int(meta["number"]),
+            (top, left, bottom, right),
+            mask,
+            (h, w),
+            str(meta["engine"]),
+            None if meta["checkpoint"] is None else str(meta["checkpoint"]),
+            str(meta["title"]),
+            int(meta["n"]),
+            kept,
+            [int(i) for i in meta["applied"]],
+            float(meta["created"]),
+            feather=int(meta.get("feather", 0)),
+        )
     except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise ValueError(f"cannot read {path.name}: {e}") from None
+    if lost is not None and missing:
+        lost.append(
+            f"round {record.number}: {len(missing)} of {len(meta['candidates'])} candidates unreadable"
+        )
+    elif broken:
+        log.info("%s is cut short, but all its candidates were read", path.name)
+    return record
+
+
+def _npz_arrays(path: Path, salvage: bool) -> tuple[dict[str, NDArray], bool]:
+    """The arrays of an .npz by name, and whether the file was damaged. With salvage, a file
+    cut short (its zip directory gone with its end) is read member by member from the start."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {name: data[name] for name in data.files}, False
+    except (zipfile.BadZipFile, ValueError, EOFError) as e:
+        if not salvage:
+            raise
+        arrays = _stored_members(path.read_bytes())
+        if "meta" not in arrays:
+            raise ValueError(str(e)) from None
+        return arrays, True
+
+
+_LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
+
+
+def _stored_members(buf: bytes) -> dict[str, NDArray]:
+    """The whole .npy members at the start of a zip written by np.savez (stored, sizes in the
+    local headers, zip64 extra fields), up to the first one cut short or damaged."""
+    arrays: dict[str, NDArray] = {}
+    pos = 0
+    while pos + _LOCAL_HEADER.size <= len(buf):
+        sig, _v, flags, method, _t, _d, crc, size, usize, nlen, xlen = _LOCAL_HEADER.unpack_from(buf, pos)
+        if sig != 0x04034B50 or method != 0 or flags & 0x8:
+            break
+        name_at = pos + _LOCAL_HEADER.size
+        name = buf[name_at : name_at + nlen].decode("utf-8", "replace")
+        extra = buf[name_at + nlen : name_at + nlen + xlen]
+        if size == 0xFFFFFFFF:  # zip64: the sizes are in the extra field (uncompressed first)
+            at = 0
+            while at + 4 <= len(extra):
+                kind, length = struct.unpack_from("<HH", extra, at)
+                if kind == 1:
+                    fields = struct.unpack_from(f"<{length // 8}Q", extra, at + 4)
+                    size = fields[1] if usize == 0xFFFFFFFF else fields[0]
+                    break
+                at += 4 + length
+        start = name_at + nlen + xlen
+        data = buf[start : start + size]
+        if len(data) < size or zlib.crc32(data) != crc:
+            break
+        try:
+            arrays[name.removesuffix(".npy")] = np.load(io.BytesIO(data), allow_pickle=False)
+        except (ValueError, EOFError):
+            break
+        pos = start + size
+    return arrays

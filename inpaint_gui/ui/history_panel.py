@@ -51,7 +51,11 @@ class HistoryPanel(QWidget):
         keep = {(r.number, r.token) for r in records}
         self._icons = {k: v for k, v in self._icons.items() if k in keep}
         current = self.selected_round()
+        before = set(self.rounds_shown())
+        if active is not None and before and active not in before:
+            current = active  # a new round: select it, as the list is scrolled to it below
         self._list.clear()
+        shown = None
         for record in reversed(records):
             text = record.describe()
             if record.number == active:
@@ -62,6 +66,10 @@ class HistoryPanel(QWidget):
             self._list.addItem(item)
             if record.number == current:
                 self._list.setCurrentItem(item)
+            if record.number == active:
+                shown = item
+        if shown is not None:  # the round in the gallery is in view (a new one is at the top)
+            self._list.scrollToItem(shown)
         self._empty.setVisible(not records)
         self._list.setVisible(bool(records))
         self._update_button()

@@ -34,6 +34,7 @@ from inpaint_gui.ui.restore import RestoreTools
 from inpaint_gui.ui.rounds import GenerationRounds
 from inpaint_gui.ui.session import SessionAutosave
 from inpaint_gui.ui.settings import Settings, SettingsDialog, list_engines
+from inpaint_gui.ui.shortcuts_dialog import ShortcutsDialog
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +183,7 @@ class MainWindow(QMainWindow):
         a.settings.triggered.connect(self._on_settings)
         for tool, action in a.tools.items():
             action.triggered.connect(lambda _=False, t=tool: canvas.set_tool(t))
+            action.triggered.connect(lambda _=False, t=tool: a.show_tool_options(t))
         a.brush_bigger.triggered.connect(lambda: self._set_brush_size(canvas.brush_size() * 1.25 + 0.5))
         a.brush_smaller.triggered.connect(lambda: self._set_brush_size(canvas.brush_size() / 1.25))
         a.brush_slider.valueChanged.connect(lambda v: self._set_brush_size(slider_to_size(v)))
@@ -189,6 +191,7 @@ class MainWindow(QMainWindow):
         canvas.object_select.set_image_source(lambda: doc.rgb)
         a.select_grow_spin.valueChanged.connect(canvas.object_select.set_grow)
         canvas.object_select.message.connect(self.statusBar().showMessage)
+        a.brush_spin.done.connect(lambda: canvas.setFocus(Qt.FocusReason.OtherFocusReason))
         a.clear_mask.triggered.connect(lambda: doc.edit_mask("Clear mask", lambda m: m.clear()))
         a.invert_mask.triggered.connect(lambda: doc.edit_mask("Invert mask", lambda m: m.invert()))
         a.grow_mask.triggered.connect(lambda: self._on_grow_shrink(grow=True))
@@ -361,6 +364,7 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def _on_compare_toggled(self, on: bool) -> None:
+        on = on or self._peeking  # holding \ shows the same original as the toggle
         if on and self.document.has_image():
             if not self.document.fills:
                 self.canvas.set_original(None)  # nothing applied: the current image is the original
@@ -368,7 +372,7 @@ class MainWindow(QMainWindow):
                 if self._original_qimage is None:
                     self._original_qimage = qimage.rgb_to_qimage(self.document.source.rgb)
                 self.canvas.set_original(self._original_qimage)
-        self.canvas.set_compare(on or self._peeking)
+        self.canvas.set_compare(on)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if not self._started and event.type() == QEvent.Type.Paint and watched is self.canvas:
@@ -428,12 +432,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_shortcuts(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", "Keyboard shortcuts", parent=self)
-        box.setDetailedText(self.window_actions.shortcut_text())
-        box.setInformativeText(
-            "Brush: B · Eraser: E · Rectangle: R · Lasso: L · [ ] brush size · Space+drag pans"
-        )
-        box.exec()
+        ShortcutsDialog(self.window_actions.shortcut_rows(), self).exec()
 
     @Slot()
     def _on_about(self) -> None:

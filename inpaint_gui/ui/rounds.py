@@ -98,7 +98,9 @@ class GenerationRounds(QObject):
         self._compare_dialog = None
         self._export_task = None
         self.history = RoundHistory()
-        self._applied: tuple[RoundRecord, object] | None = None  # the last round applied, and its fill
+        #: The last round applied, its fill, the candidate's index, and whether the round says so.
+        self._applied: tuple[RoundRecord, object, int] | None = None
+        self._applied_marked = False
         window.document.replaced.connect(self._on_document_replaced)
         window.document.undo_stack.indexChanged.connect(self._on_undo_index_changed)
 
@@ -472,7 +474,8 @@ class GenerationRounds(QObject):
             record = self.round.record
             if record is not None and doc.fills:
                 record.mark_applied(index)
-                self._applied = (record, doc.fills[-1])
+                self._applied = (record, doc.fills[-1], index)
+                self._applied_marked = True
                 self.history_changed.emit()
         self.end()  # results still coming were made for the image before this fill
 
@@ -487,6 +490,7 @@ class GenerationRounds(QObject):
         if record is None or not doc.has_image() or record.image_shape != doc.rgb.shape[:2]:
             return False
         painted = record.full_mask()
+        self.last_mask = painted  # Reuse last mask (Ctrl+Shift+M) means this round's now
         if set_mask and not record.same_mask(doc.mask_doc.mask):
             doc.edit_mask(f"Mask of round {number}", lambda m: m.replace(painted))
         self.end()
@@ -505,6 +509,8 @@ class GenerationRounds(QObject):
         gallery.set_focus_mask(mask)
         for candidate in record.rebuild(np.asarray(doc.rgb)):
             gallery.add_candidate(candidate)
+        if record.applied:  # the candidate applied last, not the first, is the one to look at
+            gallery.select(record.applied[-1])
         n = len(record.candidates)
         self.message.emit(f"Round {number}: {n} candidate{'s' if n != 1 else ''} back in the gallery", 6000)
         self.state_changed.emit()
@@ -530,12 +536,20 @@ class GenerationRounds(QObject):
         """Undoing an Apply brings its round's candidates back; redoing it ends the round again."""
         if self._applied is None:
             return
-        record, fill = self._applied
+        record, fill, index = self._applied
         doc = self._w.document
         applied = any(f is fill for f in doc.fills)
+        if applied != self._applied_marked:  # the round says "applied #n" only while it is
+            self._applied_marked = applied
+            if applied:
+                record.mark_applied(index)
+            else:
+                record.unmark_applied(index)
+            self.history_changed.emit()
         showing = self.round is not None and self.round.record is record
         if not applied and not showing and self.round is None and record.same_mask(doc.mask_doc.mask):
             self.reopen(record.number, set_mask=False)
+            self._w.gallery.select(index)
         elif applied and showing:
             self.end()
 

@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from PySide6.QtCore import QLockFile, QStandardPaths, QTimer
 from PySide6.QtWidgets import QMessageBox
 
-from inpaint_gui.core.files import atomic_write
+from inpaint_gui.core.files import atomic_write, recover_interrupted_writes
 from inpaint_gui.core.image_io import LoadedImage
 from inpaint_gui.ui.history import RoundRecord, read_round, round_file_name, write_round
 from inpaint_gui.ui.undo import AppliedFill
@@ -59,7 +59,8 @@ class SessionState:
     image: NDArray[np.uint8] | None = None  # only when image_path is None
     image_digest: str | None = None  # of the file at image_path when it was opened
     saved_at: float = 0.0
-    unreadable: list[str] = field(default_factory=list)  # parts that could not be read back
+    unreadable: list[str] = field(default_factory=list)  # files not (wholly) read back: kept on disk
+    notes: list[str] = field(default_factory=list)  # one line per part lost, for the user
 
     def active(self) -> RoundRecord | None:
         return next((r for r in self.rounds if r.number == self.active_round), None)
@@ -95,6 +96,7 @@ class SessionStore:
         self._root = root or default_root()
         self._dir = self._root / uuid.uuid4().hex
         self._lock: QLockFile | None = None
+        self.error = ""  # why the last save failed, for the user
         self._image_written: tuple[NDArray, str] | None = None  # the pasted image and its file
 
     @property
@@ -107,12 +109,14 @@ class SessionStore:
         try:
             self._dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            log.warning("autosave disabled: cannot create %s: %s", self._dir, e)
+            self.error = f"cannot create {self._dir}: {e.strerror or e}"
+            log.warning("autosave disabled: %s", self.error)
             return False
         lock = QLockFile(str(self._dir / "lock"))
         lock.setStaleLockTime(0)  # only a dead owner makes it stale, never age
         if not lock.tryLock(0):
-            log.warning("autosave disabled: cannot lock %s", self._dir)
+            self.error = f"cannot lock {self._dir}"
+            log.warning("autosave disabled: %s", self.error)
             return False
         self._lock = lock
         return True
@@ -159,8 +163,10 @@ class SessionStore:
             with atomic_write(self._dir / SESSION_FILE) as file:
                 np.savez(file, **arrays)
         except OSError as e:
+            self.error = str(e)
             log.warning("autosave failed: %s", e)
             return False
+        self.error = ""
         self._remove_unnamed({*rounds, *([image_file] if image_file else [])})
         return True
 
@@ -185,6 +191,8 @@ class SessionStore:
 
     def clear(self) -> None:
         """Forget the saved state (nothing left to recover) but keep the folder locked."""
+        if self._lock is None:
+            return  # never opened: nothing written (and maybe no folder to look in)
         (self._dir / SESSION_FILE).unlink(missing_ok=True)
         if self._dir.is_dir():
             self._remove_unnamed(set())
@@ -242,13 +250,17 @@ class SessionStore:
                 image = np.load(folder / str(meta["image_file"]), allow_pickle=False)
         except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile, EOFError) as e:
             raise ValueError(f"cannot read the saved session in {folder}: {e}") from None
-        rounds, unreadable = [], []
+        rounds, unreadable, notes = [], [], []
         for name in meta.get("rounds", []):
+            lost: list[str] = []
             try:
-                rounds.append(read_round(folder / str(name)))
+                rounds.append(read_round(folder / str(name), lost))
             except ValueError as e:
                 log.warning("%s", e)
+                lost.append(str(e))
+            if lost:
                 unreadable.append(str(name))
+                notes.extend(lost)
         active = meta.get("active_round")
         return SessionState(
             meta["image_path"],
@@ -262,11 +274,21 @@ class SessionStore:
             meta.get("image_digest"),
             float(meta.get("saved_at", 0.0)),
             unreadable,
+            notes,
         )
 
     @staticmethod
     def discard(folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
+
+    @staticmethod
+    def keep_only(folder: Path, names: list[str]) -> None:
+        """After a recovery: remove what was read back, keep the files that could not be (wholly)
+        read. Without its session.npz the folder is offered next time as unreadable, to delete
+        or to keep."""
+        for path in folder.iterdir():
+            if path.name not in names and path.name != "lock":
+                path.unlink(missing_ok=True)
 
 
 def _saved_time(folder: Path) -> float:
@@ -275,9 +297,16 @@ def _saved_time(folder: Path) -> float:
 
 
 def _mask(data, width: int, height: int) -> NDArray[np.bool_] | None:
+    """The saved mask; ValueError when the stored size is not an image's or does not match the
+    mask's bits (a damaged or made-up file would otherwise ask for terabytes here)."""
+    if width < 1 or height < 1:
+        raise ValueError(f"image size {width}x{height}")
     if "mask" not in data:
         return None
-    return np.unpackbits(data["mask"], count=width * height).reshape(height, width).view(np.bool_)
+    bits = data["mask"]
+    if bits.dtype != np.uint8 or bits.size != (width * height + 7) // 8:
+        raise ValueError(f"its mask does not fit its image size {width}x{height}")
+    return np.unpackbits(bits, count=width * height).reshape(height, width).view(np.bool_)
 
 
 def _fills(data, fills_meta: list[dict]) -> list[AppliedFill]:
@@ -336,9 +365,14 @@ class SessionAutosave:
         self._timer.setSingleShot(True)
         self._timer.setInterval(self.DELAY_MS)
         self._timer.timeout.connect(self.save_now)
+        self._warned = False  # the user has been told autosave is not working
 
     def schedule(self) -> None:
-        self._timer.start()
+        """Save DELAY_MS after the first change not yet saved. A pending save is not pushed back
+        by later changes: candidates arriving every second, or a stream of strokes, would
+        otherwise keep everything unsaved until they stop."""
+        if not self._timer.isActive():
+            self._timer.start()
 
     def save_now(self) -> None:
         self._timer.stop()
@@ -363,7 +397,16 @@ class SessionAutosave:
             image=source.rgb if path is None and source is not None else None,
             image_digest=source.digest if path is not None and source is not None else None,
         )
-        self.store.save(state)
+        if self.store.save(state):
+            self._warned = False
+        elif not self._warned:  # once until it works again: a dialog per stroke would be worse
+            self._warned = True
+            QMessageBox.warning(
+                self._window,
+                "Autosave is not working",
+                f"Your work is not being saved for recovery after a crash: {self.store.error}.\n\n"
+                "Save the image yourself now and then, or free the space / fix the folder's permissions.",
+            )
 
     def close(self) -> None:
         self._timer.stop()
@@ -372,10 +415,16 @@ class SessionAutosave:
     def offer_recovery(self) -> bool:
         """Ask about each session left by a process that died; True if one was recovered or is reopening.
 
+        First, a file whose in-place save was killed midway gets its old contents back (see
+        core.files.recover_interrupted_writes), and the user is told which.
+
         A session of an image file reopens the file in the background (see
         DocumentFiles.open_path) and replays its fills and mask once it is open;
         if the file cannot be opened, the next orphaned session is offered.
         """
+        repaired = recover_interrupted_writes()
+        if repaired:
+            QMessageBox.warning(self._window, "Interrupted save", "\n\n".join(repaired))
         return self._offer(list(SessionStore.orphans(self._root)))
 
     def _offer(self, folders: list[Path]) -> bool:
@@ -387,13 +436,21 @@ class SessionAutosave:
                 log.warning("%s", e)
                 self._ask_to_delete(folder, str(e))
                 continue
+            text = f"The app did not close normally last time.\n\nRecover {state.describe()}?"
+            buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+            if state.unreadable:  # never deleted unasked: Ignore keeps it all for later
+                text += "\n\n" + "\n".join(state.notes)
+                text += f"\n\nWhat cannot be read stays in {folder}. Ignore keeps everything for later."
+                buttons = (
+                    QMessageBox.StandardButton.Yes
+                    | QMessageBox.StandardButton.Ignore
+                    | QMessageBox.StandardButton.Discard
+                )
             answer = QMessageBox.question(
-                self._window,
-                "Recover unsaved work?",
-                f"The app did not close normally last time.\n\nRecover {state.describe()}?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.Yes,
+                self._window, "Recover unsaved work?", text, buttons, QMessageBox.StandardButton.Yes
             )
+            if answer == QMessageBox.StandardButton.Ignore:
+                continue
             if answer != QMessageBox.StandardButton.Yes:
                 SessionStore.discard(folder)
                 continue
@@ -422,7 +479,7 @@ class SessionAutosave:
 
             def opened(ok: bool) -> None:
                 if ok and self._same_file(state) and self._replay(state):
-                    self._recovered(folder)
+                    self._recovered(folder, state)
                 else:
                     self._offer(rest)
 
@@ -432,7 +489,7 @@ class SessionAutosave:
         files.open_loaded(LoadedImage(state.image, None, None, None, None, "session"), "Recovered image")
         if not self._replay(state):
             return False
-        self._recovered(folder)
+        self._recovered(folder, state)
         return True
 
     def _same_file(self, state: SessionState) -> bool:
@@ -454,8 +511,14 @@ class SessionAutosave:
         )
         return answer == QMessageBox.StandardButton.Yes
 
-    def _recovered(self, folder: Path) -> None:
-        SessionStore.discard(folder)
+    def _recovered(self, folder: Path, state: SessionState) -> None:
+        if state.unreadable:
+            SessionStore.keep_only(folder, state.unreadable)
+            self._window.statusBar().showMessage(
+                f"Recovered what could be read; the rest is kept in {folder}", 15000
+            )
+        else:
+            SessionStore.discard(folder)
         self.save_now()
 
     def _replay(self, state: SessionState) -> bool:

@@ -185,3 +185,107 @@ def test_a_real_read_only_folder_as_another_user():
         assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (65534, 0o600)
     finally:
         shutil.rmtree(base)
+
+
+_KILLED_WRITER = """
+import os, sys, time
+from pathlib import Path
+import numpy as np
+from PIL import Image
+import inpaint_gui.core.files as files
+
+target, marker = Path(sys.argv[1]), Path(sys.argv[2])
+real_open = os.open
+
+def no_temp_files(path, flags, *args, **kwargs):  # the folder is not writable (see _deny_temp_files)
+    if flags & os.O_CREAT and os.path.dirname(os.fspath(path)) == str(target.parent):
+        raise PermissionError(13, "Permission denied", os.fspath(path))
+    return real_open(path, flags, *args, **kwargs)
+
+def stalled_copy(src, dst):  # the first MB of the new file lands, then the process is killed
+    dst.write(src.read(1 << 20))
+    dst.flush()
+    os.fsync(dst.fileno())
+    marker.write_text("copying")
+    time.sleep(120)
+
+os.open = no_temp_files
+files._copy_into = stalled_copy
+pixels = np.random.default_rng(2).integers(0, 256, (1200, 1200, 3), dtype=np.uint8)
+with files.atomic_path(target) as temp:
+    Image.fromarray(pixels).save(temp, format="PNG")
+"""
+
+
+def test_a_save_killed_mid_copy_is_put_back_at_the_next_start(tmp_path, monkeypatch):
+    """A real SIGKILL while a file in a non-writable folder is rewritten in place: the target is
+    torn, and what the next start runs puts its old contents back from a backup outside /tmp."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import numpy as np
+    from PIL import Image
+
+    from inpaint_gui.core.files import backup_dir, recover_interrupted_writes
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    target = folder / "photo.png"
+    old = np.random.default_rng(1).integers(0, 256, (1200, 1200, 3), dtype=np.uint8)
+    Image.fromarray(old).save(target)
+    old_bytes = target.read_bytes()
+    marker = tmp_path / "copying"
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "XDG_DATA_HOME": str(data)}
+    writer = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(target), str(marker)], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and writer.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert marker.exists(), "the writer never reached the copy"
+        os.kill(writer.pid, signal.SIGKILL)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+        writer.wait(10)
+    assert writer.returncode == -signal.SIGKILL
+    assert target.read_bytes() != old_bytes  # torn: the new file's start over the old one's rest
+    with pytest.raises(OSError):
+        Image.open(target).load()
+
+    (line,) = recover_interrupted_writes()
+    assert str(target) in line and "put back" in line
+    assert target.read_bytes() == old_bytes
+    np.testing.assert_array_equal(np.asarray(Image.open(target)), old)
+    assert list(backup_dir().iterdir()) == []  # backup, record and staged copy all gone
+    assert recover_interrupted_writes() == []
+
+
+def test_recovery_leaves_a_write_in_progress_alone(tmp_path, monkeypatch):
+    """A record still locked by its (live) writer is not touched."""
+    import inpaint_gui.core.files as files
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    target = tmp_path / "out.png"
+    target.write_bytes(b"old" * 100)
+    _deny_temp_files(monkeypatch, tmp_path)
+    real_copy = files._copy_into
+    seen = []
+
+    def copy_and_recover(src, dst):
+        dst.write(b"torn")
+        dst.flush()
+        seen.append(files.recover_interrupted_writes())  # as another window starting now would
+        dst.seek(0)
+        real_copy(src, dst)
+
+    monkeypatch.setattr(files, "_copy_into", copy_and_recover)
+    with atomic_write(target) as f:
+        f.write(b"new" * 100)
+    assert seen == [[]]
+    assert target.read_bytes() == b"new" * 100
+    assert list(files.backup_dir().iterdir()) == []

@@ -33,9 +33,9 @@ def test_export_candidates_writes_lossless_files_and_manifest(tmp_path: Path) ->
     paths = export_candidates(cands, tmp_path, "my photo", numbers=[1, 2, 5])
     images, manifest = paths[:-1], paths[-1]
     assert [p.name for p in images] == [
-        "my_photo_candidate01_seed50.png",
-        "my_photo_candidate02_seed51.png",
-        "my_photo_candidate05_seed52.png",
+        "my-photo-candidate01-seed50.png",
+        "my-photo-candidate02-seed51.png",
+        "my-photo-candidate05-seed52.png",
     ]
     for p, c in zip(images, cands, strict=True):
         assert np.array_equal(load_image(p).rgb, c.image)
@@ -44,9 +44,9 @@ def test_export_candidates_writes_lossless_files_and_manifest(tmp_path: Path) ->
     assert [r["number"] for r in data["candidates"]] == [1, 2, 5]
     # A second export never replaces the first.
     again = export_candidates(cands, tmp_path, "my photo", ext="jpg")
-    assert again[0].name == "my_photo_candidate01_seed50.jpg"
+    assert again[0].name == "my-photo-candidate01-seed50.jpg"
     third = export_candidates(cands, tmp_path, "my photo")
-    assert third[0].name == "my_photo_candidate01_seed50-2.png"
+    assert third[0].name == "my-photo-candidate01-seed50-2.png"
     assert np.array_equal(load_image(images[0]).rgb, cands[0].image)
 
 
@@ -57,7 +57,7 @@ def test_export_candidates_bad_input(tmp_path: Path) -> None:
         export_candidates(_cands(), tmp_path, "x", ext=".gif")
     with pytest.raises(ImageError, match="no candidates"):
         export_candidates([], tmp_path, "x")
-    assert candidate_filename("a/b c", 3, 9) == "a_b_c_candidate03_seed9.png"
+    assert candidate_filename("a/b c", 3, 9) == "a-b-c-candidate03-seed9.png"
 
 
 def test_contact_sheet_file(tmp_path: Path) -> None:
@@ -98,6 +98,6 @@ def test_candidates_dialog_exports_to_chosen_folder(qtbot, tmp_path, monkeypatch
     with qtbot.waitSignal(task.finished, timeout=10_000) as blocker:
         pass
     names = [p.name for p in blocker.args[0]]
-    assert names == ["src_candidate01_seed50.png", "src_candidate02_seed51.png", "src_candidates.json"]
+    assert names == ["src-candidate01-seed50.png", "src-candidate02-seed51.png", "src-candidates.json"]
     monkeypatch.setattr(export_mod.QFileDialog, "getExistingDirectory", lambda *a, **k: "")
     assert export_mod.export_candidates_dialog(None, _cands(2), None) is None

@@ -65,7 +65,7 @@ def test_undoing_an_apply_brings_its_candidates_back_to_pick_another(qtbot, wind
     now = np.asarray(window.document.rgb)
     np.testing.assert_array_equal(now[hole], candidates[2].image[hole])
     np.testing.assert_array_equal(now[~hole], original[~hole])
-    assert window.rounds.history.records[0].applied == [0, 2]
+    assert window.rounds.history.records[0].applied == [2]  # the undone Apply of 0 is not marked
 
 
 def test_an_earlier_round_reopens_from_the_history_panel(qtbot, window, tmp_path):
@@ -131,3 +131,23 @@ def test_a_soft_edge_round_comes_back_after_undo_and_from_a_saved_session(qtbot,
     assert grown.sum() > painted.sum()
     np.testing.assert_array_equal(rebuilt[1].image[grown], candidates[1].image[grown])
     np.testing.assert_array_equal(rebuilt[1].image[~grown], original[~grown])
+
+
+def test_a_round_file_with_candidates_of_another_round_keeps_the_ones_that_fit(tmp_path):
+    """A round file made up from another save (crops of another box among its own) gives back
+    the candidates that fit, and says how many did not; strict reading still refuses it."""
+    from inpaint_gui.ui.history import KeptCandidate, RoundRecord, read_round, write_round
+
+    record = RoundRecord(3, (0, 0, 10, 20), np.ones((10, 20), bool), (40, 40), "telea", n=6)
+    for seed in range(6):
+        shape = (10, 20, 3) if seed % 2 == 0 else (12, 7, 3)  # odd seeds: another round's crops
+        record.candidates.append(KeptCandidate(np.full(shape, seed, np.uint8), seed, 0.0))
+    path = tmp_path / "round.npz"
+    with open(path, "wb") as f:
+        write_round(f, record)
+    lost: list[str] = []
+    back = read_round(path, lost)
+    assert [c.seed for c in back.candidates] == [0, 2, 4]
+    assert lost == ["round 3: 3 of 6 candidates unreadable"]
+    with pytest.raises(ValueError, match="candidate 2"):
+        read_round(path)

@@ -31,11 +31,19 @@ def window(qtbot, tmp_path: Path, dialogs: Dialogs) -> Iterator[MainWindow]:
 
 
 def test_f1_shows_the_keyboard_shortcuts(qtbot, window, monkeypatch):
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.detailedText()) or 0)
+    """A table, shown at once and big enough to read (it was a 212 px box with the list hidden
+    behind 'Show Details')."""
+    from inpaint_gui.ui.shortcuts_dialog import ShortcutsDialog
+
+    shown: list[ShortcutsDialog] = []
+    monkeypatch.setattr(ShortcutsDialog, "exec", lambda box: shown.append(box) or 0)
     window.window_actions.shortcuts.trigger()
-    (text,) = shown
-    assert "Generate" in text and "Ctrl+Return" in text and "Apply candidate" in text
+    (box,) = shown
+    table = box.table
+    rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+    assert rows["Generate"].startswith("Ctrl+Return") and rows["Apply candidate"].startswith("Return")
+    assert rows["Keyboard shortcuts"] == "F1" and "hold" in rows["Compare with original"]
+    assert box.width() >= 500 and box.height() >= 400
     assert len(window.actions()) > 20  # QWidget.actions() is no longer hidden by an attribute
 
 

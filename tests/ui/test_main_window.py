@@ -239,8 +239,9 @@ def test_escape_cancels_generation(qtbot, window, photo, monkeypatch):
 def test_closing_with_unsaved_fills_prompts(qtbot, window, dialogs, photo):
     _open(qtbot, window, photo)
     _paint_rect(window, 30, 20, 70, 50)
-    assert window.files.confirm_discard("closing")  # a mask alone is not worth a prompt (autosave keeps it)
-    assert not dialogs.asked
+    dialogs.answer = QMessageBox.StandardButton.Cancel
+    assert not window.files.confirm_discard("closing")  # a clean close deletes the autosave: ask
+    assert dialogs.texts("question")[-1].startswith("Discard the mask?")
     _generate(qtbot, window)
     window.rounds.apply(0)
     dialogs.answer = QMessageBox.StandardButton.Cancel
