@@ -44,7 +44,7 @@ FINALS = ("copy", "vote", "meld")
 MELD_WEIGHTED = True
 #: "meld" counts the gradient votes of the patches whose centre lies within this many pixels of the
 #: pair (None: every patch covering it, the patch radius).
-MELD_RADIUS: int | None = None
+MELD_RADIUS: int | None = 1
 #: The EM step below the finest level: "best" (each hole pixel copies what the lowest-distance patch
 #: covering it puts there: real pixels, no blur) or "mean" (the weighted mean of all the votes, weight
 #: exp(-d / 2 sigma^2), sigma^2 the SIGMA_PCT percentile of the distances). VOTE_FROM: levels from the
@@ -460,23 +460,26 @@ def _meld(level: _Level, nnf: NDArray, dist: NDArray, cur: NDArray[np.uint8]) ->
     src = nnf[ys + t, xs + lft]
     copy = image.astype(np.float32)
     copy[ys, xs] = level.image[src[:, 0], src[:, 1]]
-    offset = membrane(image, copy, hole, RING)
+    copy[hole] += membrane(image, copy, hole, RING)[hole]
     data = image.astype(np.float32)
-    data[hole] = copy[hole] + offset[hole]
+    data[hole] = copy[hole]
+    del copy
     gx, gy = np.zeros_like(data), np.zeros_like(data)
     wx, wy = np.zeros(hole.shape, np.float32), np.zeros(hole.shape, np.float32)
-    sigma2 = float(np.percentile(dist[level.is_target], SIGMA_PCT)) + 1e-6 if MELD_WEIGHTED else 0.0
+    sigma2 = float(np.percentile(dist.ravel()[level.targets], SIGMA_PCT)) + 1e-6 if MELD_WEIGHTED else 0.0
     reach = level.r if MELD_RADIUS is None else min(level.r, MELD_RADIUS)
     pm.vote_gradients(
         level.image, level.targets, nnf, dist, level.hole, reach, sigma2, t, lft, gx, gy, wx, wy
     )
-    # Pairs no patch covers (at the image's border) keep the matched copy's own gradient.
-    own_x, own_y = np.zeros_like(data), np.zeros_like(data)
-    own_x[:, :-1] = data[:, 1:] - data[:, :-1]
-    own_y[:-1] = data[1:] - data[:-1]
-    gx = np.where(wx[..., None] > 0, gx / np.maximum(wx, 1e-12)[..., None], own_x)
-    gy = np.where(wy[..., None] > 0, gy / np.maximum(wy, 1e-12)[..., None], own_y)
-    solved = screened_poisson(data, hole, gx.astype(np.float32), gy.astype(np.float32), LAMBDA)
+    bh, bw = hole.shape
+    for g, wt, dy, dx in ((gx, wx, 0, 1), (gy, wy, 1, 0)):
+        np.divide(g, np.maximum(wt, 1e-12)[..., None], out=g)
+        # Pairs with a hole pixel that no patch covers (at the image's border) keep the matched
+        # copy's own gradient.
+        pair = hole[: bh - dy, : bw - dx] | hole[dy:, dx:]
+        ys, xs = np.nonzero(pair & (wt[: bh - dy, : bw - dx] <= 0))
+        g[ys, xs] = data[ys + dy, xs + dx] - data[ys, xs]
+    solved = screened_poisson(data, hole, gx, gy, LAMBDA)
     region = cur[box]
     region[hole] = np.clip(np.rint(solved[hole]), 0, 255).astype(np.uint8)
 

@@ -59,10 +59,9 @@ def screened_poisson(
     _system(
         out, index, ys.astype(np.int32), xs.astype(np.int32), gx, gy, np.float32(lam), neighbours, rhs, diag
     )
-    for c in range(data.shape[2]):
-        x = np.ascontiguousarray(out[ys, xs, c])
-        _cg(neighbours, diag, np.ascontiguousarray(rhs[:, c]), x, iterations, tolerance)
-        out[ys, xs, c] = x
+    x = np.ascontiguousarray(out[ys, xs])
+    _cg(neighbours, diag, rhs, x, iterations, tolerance)
+    out[ys, xs] = x
     return out
 
 
@@ -110,57 +109,62 @@ def _system(data, index, ys, xs, gx, gy, lam, neighbours, rhs, diag):  # pragma:
 
 @njit(cache=True, nogil=True)
 def _cg(neighbours, diag, b, x, iterations, tolerance):  # pragma: no cover - compiled
-    """Preconditioned conjugate gradients for A x = b (A: diag on the diagonal, -1 to each hole
-    neighbour; symmetric positive definite since lam > 0); x holds the start and gets the result.
-    Plain loops: no temporaries per iteration."""
-    n = x.shape[0]
-    xd = np.empty(n, np.float64)
-    r = np.empty(n, np.float64)
-    z = np.empty(n, np.float64)
-    p = np.empty(n, np.float64)
-    ap = np.empty(n, np.float64)
-    bnorm = 0.0
+    """Preconditioned conjugate gradients for A x = b, every channel at once (A: diag on the
+    diagonal, -1 to each hole neighbour; symmetric positive definite since lam > 0). b, x: float32
+    [n, c]; x holds the start and gets the result. Each channel stops on its own relative residual."""
+    n, ch = x.shape
+    r = np.empty((n, ch), np.float32)
+    p = np.empty((n, ch), np.float32)
+    ap = np.empty((n, ch), np.float32)
+    bnorm = np.zeros(ch)
+    rz = np.zeros(ch)
+    rr = np.zeros(ch)
     for k in range(n):
-        xd[k] = x[k]
-        bnorm += np.float64(b[k]) * b[k]
-    bnorm = np.sqrt(bnorm) + 1e-12
-    rz = 0.0
-    rr = 0.0
-    for k in range(n):
-        s = diag[k] * xd[k]
-        for j in range(4):
-            q = neighbours[k, j]
-            if q >= 0:
-                s -= xd[q]
-        r[k] = b[k] - s
-        z[k] = r[k] / diag[k]
-        p[k] = z[k]
-        rz += r[k] * z[k]
-        rr += r[k] * r[k]
-    for _ in range(iterations):
-        if np.sqrt(rr) <= tolerance * bnorm:
-            break
-        pap = 0.0
-        for k in range(n):
-            s = diag[k] * p[k]
+        for c in range(ch):
+            s = diag[k] * x[k, c]
             for j in range(4):
                 q = neighbours[k, j]
                 if q >= 0:
-                    s -= p[q]
-            ap[k] = s
-            pap += p[k] * s
-        alpha = rz / (pap + 1e-30)
-        rz_new = 0.0
-        rr = 0.0
+                    s -= x[q, c]
+            r[k, c] = b[k, c] - s
+            p[k, c] = r[k, c] / diag[k]
+            rz[c] += r[k, c] * p[k, c]
+            rr[c] += r[k, c] * r[k, c]
+            bnorm[c] += b[k, c] * b[k, c]
+    active = np.ones(ch, np.bool_)
+    pap = np.zeros(ch)
+    alpha = np.zeros(ch)
+    beta = np.zeros(ch)
+    for _ in range(iterations):
+        for c in range(ch):
+            active[c] = active[c] and np.sqrt(rr[c]) > tolerance * (np.sqrt(bnorm[c]) + 1e-12)
+        if not active.any():
+            break
+        pap[:] = 0.0
         for k in range(n):
-            xd[k] += alpha * p[k]
-            r[k] -= alpha * ap[k]
-            z[k] = r[k] / diag[k]
-            rz_new += r[k] * z[k]
-            rr += r[k] * r[k]
-        beta = rz_new / (rz + 1e-30)
-        rz = rz_new
+            for c in range(ch):
+                s = diag[k] * p[k, c]
+                for j in range(4):
+                    q = neighbours[k, j]
+                    if q >= 0:
+                        s -= p[q, c]
+                ap[k, c] = s
+                pap[c] += p[k, c] * s
+        for c in range(ch):
+            alpha[c] = rz[c] / (pap[c] + 1e-30) if active[c] else 0.0
+        rz_new = np.zeros(ch)
+        rr[:] = 0.0
         for k in range(n):
-            p[k] = z[k] + beta * p[k]
-    for k in range(n):
-        x[k] = xd[k]
+            for c in range(ch):
+                x[k, c] += alpha[c] * p[k, c]
+                r[k, c] -= alpha[c] * ap[k, c]
+                z = r[k, c] / diag[k]
+                rz_new[c] += r[k, c] * z
+                rr[c] += r[k, c] * r[k, c]
+        for c in range(ch):
+            beta[c] = rz_new[c] / (rz[c] + 1e-30)
+            rz[c] = rz_new[c]
+        for k in range(n):
+            for c in range(ch):
+                if active[c]:
+                    p[k, c] = r[k, c] / diag[k] + beta[c] * p[k, c]
