@@ -19,7 +19,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from inpaint_gui.core import patchmatch as pm
+from inpaint_gui.core.blend import RING, membrane
 from inpaint_gui.core.compose import InputError, mask_bbox
+from inpaint_gui.core.poisson import LAMBDA, screened_poisson
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,17 @@ _SCHEDULE = {"coarsest": (5, 3, 0), "middle": (3, 2, 4), "second": (3, 2, 4), "f
 #: a large photo's region gets fewer rounds there (down to one of one iteration), so a 2% hole in a
 #: 6000x4000 photo costs about what it did with the single round, and a 640x480 photo gets all three.
 FINE_BUDGET = 600_000
+#: The finest level's last step: "copy" (each hole pixel copies its own match's centre pixel: full
+#: grain, but a hard seam wherever neighbouring pixels copy from different places), "vote" (the mean
+#: of all the votes: no seams, blurred) or "meld" (the copy's gradients voted and the hole rebuilt by a
+#: screened Poisson solve that meets the photo at the border: see _meld).
+FINALS = ("copy", "vote", "meld")
+#: "meld" weighs each patch's gradient vote by exp(-d / 2 sigma^2) as the mean vote does (True) or
+#: counts every vote the same (False).
+MELD_WEIGHTED = True
+#: "meld" counts the gradient votes of the patches whose centre lies within this many pixels of the
+#: pair (None: every patch covering it, the patch radius).
+MELD_RADIUS: int | None = 1
 #: The EM step below the finest level: "best" (each hole pixel copies what the lowest-distance patch
 #: covering it puts there: real pixels, no blur) or "mean" (the weighted mean of all the votes, weight
 #: exp(-d / 2 sigma^2), sigma^2 the SIGMA_PCT percentile of the distances). VOTE_FROM: levels from the
@@ -116,8 +129,8 @@ class Completion:
     ) -> None:
         if patch < 1 or patch % 2 == 0:
             raise InputError(f"patch size must be an odd number of pixels >= 1, got {patch}")
-        if final not in ("copy", "vote"):
-            raise InputError(f"final must be 'copy' or 'vote', got {final!r}")
+        if final not in FINALS:
+            raise InputError(f"final must be one of {', '.join(FINALS)}, got {final!r}")
         self.final = final
         # The kernels are compiled for writeable arrays: a read-only one (the app shares a frozen photo)
         # would compile a second set, which takes minutes on a busy 2-core machine.
@@ -250,7 +263,9 @@ class Completion:
                     level.tex_src, level.tex_tgt, level.tex_w,
                 )  # fmt: skip
                 last = i == n - 1 and k == rounds - 1
-                if last and self.final == "copy":
+                if last and self.final == "meld":
+                    _meld(level, nnf, dist, cur)
+                elif last and self.final == "copy":
                     pm.copy_centres(level.image, nnf, level.is_target if ring else level.hole, cur)
                 else:  # a final "vote" is the mean of all the votes, as documented
                     _vote(level, nnf, dist, cur, "mean" if last else VOTE if i >= VOTE_FROM else "mean")
@@ -423,6 +438,50 @@ def _vote(level: _Level, nnf: NDArray, dist: NDArray, cur: NDArray, mode: str) -
         return
     sigma2 = float(np.percentile(dist[level.is_target], SIGMA_PCT)) + 1e-6
     pm.vote(level.image, level.targets, nnf, dist, level.hole, level.r, sigma2, cur, _rounding(cur))
+
+
+def _meld(level: _Level, nnf: NDArray, dist: NDArray, cur: NDArray[np.uint8]) -> None:
+    """The hole of cur (the finest level, changed in place) rebuilt in the gradient domain: each
+    patch votes its source's gradients (patchmatch.vote_gradients), and a screened Poisson solve
+    (core.poisson) finds the colours whose gradients fit the votes, near the copy far from the border
+    and equal to the photo outside the hole. The copy's colour is matched to the photo's along the
+    hole's edge first (core.blend.membrane), so the screening pulls towards the matched colours."""
+    found = mask_bbox(level.is_target)
+    if found is None:
+        return
+    h, w = level.hole.shape
+    t, lft, b, r = found
+    t, lft, b, r = max(t - 1, 0), max(lft - 1, 0), min(b + 1, h), min(r + 1, w)
+    box = (slice(t, b), slice(lft, r))
+    image = level.image[box]
+    hole, target = level.hole[box], level.is_target[box]
+    # The copy over the hole and the ring its matches continue into (the membrane reads the ring).
+    ys, xs = np.nonzero(target)
+    src = nnf[ys + t, xs + lft]
+    copy = image.astype(np.float32)
+    copy[ys, xs] = level.image[src[:, 0], src[:, 1]]
+    copy[hole] += membrane(image, copy, hole, RING)[hole]
+    data = image.astype(np.float32)
+    data[hole] = copy[hole]
+    del copy
+    gx, gy = np.zeros_like(data), np.zeros_like(data)
+    wx, wy = np.zeros(hole.shape, np.float32), np.zeros(hole.shape, np.float32)
+    sigma2 = float(np.percentile(dist.ravel()[level.targets], SIGMA_PCT)) + 1e-6 if MELD_WEIGHTED else 0.0
+    reach = level.r if MELD_RADIUS is None else min(level.r, MELD_RADIUS)
+    pm.vote_gradients(
+        level.image, level.targets, nnf, dist, level.hole, reach, sigma2, t, lft, gx, gy, wx, wy
+    )
+    bh, bw = hole.shape
+    for g, wt, dy, dx in ((gx, wx, 0, 1), (gy, wy, 1, 0)):
+        np.divide(g, np.maximum(wt, 1e-12)[..., None], out=g)
+        # Pairs with a hole pixel that no patch covers (at the image's border) keep the matched
+        # copy's own gradient.
+        pair = hole[: bh - dy, : bw - dx] | hole[dy:, dx:]
+        ys, xs = np.nonzero(pair & (wt[: bh - dy, : bw - dx] <= 0))
+        g[ys, xs] = data[ys + dy, xs + dx] - data[ys, xs]
+    solved = screened_poisson(data, hole, gx, gy, LAMBDA)
+    region = cur[box]
+    region[hole] = np.clip(np.rint(solved[hole]), 0, 255).astype(np.uint8)
 
 
 def _rounding(out: NDArray) -> float:

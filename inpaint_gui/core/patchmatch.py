@@ -252,3 +252,40 @@ def grey(img, out):  # pragma: no cover - compiled
 def coords(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
     """Flat indices (y * w + x) of the True pixels, in raster order."""
     return np.flatnonzero(mask)
+
+
+@njit(cache=True, nogil=True)
+def vote_gradients(src, targets, nnf, dist, hole, r, sigma2, top, left, gx, gy, wx, wy):  # pragma: no cover
+    """Gradient-domain voting (Darabi et al., Image Melding, 2012): every patch covering both pixels of
+    a horizontal pair (y, x)-(y, x+1) with a hole pixel votes the difference its source has there.
+    gx[y - top, x - left] accumulates weight x (src right - src left), wx the weights; gy, wy the same
+    for vertical pairs (y, x)-(y+1, x). gx, gy float32 [bh, bw, 3] and wx, wy float32 [bh, bw] cover
+    the box at (top, left); pairs outside it are skipped. Weights as in vote."""
+    h, w = hole.shape
+    bh, bw = wx.shape
+    for k in range(targets.shape[0]):
+        ty, tx = targets[k] // w, targets[k] % w
+        sy, sx = nnf[ty, tx, 0], nnf[ty, tx, 1]
+        wt = np.float32(1.0) if sigma2 <= 0 else np.float32(np.exp(-dist[ty, tx] / (2.0 * sigma2)) + 1e-12)
+        for dy in range(-r, r + 1):
+            y = ty + dy
+            if y < 0 or y >= h:
+                continue
+            by = y - top
+            for dx in range(-r, r + 1):
+                x = tx + dx
+                if x < 0 or x >= w:
+                    continue
+                bx = x - left
+                if by < 0 or by >= bh or bx < 0 or bx >= bw:
+                    continue
+                if dx < r and x + 1 < w and (hole[y, x] or hole[y, x + 1]):
+                    for c in range(3):
+                        e = np.float32(src[sy + dy, sx + dx + 1, c]) - np.float32(src[sy + dy, sx + dx, c])
+                        gx[by, bx, c] += wt * e
+                    wx[by, bx] += wt
+                if dy < r and y + 1 < h and (hole[y, x] or hole[y + 1, x]):
+                    for c in range(3):
+                        e = np.float32(src[sy + dy + 1, sx + dx, c]) - np.float32(src[sy + dy, sx + dx, c])
+                        gy[by, bx, c] += wt * e
+                    wy[by, bx] += wt

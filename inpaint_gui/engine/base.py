@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from inpaint_gui.core.blend import BLEND_MODES
 from inpaint_gui.core.compose import InputError, check_image_and_mask
 from inpaint_gui.core.detail import DetailMap, paste_region
+from inpaint_gui.core.mask_prep import MAX_GROW, close_gaps, grow_mask
 from inpaint_gui.core.metrics import seam_score
 from inpaint_gui.core.region import Region, cut, plan_regions
 
@@ -37,6 +38,7 @@ class Candidate:
     seconds: float  # time spent on this candidate, its share of batched work included
     near: int | None = None  # seed of the candidate this is a variation of, if any
     spread: float = 0.0  # how far from `near` it was sampled (0..1)
+    closed_gaps: int = 0  # small unpainted islands inside the mask that were filled too (close_gaps)
 
 
 class Cancelled(Exception):
@@ -76,8 +78,13 @@ class Engine(abc.ABC):
     #: that scale (learned ones); "off" everywhere else.
     detail: str = "off"
     detail_modes: ClassVar[tuple[str, ...]] = ("off",)
+    #: Pixels the mask is grown by before filling (an object's halo or soft shadow edge).
+    grow: int = 0
+    #: Close small unpainted islands inside the mask before filling (core.mask_prep.close_gaps): left
+    #: open, every engine keeps them and they float in the fill as specks of the removed object.
+    close_gaps: bool = True
     #: Settings a front end may change between requests (see configure); each is an attribute.
-    options: ClassVar[tuple[str, ...]] = ("context", "blend", "detail")
+    options: ClassVar[tuple[str, ...]] = ("context", "blend", "detail", "grow", "close_gaps")
     #: Keywords inpaint() takes beyond the common ones, for one request (see _begin_request).
     request_options: ClassVar[tuple[str, ...]] = ()
 
@@ -111,6 +118,15 @@ class Engine(abc.ABC):
                     f"detail for {self.name!r} must be one of {', '.join(self.detail_modes)}, got {value!r}"
                 )
             self.detail = value
+        elif key == "grow":
+            whole = not isinstance(value, bool) and isinstance(value, (int, np.integer))
+            if not whole or not 0 <= value <= MAX_GROW:
+                raise InputError(f"grow must be whole pixels between 0 and {MAX_GROW}, got {value!r}")
+            self.grow = int(value)
+        elif key == "close_gaps":
+            if not isinstance(value, bool):
+                raise InputError(f"close_gaps must be True or False, got {value!r}")
+            self.close_gaps = value
         else:
             raise NotImplementedError(f"engine {self.name!r} declares option {key!r} but cannot set it")
 
@@ -131,7 +147,9 @@ class Engine(abc.ABC):
 
         image: uint8 (H, W, 3) RGB. mask: bool (H, W), True = fill.
         Returns n candidates (1 for engines that are not pluralistic) whose seeds
-        are seed, seed + 1, ...; pixels outside the mask equal the input's.
+        are seed, seed + 1, ...; pixels outside the mask equal the input's. The mask filled is the
+        one given with its small enclosed gaps closed (close_gaps; each candidate's closed_gaps
+        says how many) and grown by `grow` pixels.
         should_cancel is polled between candidates; when it returns True,
         Cancelled is raised. on_candidate(candidate, index, total) is called as
         each one finishes. near=SEED samples variations of the candidate with
@@ -159,15 +177,20 @@ class Engine(abc.ABC):
             near, spread = int(near), float(spread)
         else:
             spread = 0.0
+        mask, closed = close_gaps(mask) if self.close_gaps else (mask, 0)
+        mask = grow_mask(mask, self.grow)
+        if closed:
+            log.info("closed %d small gap%s in the mask", closed, "" if closed == 1 else "s")
         self._begin_request(image, count, extras)
         self._should_cancel = should_cancel
         try:
             if not mask.any():
                 return self._unchanged(image, seeds, near, spread, on_candidate)
-            return self._run(image, mask, seeds, near, spread, should_cancel, on_candidate)
+            out = self._run(image, mask, seeds, near, spread, should_cancel, on_candidate, closed)
         finally:
             self._should_cancel = None
             self._end_request()
+        return out
 
     def _begin_request(  # noqa: B027 - an optional hook: most engines take no extras
         self, image: NDArray[np.uint8], count: int, extras: Mapping[str, Any]
@@ -187,6 +210,7 @@ class Engine(abc.ABC):
         spread: float,
         should_cancel: Callable[[], bool] | None,
         on_candidate: CandidateCallback | None,
+        closed_gaps: int = 0,
     ) -> list[Candidate]:
         count = len(seeds)
         start = time.perf_counter()
@@ -215,7 +239,9 @@ class Engine(abc.ABC):
                     if len(regions) > 1:
                         self._check_cancel(should_cancel)
                 score = float(np.average(scores, weights=weights)) if sum(weights) else 0.0
-                candidate = Candidate(filled, seeds[index], score, time.perf_counter() - start)
+                candidate = Candidate(
+                    filled, seeds[index], score, time.perf_counter() - start, closed_gaps=closed_gaps
+                )
                 if near is not None:
                     candidate = dataclasses.replace(candidate, near=near, spread=spread)
                 start = time.perf_counter()

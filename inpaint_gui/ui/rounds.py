@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar
 
 from inpaint_gui.core.compose import feather_alpha, feathered_fill, mask_bbox
 from inpaint_gui.core.mask_doc import Box
+from inpaint_gui.core.mask_prep import close_gaps, grow_mask
 from inpaint_gui.ui.engine_choices import (
     FALLBACK_ENGINE,
     LAST_RESORT_ENGINE,
@@ -56,10 +57,12 @@ class Round:
     stale: bool = False  # the document's mask is no longer the one the candidates were made for
     painted: NDArray[np.bool_] | None = None  # the user's mask when a soft edge grew it; else mask
     feather: int = 0  # soft edge in pixels
+    drawn: NDArray[np.bool_] | None = None  # the mask as brushed, before its gaps were closed and it grew
+    closed_gaps: int = 0  # small unpainted islands inside the brushed mask that were closed
 
     def made_for(self, mask: NDArray[np.bool_]) -> bool:
         """Whether the candidates were made for this (painted) mask."""
-        own = self.mask if self.painted is None else self.painted
+        own = self.drawn if self.drawn is not None else self.mask if self.painted is None else self.painted
         return mask.shape == own.shape and np.array_equal(mask, own)
 
     def blended(self, current: NDArray[np.uint8], candidate: NDArray[np.uint8]) -> NDArray[np.uint8]:
@@ -209,6 +212,10 @@ class GenerationRounds(QObject):
             self.message.emit("Paint over what to remove first (brush: B, rectangle: R, lasso: L)", 5000)
             return
         self.end()
+        drawn = painted
+        # Mask hygiene here, not only in the engine: applying a candidate copies the round's mask.
+        painted, closed = close_gaps(painted)
+        painted = grow_mask(painted, self._w.settings.grow)
         feather = self._w.settings.feather
         mask = feather_alpha(painted, feather)[1] if feather > 0 else painted
         box = mask_bbox(mask)
@@ -223,9 +230,17 @@ class GenerationRounds(QObject):
             feather,
         )
         self.round = Round(
-            mask, box, self.engine, title=self.engine_title, record=record, painted=painted, feather=feather
+            mask,
+            box,
+            self.engine,
+            title=self.engine_title,
+            record=record,
+            painted=painted,
+            feather=feather,
+            drawn=drawn,
+            closed_gaps=closed,
         )
-        self.last_mask = painted
+        self.last_mask = drawn
         self._w.gallery.set_focus_mask(mask)
         self._request(self._w.settings.next_seed())
         self.history_changed.emit()
@@ -344,7 +359,9 @@ class GenerationRounds(QObject):
         self._w.gallery.set_progress(0, n)
         what = "variations" if near is not None else "candidates"
         who = self.round.title or self.round.engine
-        self.message.emit(f"Generating {n} {what} with {who}… (Esc cancels)", 0)
+        gaps = self.round.closed_gaps
+        note = f" (closed {gaps} small gap{'s' if gaps != 1 else ''} in the mask)" if gaps else ""
+        self.message.emit(f"Generating {n} {what} with {who}{note}… (Esc cancels)", 0)
 
     def _fresh_seed(self) -> int:
         seeds = self._w.gallery.seeds()

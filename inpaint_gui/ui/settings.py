@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inpaint_gui.core.mask_prep import MAX_GROW
 from inpaint_gui.engine import EngineInfo
 
 log = logging.getLogger(__name__)
@@ -253,6 +254,15 @@ class Settings:
     def feather(self, value: int) -> None:
         self._s.setValue("mask/feather", _clamp(int(value), 0, MAX_FEATHER))
 
+    @property
+    def grow(self) -> int:
+        """Pixels the painted mask is grown by before filling (an object's halo or soft shadow)."""
+        return self._int("mask/grow", 0, 0, MAX_GROW)
+
+    @grow.setter
+    def grow(self, value: int) -> None:
+        self._s.setValue("mask/grow", _clamp(int(value), 0, MAX_GROW))
+
     # ---- gallery ---------------------------------------------------------------
 
     @property
@@ -447,6 +457,15 @@ class SettingsDialog(QDialog):
             "Fills are generated for the mask grown by this many pixels and blend into the photo "
             "across that ring; pixels beyond it are never changed"
         )
+        self._grow = QSpinBox(self)
+        self._grow.setObjectName("grow")
+        self._grow.setRange(0, MAX_GROW)
+        self._grow.setSuffix(" px")
+        self._grow.setSpecialValueText("off")
+        self._grow.setValue(settings.grow)
+        self._grow.setToolTip(
+            "Fills cover the painted mask grown by this many pixels: an object's halo or soft shadow edge"
+        )
 
         seed_row = QHBoxLayout()
         seed_row.addWidget(self._seed_mode)
@@ -469,6 +488,7 @@ class SettingsDialog(QDialog):
         form.addRow("Mask colour", self._colour_button)
         form.addRow("Mask opacity", self._opacity)
         form.addRow("Soft edge", self._feather)
+        form.addRow("Grow mask by", self._grow)
         std = QDialogButtonBox.StandardButton
         buttons = QDialogButtonBox(std.Ok | std.Cancel)
         buttons.accepted.connect(self.accept)
@@ -503,6 +523,7 @@ class SettingsDialog(QDialog):
         s.overlay_colour = self._colour
         s.overlay_opacity = self._opacity.value() / 100.0
         s.feather = self._feather.value()
+        s.grow = self._grow.value()
         s.sync()
         super().accept()
 

@@ -56,12 +56,17 @@ def test_same_seed_same_bytes_seeds_differ_known_pixels_kept(engine, texture):
 
 
 def test_fill_is_copied_from_the_photo_not_averaged(texture):
-    """At the finest level every hole pixel is a pixel of the photo outside the hole (hard blend);
-    the default membrane blend only adds a smooth colour offset to those copies."""
+    """With the "copy" final step every hole pixel is a pixel of the photo outside the hole (hard
+    blend); the membrane blend only adds a smooth colour offset to those copies. The default "meld"
+    step rebuilds the copy from its gradients and keeps its grain."""
     import cv2
 
     hole = _hole(texture.shape[:2], (40, 50, 80, 100))
-    hard_engine = PatchMatchEngine()
+    melded = PatchMatchEngine().inpaint(texture, hole, n=1, seed=0)[0].image
+    assert np.array_equal(melded[~hole], texture[~hole])
+    assert melded[hole].astype(float).std() > 0.7 * texture[~hole].astype(float).std()
+
+    hard_engine = PatchMatchEngine(final="copy")
     hard_engine.blend = "hard"
     hard = hard_engine.inpaint(texture, hole, n=1, seed=0)[0].image
     known = {tuple(p) for p in texture[~hole].reshape(-1, 3)}
@@ -70,7 +75,7 @@ def test_fill_is_copied_from_the_photo_not_averaged(texture):
     assert hard[hole].astype(float).std() > 0.7 * texture[~hole].astype(float).std()
 
     assert PatchMatchEngine.blend == "membrane"
-    soft = PatchMatchEngine().inpaint(texture, hole, n=1, seed=0)[0].image
+    soft = PatchMatchEngine(final="copy").inpaint(texture, hole, n=1, seed=0)[0].image
     assert np.array_equal(soft[~hole], texture[~hole])
     offset = soft.astype(np.float32) - hard.astype(np.float32)
     inner = _hole(texture.shape[:2], (44, 54, 76, 96))

@@ -48,7 +48,7 @@ def test_known_pixels_kept_same_seed_same_bytes_candidate_alone_the_same(engine)
 def test_each_candidate_follows_the_network_fill_of_its_own_seed(engine, monkeypatch):
     """The network's candidate for seed 1 paints a red bar, seed 0's none: patchmatch copies the
     photo's red into the bar of candidate 1 only, and every hole pixel is still the photo's own
-    (hard blend, so no colour shift is added)."""
+    (hard blend and the "copy" final step, so no colour shift is added)."""
     img, hole = _photo()
     real = engine.network.inpaint
 
@@ -63,6 +63,7 @@ def test_each_candidate_follows_the_network_fill_of_its_own_seed(engine, monkeyp
         return out
 
     monkeypatch.setattr(engine.network, "inpaint", network_fill)
+    monkeypatch.setattr(engine, "final", "copy")
     engine.configure(blend="hard")
     plain, barred = engine.inpaint(img, hole, n=2, seed=0)
     bar = np.zeros_like(hole)
