@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -123,3 +124,22 @@ def test_missing_or_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
         ob.list_photos(tmp_path / "nope")
     with pytest.raises(ValueError, match="holds no images"):
         ob.list_photos(tmp_path)
+
+
+def test_inpaint_eval_objects_writes_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from inpaint_gui.cli import main
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(2):
+        cv2.imwrite(str(photos / f"p{i}.png"), _photo(seed=i))
+    out = tmp_path / "r" / "objects.json"
+    args = ["eval", "--objects", "--photos", str(photos), "--engine", "navier-stokes", "--no-baselines"]
+    assert main([*args, "--no-perceptual", "--scale", "native", "-o", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["settings"]["count"] == 2 and list(report["engines"]) == ["navier-stokes"]
+    assert "navier-stokes" in out.with_suffix(".md").read_text()
+    assert main(["eval", "--objects", "-o", str(out)]) == 2
+    assert main(["eval", "--objects", "--photos", str(photos), "--masks", "objects", "-o", str(out)]) == 2
+    assert main(["eval", "-o", str(out)]) == 2
+    assert "--photos" in capsys.readouterr().err
