@@ -3,6 +3,7 @@
     python bench/object_removal.py --photos DIR [--photos DIR ...] [--scale 2mp|native]
         [--engines guided,patchmatch,navier-stokes,pypatchmatch] [-n 6] [--n-pypatchmatch 1]
         [--every K] [--limit N] [--seed 0] [--out DIR]
+    python bench/object_removal.py --summarize RUN_DIR [RUN_DIR ...]   # cases all engines finished
 
 Writes OUT/report.json, OUT/report.md (training/object_bench.py's table) and OUT/sheets/: per case
 and engine a sheet of the input (hole greyed) and every candidate, each a crop of the hole's
@@ -124,7 +125,41 @@ def write_sheets(out: Path, side: int):  # noqa: ANN201 - a callback for run_obj
     return on_case
 
 
+def summarize_cases(folders: list[Path]) -> str:
+    """A table over the cases every engine in these runs' cases.jsonl finished (a run cut short, or
+    engines run apart, compared on the same cases). No KID: it needs the runs' features."""
+    rows: dict[str, dict[str, dict]] = {}
+    for folder in folders:
+        for line in (folder / "cases.jsonl").read_text().splitlines():
+            rec = json.loads(line)
+            rows.setdefault(rec["engine"], {})[rec["case"]] = rec
+    shared = sorted(set.intersection(*(set(v) for v in rows.values())))
+    head = (
+        "| engine | cases | n | LPIPS mean | LPIPS best | LPIPS diversity | seam | photo's seam "
+        "| s / candidate |"
+    )
+    lines = [head, "|" + "---|" * 9]
+    for engine, by_case in rows.items():
+        recs = [by_case[c] for c in shared]
+
+        def mean(key: str, digits: int = 3, recs: list = recs) -> str:
+            vals = [r[key] for r in recs if r.get(key) is not None]
+            return f"{np.mean(vals):.{digits}f}" if vals else "–"
+
+        lines.append(
+            f"| {engine} | {len(recs)} | {mean('candidates', 0)} | {mean('lpips')} | {mean('lpips_best')} | "
+            f"{mean('lpips_diversity')} | {mean('seam', 2)} | {mean('seam_photo', 2)} | "
+            f"{mean('seconds_per_candidate', 1)} |"
+        )
+    return "\n".join(lines) + f"\n\nCases: {', '.join(shared)}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--summarize"]:
+        print(summarize_cases([Path(a) for a in argv[1:]]))
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--photos", action="append", required=True, metavar="DIR")
     ap.add_argument("--scale", choices=ob.SCALES, default="2mp")
