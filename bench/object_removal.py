@@ -26,6 +26,7 @@ import logging
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +99,9 @@ def sheet_window(mask: NDArray[np.bool_], side: int) -> tuple[int, int, int, int
     return top, left, min(top + side, h), min(left + side, w)
 
 
-def write_sheets(out: Path, side: int):  # noqa: ANN201 - a callback for run_object_bench
+def write_sheets(out: Path, side: int) -> Callable[[ob.Case, dict, dict], None]:
+    """run_object_bench's on_case: the cases.jsonl line and the contact sheets of each case."""
+
     def on_case(case: ob.Case, shown: dict[str, list[NDArray[np.uint8]]], recs: dict) -> None:
         out.mkdir(parents=True, exist_ok=True)
         with open(out / "cases.jsonl", "a") as f:  # what a run cut short still leaves
