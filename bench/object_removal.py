@@ -1,147 +1,209 @@
-"""Object removal on a fixed set: the coffee spoon and six full-size photos at about 2 MP, one 5-10%
-object mask each (training.object_masks, seed [7, i]); 6 candidates per variant, seed 0.
+"""The object-removal benchmark over several engines, with a contact sheet of every case at 100%.
 
-    python bench/object_removal.py [--photos DIR] [--out DIR] VARIANT [VARIANT ...]
+    python bench/object_removal.py --photos DIR [--photos DIR ...] [--scale 2mp|native]
+        [--engines guided,patchmatch,navier-stokes,pypatchmatch] [-n 6] [--n-pypatchmatch 1]
+        [--every K] [--limit N] [--seed 0] [--out DIR]
+    python bench/object_removal.py --summarize RUN_DIR [RUN_DIR ...]   # cases all engines finished
 
-A variant is an engine name with settings: `guided`, `guided+final=copy`, or a core constant,
-`guided+final=meld+exemplar.LAMBDA=0.1`. Prints, per case and variant, LPIPS (LPIPS-Alex of each
-candidate against the photo on the hole's box plus 50% each side: mean and best of six), LPIPS
-diversity (mean pairwise on that box), the border's Laplacian excess (core.metrics.seam_score, grey
-levels) and the seam ratio (core.seams.seam_score, 1.0 = the photo's level); writes 100% crops of
-the first three candidates and results_<variant>.json under --out.
+Writes OUT/report.json, OUT/report.md (training/object_bench.py's table) and OUT/sheets/: per case
+and engine a sheet of the input (hole greyed) and every candidate, each a crop of the hole's
+neighbourhood at 100% (windows of at most --sheet-side px around the hole's outline where the
+neighbourhood is larger), captioned with its seam ratio.
+
+PyPatchMatch (`pypatchmatch==2.2.0`, PyPI) is a bench-only comparison, not a dependency. It runs in
+its own venv (--pypatchmatch-python, default /work/venvs/pypatchmatch/bin/python; make it with
+`python3 -m venv /work/venvs/pypatchmatch && /work/venvs/pypatchmatch/bin/pip install numpy
+pypatchmatch==2.2.0`) through bench/pypatchmatch_worker.py, on the hole's box grown by its own size
+each side (PatchMatch's cost grows with the picture it searches), pasted back. It has no seed, and
+seeding the C library's rand() does not change its output: it is deterministic, so one candidate.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
+import logging
+import subprocess
 import sys
-import time
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "docs"))
-from before_after import _strokes  # noqa: E402  - the spoon's mask, as in the README picture
+from inpaint_gui.core.contact_sheet import contact_sheet
+from inpaint_gui.core.seams import seam_score
+from inpaint_gui.training import object_bench as ob
+from inpaint_gui.training.runs import grey_hole, write_png
 
-from inpaint_gui.core import seams  # noqa: E402
-from inpaint_gui.core.image_io import load_image  # noqa: E402
-from inpaint_gui.core.metrics import seam_score  # noqa: E402
-from inpaint_gui.engine import load_engine  # noqa: E402
-from inpaint_gui.training.object_masks import object_mask  # noqa: E402
-from inpaint_gui.training.perceptual import Perceptual  # noqa: E402
-
-NAMES = [
-    "elem_julia-craice",
-    "elem_snow-capped-mountain",
-    "kde_coldripple",
-    "kde_fallenleaf",
-    "sqz_janice-gill_0PueFmKKF28",
-    "sqz_jon-tyson_FKkK1hnTe-Q",
-]
-SPOON = [
-    ([(413, 68), (408, 110), (400, 150), (392, 188), (383, 222), (372, 248)], 28),
-    ([(360, 262), (368, 300)], 84),
-]
+log = logging.getLogger("object_removal")
+HERE = Path(__file__).resolve().parent
+DEFAULT_ENGINES = ("guided", "patchmatch", "navier-stokes", "pypatchmatch")
+PYPATCHMATCH_PYTHON = Path("/work/venvs/pypatchmatch/bin/python")
 
 
-def cases(photos: Path, megapixels: float = 2.0):
-    coffee = load_image(ROOT / "resources" / "samples" / "coffee.jpg").rgb
-    yield "coffee", coffee, _strokes(coffee.shape[:2], SPOON)
-    for i, name in enumerate(NAMES):
-        img = load_image(photos / f"{name}.jpg").rgb
-        h, w = img.shape[:2]
-        s = min(1.0, (megapixels * 1e6 / (h * w)) ** 0.5)
-        if s < 1:
-            img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-        h, w = img.shape[:2]
-        m = object_mask(np.random.default_rng([7, i]), 0.05, 0.10, False, 512)
-        yield (
-            name.split("_")[1][:12],
-            img,
-            cv2.resize(m.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0,
+def pypatchmatch_fill(python: Path, patch: int = 15, context: float = 1.0) -> ob.Fill:
+    """PyPatchMatch in a subprocess, on the hole's box grown by `context` of its size each side."""
+
+    def fill(image: NDArray[np.uint8], mask: NDArray[np.bool_], n: int, seed: int) -> list[NDArray[np.uint8]]:
+        ys, xs = np.nonzero(mask)
+        h, w = mask.shape
+        gy, gx = round((ys.max() - ys.min() + 1) * context), round((xs.max() - xs.min() + 1) * context)
+        box = (
+            slice(max(int(ys.min()) - gy, 0), min(int(ys.max()) + gy + 1, h)),
+            slice(max(int(xs.min()) - gx, 0), min(int(xs.max()) + gx + 1, w)),
         )
-
-
-def crop_box(mask, grow=0.5):
-    ys, xs = np.nonzero(mask)
-    t, b, lft, r = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    gh, gw = int((b - t) * grow), int((r - lft) * grow)
-    h, w = mask.shape
-    return max(0, t - gh), min(h, b + gh), max(0, lft - gw), min(w, r + gw)
-
-
-def configure(engine, variant):
-    """Set engine attributes (key=value) and core constants (module.NAME=value); returns the undo."""
-    undo = []
-    for part in variant.split("+")[1:]:
-        key, value = part.split("=")
-        try:
-            value = float(value) if "." in value else int(value)
-        except ValueError:
-            pass
-        if "." in key:
-            module, name = key.split(".")
-            target = importlib.import_module(f"inpaint_gui.core.{module}")
-        else:
-            target, name = engine, key
-        undo.append((target, name, getattr(target, name)))
-        setattr(target, name, value)
-    return undo
-
-
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("variants", nargs="+")
-    p.add_argument("--photos", type=Path, default=Path("/work/shared/datasets/eval/photos-full"))
-    p.add_argument("--out", type=Path, default=Path("object_removal_out"))
-    args = p.parse_args()
-    meter = Perceptual()
-    engines = {}
-    results = {v: {} for v in args.variants}
-    for case, img, mask in cases(args.photos):
-        t, b, lft, r = crop_box(mask)
-        for variant in args.variants:
-            name = variant.split("+")[0]
-            engine = engines.setdefault(name, load_engine(name))
-            undo = configure(engine, variant)
-            start = time.perf_counter()
-            try:
-                cands = engine.inpaint(img, mask, n=6, seed=0)
-            finally:
-                for target, key, value in reversed(undo):
-                    setattr(target, key, value)
-            secs = time.perf_counter() - start
-            crops = [c.image[t:b, lft:r] for c in cands]
-            lp, div = meter.lpips_scores(img[t:b, lft:r], crops)
-            border = [-seam_score(c.image, mask) for c in cands]
-            ratio = [seams.seam_score(img, c.image, mask) for c in cands]
-            folder = args.out / variant.replace("=", "-")
-            folder.mkdir(parents=True, exist_ok=True)
-            for k, crop in enumerate(crops[:3]):
-                cv2.imwrite(str(folder / f"{case}_c{k}.png"), crop[..., ::-1])
-            results[variant][case] = {
-                "lpips": float(lp.mean()), "best": float(lp.min()), "diversity": div,
-                "border": float(np.mean(border)), "ratio": float(np.mean(ratio)), "seconds": secs,
-                "lpips_each": lp.tolist(), "score_each": [c.score for c in cands], "ratio_each": ratio,
-            }  # fmt: skip
-            print(
-                f"{case:14s} {variant:28s} lpips {lp.mean():.4f} best {lp.min():.4f} div {div:.4f} "
-                f"border {np.mean(border):6.2f} ratio {np.mean(ratio):5.2f} {secs:6.1f}s",
-                flush=True,
+        with tempfile.TemporaryDirectory(prefix="pypatchmatch-") as tmp:
+            np.save(Path(tmp) / "image.npy", np.ascontiguousarray(image[box]))
+            np.save(Path(tmp) / "mask.npy", mask[box].astype(np.uint8) * 255)
+            done = subprocess.run(
+                # -P: bench/patchmatch.py must not shadow the installed package
+                [str(python), "-P", str(HERE / "pypatchmatch_worker.py"), tmp, str(patch)],
+                capture_output=True,
+                text=True,
             )
-    for variant, rows in results.items():
-        mean = {
-            k: np.mean([x[k] for x in rows.values()])
-            for k in ("lpips", "best", "diversity", "border", "ratio")
-        }
-        print(f"MEAN {variant:28s} " + " ".join(f"{k} {v:.4f}" for k, v in mean.items()))
-        (args.out / f"results_{variant.replace('=', '-')}.json").write_text(json.dumps(rows, indent=1))
+            if done.returncode != 0:
+                raise RuntimeError(f"pypatchmatch failed: {done.stderr.strip()[-300:]}")
+            crop = np.load(Path(tmp) / "fill.npy", allow_pickle=False)
+        out = image.copy()
+        out[box] = np.where(mask[box][..., None], crop, image[box])
+        return [out]  # deterministic: one candidate whatever n is
+
+    return fill
+
+
+@dataclass
+class _Shown:
+    image: NDArray[np.uint8]
+    seed: int
+    score: float
+
+
+def sheet_window(mask: NDArray[np.bool_], side: int) -> tuple[int, int, int, int]:
+    """The neighbourhood as (top, left, bottom, right), or where it is larger than side x side, a
+    side x side window at 100% centred on the outline point nearest the hole's centre (so the
+    window shows the outline and the inside)."""
+    ys_, xs_ = ob.neighbourhood(mask)
+    if ys_.stop - ys_.start <= side and xs_.stop - xs_.start <= side:
+        return ys_.start, xs_.start, ys_.stop, xs_.stop
+    ring = mask & ~cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    ys, xs = np.nonzero(ring)
+    cy, cx = np.nonzero(mask)
+    k = int(np.argmin((ys - cy.mean()) ** 2 + (xs - cx.mean()) ** 2))
+    h, w = mask.shape
+    top = int(np.clip(ys[k] - side // 2, 0, max(h - side, 0)))
+    left = int(np.clip(xs[k] - side // 2, 0, max(w - side, 0)))
+    return top, left, min(top + side, h), min(left + side, w)
+
+
+def write_sheets(out: Path, side: int) -> Callable[[ob.Case, dict, dict], None]:
+    """run_object_bench's on_case: the cases.jsonl line and the contact sheets of each case."""
+
+    def on_case(case: ob.Case, shown: dict[str, list[NDArray[np.uint8]]], recs: dict) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        with open(out / "cases.jsonl", "a") as f:  # what a run cut short still leaves
+            for name, rec in recs.items():
+                f.write(json.dumps({"engine": name, **rec}) + "\n")
+        box = sheet_window(case.mask, side)
+        cell = max(box[2] - box[0], box[3] - box[1])  # one picture pixel per photo pixel
+        for name, fills in shown.items():
+            cands = [_Shown(f, i, -seam_score(case.image, f, case.mask)) for i, f in enumerate(fills)]
+            sheet = contact_sheet(
+                cands,
+                original=grey_hole(case.image, case.mask),
+                box=box,
+                cell=max(64, min(cell, 4096)),
+                columns=4,
+                title=f"{case.name} {case.image.shape[1]}x{case.image.shape[0]} {case.band} - {name} at 100%"
+                " (caption: seam ratio, 1 = photo's own)",
+            )
+            write_png(out / "sheets" / f"{Path(case.name).stem}_{name}.png", sheet)
+        truth = out / "sheets" / f"{Path(case.name).stem}_photo.png"
+        t, left, b, r = box
+        write_png(truth, case.image[t:b, left:r])
+
+    return on_case
+
+
+def summarize_cases(folders: list[Path]) -> str:
+    """A table over the cases every engine in these runs' cases.jsonl finished (a run cut short, or
+    engines run apart, compared on the same cases). No KID: it needs the runs' features."""
+    rows: dict[str, dict[str, dict]] = {}
+    for folder in folders:
+        for line in (folder / "cases.jsonl").read_text().splitlines():
+            rec = json.loads(line)
+            rows.setdefault(rec["engine"], {})[rec["case"]] = rec
+    shared = sorted(set.intersection(*(set(v) for v in rows.values())))
+    head = (
+        "| engine | cases | n | LPIPS mean | LPIPS best | LPIPS diversity | seam | photo's seam "
+        "| s / candidate |"
+    )
+    lines = [head, "|" + "---|" * 9]
+    for engine, by_case in rows.items():
+        recs = [by_case[c] for c in shared]
+
+        def mean(key: str, digits: int = 3, recs: list = recs) -> str:
+            vals = [r[key] for r in recs if r.get(key) is not None]
+            return f"{np.mean(vals):.{digits}f}" if vals else "–"
+
+        lines.append(
+            f"| {engine} | {len(recs)} | {mean('candidates', 0)} | {mean('lpips')} | {mean('lpips_best')} | "
+            f"{mean('lpips_diversity')} | {mean('seam', 2)} | {mean('seam_photo', 2)} | "
+            f"{mean('seconds_per_candidate', 1)} |"
+        )
+    return "\n".join(lines) + f"\n\nCases: {', '.join(shared)}\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["--summarize"]:
+        print(summarize_cases([Path(a) for a in argv[1:]]))
+        return 0
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--photos", action="append", required=True, metavar="DIR")
+    ap.add_argument("--scale", choices=ob.SCALES, default="2mp")
+    ap.add_argument("--engines", default=",".join(DEFAULT_ENGINES))
+    ap.add_argument("-n", type=int, default=6, help="candidates per engine (default 6)")
+    ap.add_argument("--every", type=int, default=1)
+    ap.add_argument("--limit", type=int)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--sheet-side", type=int, default=1200)
+    ap.add_argument("--pypatchmatch-python", type=Path, default=PYPATCHMATCH_PYTHON)
+    ap.add_argument("--pypatchmatch-context", type=float, default=1.0, help="crop: hole's box grown by this")
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    photos = sorted(p for d in args.photos for p in ob.list_photos(d))[:: args.every][: args.limit]
+    engines: dict[str, ob.Fill] = {}
+    counts: dict[str, int] = {}
+    for name in args.engines.split(","):
+        if name == "pypatchmatch":
+            if not args.pypatchmatch_python.is_file():
+                log.warning("no %s: PyPatchMatch left out", args.pypatchmatch_python)
+                continue
+            engines[name] = pypatchmatch_fill(args.pypatchmatch_python, context=args.pypatchmatch_context)
+            counts[name] = 1
+        else:
+            engines[name], counts[name] = ob.registry_fill(name, device="cpu"), args.n
+    report = ob.run_object_bench(
+        photos,
+        engines,
+        scale=args.scale,
+        n=counts,
+        seed=args.seed,
+        on_case=write_sheets(args.out, args.sheet_side),
+    )
+    report["settings"]["command"] = " ".join(sys.argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (args.out / "report.md").write_text(ob.markdown_table(report))
+    print(ob.markdown_table(report))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +13,15 @@ from inpaint_gui.cli.common import fail
 def register(commands: argparse._SubParsersAction, verbosity: argparse.ArgumentParser) -> None:
     """Add `inpaint eval`."""
     p = commands.add_parser("eval", help="measure an engine against ground truth per hole-size band")
-    p.add_argument("--images", required=True, metavar="DIR")
+    p.add_argument("--images", metavar="DIR", help="images with ground truth (not with --objects)")
     p.add_argument(
         "--masks",
-        required=True,
         metavar="DIR|objects",
         help="mask folder, or `objects`: 300 generated object-removal holes (5-50%%, half touching the "
         "border), written beside the report",
     )
     p.add_argument("-n", type=int, default=6, help="candidates per image (default 6)")
-    p.add_argument("--engine", default="pluralistic")
+    p.add_argument("--engine", help="engine to measure (default: pluralistic; guided with --objects)")
     p.add_argument("--checkpoint", metavar="FILE")
     p.add_argument(
         "--variety", type=float, metavar="T", help="pluralistic and guided engines: the spread of the draws"
@@ -45,8 +45,58 @@ def register(commands: argparse._SubParsersAction, verbosity: argparse.ArgumentP
     p.add_argument(
         "--grid-rows", type=int, default=6, help="images in the grid, holes of 20%% and more (default 6)"
     )
+    objects = p.add_argument_group(
+        "object removal on full-size photos",
+        "--objects: one object-shaped hole (3-15%%) per photo in --photos, the engine with patchmatch and "
+        "navier-stokes (unless --no-baselines), LPIPS mean / best / diversity, KID and the seam ratio "
+        "(1 = the photo's own level) on the hole's neighbourhood at 100%% (training/object_bench.py)",
+    )
+    objects.add_argument("--objects", action="store_true", help="run the object-removal benchmark")
+    objects.add_argument("--photos", action="append", metavar="DIR", help="photo folder (repeatable)")
+    objects.add_argument(
+        "--scale",
+        choices=("2mp", "native"),
+        default="2mp",
+        help="photos scaled to about 2 MP (default) or not",
+    )
     p.add_argument("-o", "--output", required=True, metavar="REPORT.json")
     p.set_defaults(func=_eval)
+
+
+def _objects(args: argparse.Namespace) -> int:
+    from inpaint_gui.engine.checkpoint import CheckpointError
+    from inpaint_gui.training import object_bench as ob
+
+    if not args.photos:
+        return fail("--objects needs --photos DIR")
+    if args.images or args.masks or args.resolution or args.grid or args.variety is not None:
+        return fail(
+            "--objects takes --photos and --scale, not --images, --masks, --resolution, --grid or --variety"
+        )
+    names = [args.engine or "guided"]
+    if not args.no_baselines:
+        names += [b for b in ("patchmatch", "navier-stokes") if b not in names]
+    try:
+        photos = sorted(p for d in args.photos for p in ob.list_photos(d))[:: args.every][: args.limit]
+        engines = {}
+        for name in names:
+            fill = ob.registry_fill(
+                name, device=args.device, checkpoint=args.checkpoint if name == names[0] else None
+            )
+            engines[name] = fill
+        report = ob.run_object_bench(
+            photos, engines, scale=args.scale, n=args.n, seed=args.seed, perceptual=not args.no_perceptual
+        )
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2) + "\n")
+        md = out.with_suffix(".md")
+        md.write_text(ob.markdown_table(report))
+    except (ValueError, CheckpointError, OSError) as exc:
+        return fail(str(exc))
+    print(md.read_text())
+    print(f"wrote {out} and {md}")
+    return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -55,6 +105,10 @@ def _eval(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         return fail("-n must be >= 1")
+    if args.objects:
+        return _objects(args)
+    if not args.images or not args.masks:
+        return fail("--images and --masks are needed (or --objects with --photos)")
     masks = args.masks
     try:
         if masks == "objects" and not Path(masks).is_dir():
@@ -73,7 +127,7 @@ def _eval(args: argparse.Namespace) -> int:
         report = evaluate(
             args.images,
             masks,
-            engine=args.engine,
+            engine=args.engine or "pluralistic",
             checkpoint=args.checkpoint,
             n=args.n,
             resolution=args.resolution,
