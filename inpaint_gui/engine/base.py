@@ -37,6 +37,7 @@ class Candidate:
     seconds: float  # time spent on this candidate, its share of batched work included
     near: int | None = None  # seed of the candidate this is a variation of, if any
     spread: float = 0.0  # how far from `near` it was sampled (0..1)
+    filled_by: str = ""  # which engine filled which part, when several did ("" = this engine alone)
 
 
 class Cancelled(Exception):

@@ -53,9 +53,10 @@ def _pluralistic(checkpoint: str | Path | None, device: str) -> Engine:
 
 
 def _guided(checkpoint: str | Path | None, device: str) -> Engine:
-    from inpaint_gui.engine.guided import GuidedEngine
+    from inpaint_gui.engine.face_router import FaceRoutedEngine
 
-    engine = GuidedEngine.from_checkpoint(checkpoint, device=device)
+    # Holes on faces go to the faces network, when it is installed (engine/face_router.py).
+    engine = FaceRoutedEngine.from_checkpoints(checkpoint, device=device)
     engine.warm_up()  # the matcher, so the first fill does not wait for the compiler
     return engine
 
