@@ -38,11 +38,30 @@ class Framing:
     centre_x: float
     centre_y: float
     box: float  # side of the face box
+    eye_x: float  # midpoint of the eyes' boxes
+    eye_y: float
+    eye_distance: float  # between the eyes' box centres
+
+    def at(self, size: int) -> Framing:
+        """The same framing in crops `size` pixels wide."""
+        k = size / self.size
+        return Framing(
+            size,
+            self.centre_x * k,
+            self.centre_y * k,
+            self.box * k,
+            self.eye_x * k,
+            self.eye_y * k,
+            self.eye_distance * k,
+        )
 
 
 #: Medians over faces/utk (every 100th crop: found in 147 of 224; box side p10-p90 92-113 px, roll
-#: p10-p90 -2.5 to 2.1 degrees, eyes found in 93%); bench/faces_in_frames.py --framing measures it.
-FRAMING = Framing(size=128, centre_x=63.5, centre_y=56.1, box=106.4)
+#: p10-p90 -2.5 to 2.1 degrees; eyes found in 93%, their distance p10-p90 44-55 px);
+#: bench/faces_in_frames.py --framing measures it.
+FRAMING = Framing(
+    size=128, centre_x=63.5, centre_y=56.1, box=106.4, eye_x=61.9, eye_y=37.3, eye_distance=50.0
+)
 
 
 @dataclass(frozen=True)
@@ -56,20 +75,38 @@ class Face:
     angle: float = 0.0
     eyes: bool = False  # whether the roll comes from two eyes (else from the tilt it was found at)
     votes: int = 0
+    #: With eyes: their midpoint (image pixels) and distance, which set the frame (a box on a
+    #: turned face is up to 15% too large; the eyes are not).
+    eye_x: float = 0.0
+    eye_y: float = 0.0
+    eye_distance: float = 0.0
 
     def frame(self, side: int | None = None, framing: Framing = FRAMING) -> NDArray[np.float64]:
         """The 2x3 similarity from image pixels to a `side`-pixel square framed as the training
         crops (default: the training size itself)."""
         side = framing.size if side is None else side
-        k = framing.box / self.size * side / framing.size
-        m = cv2.getRotationMatrix2D((self.x, self.y), self.angle, k)
-        m[0, 2] += framing.centre_x * side / framing.size - self.x
-        m[1, 2] += framing.centre_y * side / framing.size - self.y
+        f = side / framing.size
+        if self.eyes:
+            k, (x, y), (cx, cy) = (
+                framing.eye_distance / self.eye_distance,
+                (self.eye_x, self.eye_y),
+                (framing.eye_x, framing.eye_y),
+            )
+        else:
+            k, (x, y), (cx, cy) = (
+                framing.box / self.size,
+                (self.x, self.y),
+                (framing.centre_x, framing.centre_y),
+            )
+        m = cv2.getRotationMatrix2D((x, y), self.angle, k * f)
+        m[0, 2] += cx * f - x
+        m[1, 2] += cy * f - y
         return m
 
     def native_side(self, framing: Framing = FRAMING) -> int:
         """The side of the training frame at the photo's own scale."""
-        return max(1, round(framing.size * self.size / framing.box))
+        k = framing.eye_distance / self.eye_distance if self.eyes else framing.box / self.size
+        return max(1, round(framing.size / k))
 
     def corners(self, framing: Framing = FRAMING) -> NDArray[np.float64]:
         """The training frame's four corners in image pixels [4, 2]."""
@@ -162,7 +199,10 @@ def _search(
             centre = ((px - lft) * k, (py - t) * k)
             if tilt:
                 level = cv2.warpAffine(
-                    level, cv2.getRotationMatrix2D(centre, tilt, 1.0), (lw, lh), borderMode=cv2.BORDER_REPLICATE
+                    level,
+                    cv2.getRotationMatrix2D(centre, tilt, 1.0),
+                    (lw, lh),
+                    borderMode=cv2.BORDER_REPLICATE,
                 )
             ys, xs = np.mgrid[0 : lh - win + 1, 0 : lw - win + 1]
             ys, xs = ys.ravel(), xs.ravel()
@@ -223,7 +263,19 @@ def _with_eyes(image: NDArray[np.uint8], face: Face) -> Face:
         return face
     _, a, b = max(pairs, key=lambda p: p[0])
     roll = math.degrees(math.atan2(b[1] - a[1], b[0] - a[0]))
-    return Face(face.x, face.y, face.size, face.angle + roll, True, face.votes)
+    inv = cv2.invertAffineTransform(m)
+    (lx, ly), (rx, ry) = inv @ np.array([a[0], a[1], 1.0]), inv @ np.array([b[0], b[1], 1.0])
+    return Face(
+        face.x,
+        face.y,
+        face.size,
+        face.angle + roll,
+        True,
+        face.votes,
+        (lx + rx) / 2,
+        (ly + ry) / 2,
+        math.hypot(rx - lx, ry - ly),
+    )
 
 
 def _warp_grey(image: NDArray[np.uint8], m: NDArray[np.float64], side: int) -> NDArray[np.uint8]:
@@ -240,8 +292,11 @@ def _warp_grey(image: NDArray[np.uint8], m: NDArray[np.float64], side: int) -> N
     m = m.copy()
     m[:, 2] += m[:, :2] @ np.array([x0, y0], np.float64)
     if k < 1:  # shrink first with an area filter, then turn at about the final scale
-        small = cv2.resize(crop, (max(1, round(crop.shape[1] * k)), max(1, round(crop.shape[0] * k))),
-                           interpolation=cv2.INTER_AREA)
+        small = cv2.resize(
+            crop,
+            (max(1, round(crop.shape[1] * k)), max(1, round(crop.shape[0] * k))),
+            interpolation=cv2.INTER_AREA,
+        )
         sx, sy = crop.shape[1] / small.shape[1], crop.shape[0] / small.shape[0]
         m = m @ np.diag([sx, sy, 1.0])
         crop = small

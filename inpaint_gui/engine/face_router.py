@@ -78,8 +78,12 @@ def plan_face_parts(
         b, r = min(h, int(math.ceil(face.y + half))), min(w, int(math.ceil(face.x + half)))
         cover = np.count_nonzero(mask[t:b, lft:r]) / (face.size * face.size)
         if cover > MAX_COVER:
-            log.info("hole covers %.0f%% of the face at (%.0f, %.0f): left to the photo engine",
-                     100 * cover, face.x, face.y)
+            log.info(
+                "hole covers %.0f%% of the face at (%.0f, %.0f): left to the photo engine",
+                100 * cover,
+                face.x,
+                face.y,
+            )
             continue
         angle = 0.0 if abs(face.angle) < SNAP_DEGREES else face.angle
         face = dataclasses.replace(face, angle=angle)
@@ -136,7 +140,10 @@ def face_fills(
             canvas = upright.copy()
             paste_region(region, prediction, canvas, hole, detail, "membrane", 3, cache)
             yield cv2.warpAffine(
-                canvas, back, (r - lft, b - t), flags=flags | cv2.WARP_INVERSE_MAP,
+                canvas,
+                back,
+                (r - lft, b - t),
+                flags=flags | cv2.WARP_INVERSE_MAP,
                 borderMode=cv2.BORDER_REPLICATE,
             )
     finally:
@@ -154,12 +161,16 @@ class FaceRoutedEngine(GuidedEngine):
     options = (*GuidedEngine.options, "faces")
     faces = "auto"
 
-    def __init__(self, network: PluralisticEngine, faces_network: PluralisticEngine | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, network: PluralisticEngine, faces_network: PluralisticEngine | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(network, **kwargs)
         self.faces_network = faces_network
         if faces_network is not None:
             faces_network.configure(detail="similarity")
+            # One candidate per pass: the similarity detail of a batch differs from a lone
+            # candidate's in the last bit, and a seed must give its candidate's bytes alone too.
+            faces_network.batch_size = 1
 
     @classmethod
     def from_checkpoints(
@@ -240,5 +251,4 @@ class FaceRoutedEngine(GuidedEngine):
 
 def _framing(network: PluralisticEngine) -> Framing:
     """The training framing at the network's own crop size."""
-    k = network.info.resolution / FRAMING.size
-    return Framing(network.info.resolution, FRAMING.centre_x * k, FRAMING.centre_y * k, FRAMING.box * k)
+    return FRAMING.at(network.info.resolution)
