@@ -23,11 +23,14 @@ from inpaint_gui.core.haar import EYE_CASCADE, FACE_CASCADE, detect_windows, gro
 #: invent a face at a size where the photo's own texture is a better guess.
 MIN_FACE = 40
 #: Ratio between successive face sizes searched.
-SCALE_STEP = 1.12
+SCALE_STEP = 1.15
 #: Tilts (degrees) tried when no upright face touches the region.
-TILTS = (-22.0, 22.0, -40.0, 40.0)
-#: A cluster of fewer windows than this is not a face (OpenCV's minNeighbors is 3: more than 3).
-MIN_NEIGHBOURS = 3
+TILTS = (-25.0, 25.0)
+#: A cluster of this many windows or fewer is not a face (OpenCV's minNeighbors; windows are 2 px
+#: apart at every scale here, so clusters are smaller than OpenCV's at large scales)...
+MIN_NEIGHBOURS = 2
+#: ...and a face whose two eyes are not found needs this many.
+SURE_VOTES = 6
 
 
 @dataclass(frozen=True)
@@ -134,12 +137,12 @@ def detect_faces(
     box = near if near is not None else (0, 0, h, w)
     top = float("inf") if max_face is None else max_face
     pyramid = _Pyramid(image)
-    faces = _search(image, box, min_face, top, 0.0, pyramid)
-    for tilt in tilts if not faces else ():
-        faces = _search(image, box, min_face, top, tilt, pyramid)
+    for tilt in (0.0, *tilts):
+        found = [_with_eyes(image, f) for f in _search(image, box, min_face, top, tilt, pyramid)]
+        faces = [f for f in found if f.eyes or f.votes >= SURE_VOTES]
         if faces:
-            break
-    return [_with_eyes(image, f) for f in faces]
+            return faces
+    return []
 
 
 class _Pyramid:
@@ -204,7 +207,10 @@ def _search(
                     (lw, lh),
                     borderMode=cv2.BORDER_REPLICATE,
                 )
-            ys, xs = np.mgrid[0 : lh - win + 1, 0 : lw - win + 1]
+            # Windows 2 pixels apart (OpenCV takes 1 above twice the window's size): 4x faster, and
+            # the sample's face still gathers 10 windows or more at every scale and roll tested.
+            step = 2
+            ys, xs = np.mgrid[0 : lh - win + 1 : step, 0 : lw - win + 1 : step]
             ys, xs = ys.ravel(), xs.ravel()
             hits = detect_windows(level, cascade, ys, xs)
             for y, x in zip(ys[hits], xs[hits], strict=True):
@@ -229,7 +235,7 @@ def _touches(face: Face, box: tuple[int, int, int, int]) -> bool:
 
 #: The face is looked at EYE_PATCH pixels wide for its eyes; eye windows of these sides are searched.
 EYE_PATCH = 80
-EYE_SIZES = (12, 14, 17, 20, 24)
+EYE_SIZES = (13, 16, 19, 23)
 
 
 def _with_eyes(image: NDArray[np.uint8], face: Face) -> Face:
@@ -245,7 +251,9 @@ def _with_eyes(image: NDArray[np.uint8], face: Face) -> Face:
         f = win / e
         level = cv2.resize(patch, (round(EYE_PATCH * f), round(EYE_PATCH * f)), interpolation=cv2.INTER_AREA)
         lh, lw = level.shape
-        ys, xs = np.mgrid[int(0.1 * lh) : int(0.6 * lh) - win + 1, int(0.05 * lw) : int(0.95 * lw) - win + 1]
+        ys, xs = np.mgrid[
+            int(0.12 * lh) : int(0.58 * lh) - win + 1, int(0.05 * lw) : int(0.95 * lw) - win + 1
+        ]
         ys, xs = ys.ravel(), xs.ravel()
         hits = detect_windows(level, cascade, ys, xs)
         boxes += [[x / f, y / f, e, e] for y, x in zip(ys[hits], xs[hits], strict=True)]

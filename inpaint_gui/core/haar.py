@@ -25,6 +25,7 @@ FACE_CASCADE = "haarcascade_frontalface_default.xml"
 EYE_CASCADE = "haarcascade_eye.xml"
 #: Windows whose grey levels vary less than this (standard deviation, 0-255) are rejected, as OpenCV does.
 MIN_STD = 10.0
+STRIDE_STEP = 64
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,10 @@ def detect_windows(
     if alive.size == 0:
         return ok
     total, squares = cv2.integral2(grey, sdepth=cv2.CV_32S, sqdepth=cv2.CV_64F)
-    stride = w + 1
+    # Rows padded to a multiple of STRIDE_STEP, so the stages' offsets are laid out for few widths.
+    stride = -(-(w + 1) // STRIDE_STEP) * STRIDE_STEP
+    total = np.pad(total, ((0, 0), (0, stride - w - 1)))
+    squares = np.pad(squares, ((0, 0), (0, stride - w - 1)))
     flat, sq = total.ravel(), squares.ravel()
     base = ys[alive] * stride + xs[alive]
     # The normalising rect: the window less one pixel all round.
