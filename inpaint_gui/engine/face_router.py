@@ -43,6 +43,7 @@ MAX_COVER = 0.85
 #: Rolls smaller than this (degrees) are taken as upright, so the frame is an exact crop.
 SNAP_DEGREES = 1.0
 FACE_MODES = ("auto", "off")
+FACE_BLEND = "membrane"
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def face_fills(
             if isinstance(prediction, tuple):
                 prediction, detail = prediction
             canvas = upright.copy()
-            paste_region(region, prediction, canvas, hole, detail, "membrane", 3, cache)
+            paste_region(region, prediction, canvas, hole, detail, FACE_BLEND, 3, cache)
             yield cv2.warpAffine(
                 canvas,
                 back,
