@@ -105,3 +105,27 @@ def test_a_hole_over_most_of_the_face_removes_it_and_goes_to_the_photo_engine(as
 def test_without_a_faces_network_it_is_the_guided_engine(releases):
     engine = FaceRoutedEngine(PluralisticEngine.from_checkpoint(releases[0], device="cpu"))
     assert engine.faces_network is None and engine.name == "guided"
+
+
+def test_two_faces_each_fill_their_own_hole(engine, astronaut):
+    image, mask = astronaut
+    both = np.concatenate([image, image[:, ::-1]], axis=1)  # the portrait and its mirror image
+    holes = np.concatenate([mask, mask[:, ::-1]], axis=1)
+    parts = plan_face_parts(both, holes)
+    assert len(parts) == 2 and {round(p.face.x) // 512 for p in parts} == {0, 1}
+    out = engine.inpaint(both, holes, n=1, seed=2)[0]
+    assert out.filled_by == "faces network: 2 faces"
+    assert np.array_equal(out.image[~holes], both[~holes])
+
+
+def test_a_face_whose_frame_leaves_the_photo_is_filled_from_a_mirrored_frame(engine, astronaut):
+    image, mask = astronaut
+    cut, hole = image[:, 170:], mask[:, 170:]  # the frame reaches past the left edge
+    parts = plan_face_parts(cut, hole)
+    assert len(parts) == 1
+    corners = (
+        cv2.invertAffineTransform(parts[0].frame) @ np.array([[0, 0, 1], [0, parts[0].side, 1]], float).T
+    )
+    assert corners[0].min() < 0
+    out = engine.inpaint(cut, hole, n=1, seed=0)[0]
+    assert out.filled_by == "faces network: 1 face" and np.array_equal(out.image[~hole], cut[~hole])
