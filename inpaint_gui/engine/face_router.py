@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +27,12 @@ from inpaint_gui.core.compose import InputError, mask_bbox
 from inpaint_gui.core.detail import DetailMap, paste_region
 from inpaint_gui.core.faces import FRAMING, Face, Framing, detect_faces
 from inpaint_gui.core.haar import EYE_CASCADE, FACE_CASCADE, load_cascade
+from inpaint_gui.core.metrics import seam_score
 from inpaint_gui.core.region import Region
-from inpaint_gui.engine.base import Candidate, CandidateCallback
+from inpaint_gui.engine.base import Candidate, CandidateCallback, Engine
 from inpaint_gui.engine.checkpoint import FACES_NAME, checkpoint_dir
 from inpaint_gui.engine.guided import GuidedEngine
+from inpaint_gui.engine.latent import LatentEngine
 from inpaint_gui.engine.pluralistic import PluralisticEngine
 
 log = logging.getLogger(__name__)
@@ -154,15 +157,130 @@ def face_fills(
             fills.close()
 
 
-class FaceRoutedEngine(GuidedEngine):
-    """The guided engine, with holes on faces filled by the faces network at its training framing.
+def latent_fills(
+    engine: LatentEngine,
+    image: NDArray[np.uint8],
+    fp: FacePart,
+    seeds: Sequence[int],
+    near: int | None,
+    spread: float,
+) -> Iterator[NDArray[np.uint8]]:
+    """One latent-search fill of fp's box per seed, the search run on the face's upright frame."""
+    n = fp.side
+    upright = cv2.warpAffine(
+        image, fp.frame, (n, n), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101
+    )
+    t, lft, b, r = fp.box
+    full = np.zeros(image.shape[:2], np.float32)
+    full[t:b, lft:r] = fp.part
+    hole = cv2.warpAffine(full, fp.frame, (n, n), flags=cv2.INTER_LINEAR) > 0.01
+    back = fp.frame.copy()
+    back[:, 2] += back[:, :2] @ np.array([lft, t], np.float64)
+    for filled in LatentEngine._fill(engine, upright, hole, seeds, near, spread):
+        yield cv2.warpAffine(
+            filled,
+            back,
+            (r - lft, b - t),
+            flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
 
-    faces: "auto" routes holes on faces to the faces network (when one is loaded); "off" is the
-    guided engine alone. Each candidate's `filled_by` says which engine filled which part.
+
+class _FaceRouting(Engine):
+    """Holes on faces filled at the training framing by _face_fills; the rest by the engine itself.
+
+    faces: "auto" routes holes on faces; "off" is the engine alone. Each candidate's `filled_by`
+    says which engine filled which part.
     """
 
-    options = (*GuidedEngine.options, "faces")
     faces = "auto"
+    #: What the status bar calls the filler of the faces.
+    face_filler = "faces network"
+
+    def _face_framing(self) -> Framing | None:
+        """The training framing at the face filler's size; None: no filler, no routing."""
+        raise NotImplementedError
+
+    def _face_fills(
+        self, image: NDArray[np.uint8], fp: FacePart, seeds: Sequence[int], near: int | None, spread: float
+    ) -> Iterator[NDArray[np.uint8]]:
+        raise NotImplementedError
+
+    def _set_option(self, key: str, value: Any) -> None:
+        if key != "faces":
+            super()._set_option(key, value)
+        elif value not in FACE_MODES:
+            raise InputError(f"faces must be one of {', '.join(FACE_MODES)}, got {value!r}")
+        else:
+            self.faces = value
+
+    def _run(
+        self,
+        image: NDArray[np.uint8],
+        mask: NDArray[np.bool_],
+        seeds: list[int],
+        near: int | None,
+        spread: float,
+        should_cancel: Callable[[], bool] | None,
+        on_candidate: CandidateCallback | None,
+    ) -> list[Candidate]:
+        framing = self._face_framing() if self.faces == "auto" else None
+        parts = plan_face_parts(image, mask, framing) if framing is not None else []
+        if not parts:
+            return super()._run(image, mask, seeds, near, spread, should_cancel, on_candidate)
+        self._check_cancel(should_cancel)
+        start_time = time.perf_counter()
+        fills = [list(self._face_fills(image, fp, seeds, near, spread)) for fp in parts]
+        rest = mask.copy()
+        for fp in parts:
+            t, lft, b, r = fp.box
+            rest[t:b, lft:r] &= ~fp.part
+        count = len(parts)
+        said = f"{self.face_filler}: {count} face{'s' if count > 1 else ''}"
+        filled_by = f"{said}; {self.name}: the rest" if rest.any() else said
+
+        def with_faces(candidate: Candidate, index: int) -> Candidate:
+            out = candidate.image.copy()
+            for fp, per_seed in zip(parts, fills, strict=True):
+                t, lft, b, r = fp.box
+                np.copyto(out[t:b, lft:r], per_seed[index], where=fp.part[..., None])
+            return dataclasses.replace(candidate, image=out, filled_by=filled_by)
+
+        if not rest.any():
+            out = []
+            box = mask_bbox(mask)
+            assert box is not None
+            sl = (slice(box[0], box[2]), slice(box[1], box[3]))
+            share = (time.perf_counter() - start_time) / len(seeds)
+            for index, s in enumerate(seeds):
+                candidate = with_faces(
+                    Candidate(image, s, 0.0, share, near, spread if near is not None else 0.0), index
+                )
+                candidate = dataclasses.replace(candidate, score=seam_score(candidate.image[sl], mask[sl]))
+                out.append(candidate)
+                if on_candidate is not None:
+                    on_candidate(candidate, index, len(seeds))
+                if index + 1 < len(seeds):
+                    self._check_cancel(should_cancel)
+            return out
+        # The photo engine sees the faces filled (the first seed's), not what the user masked.
+        start = with_faces(Candidate(image, seeds[0], 0.0, 0.0), 0).image
+        done: list[Candidate] = []
+
+        def routed(candidate: Candidate, index: int, total: int) -> None:
+            done.append(with_faces(candidate, index))
+            if on_candidate is not None:
+                on_candidate(done[-1], index, total)
+
+        super()._run(start, rest, seeds, near, spread, should_cancel, routed)
+        return done
+
+
+class FaceRoutedEngine(_FaceRouting, GuidedEngine):
+    """The guided engine, with holes on faces filled by the faces network at its training framing
+    (when a faces network is loaded)."""
+
+    options = (*GuidedEngine.options, "faces")
 
     def __init__(
         self, network: PluralisticEngine, faces_network: PluralisticEngine | None = None, **kwargs: Any
@@ -195,70 +313,32 @@ class FaceRoutedEngine(GuidedEngine):
             load_cascade(FACE_CASCADE)
             load_cascade(EYE_CASCADE)
 
-    def _set_option(self, key: str, value: Any) -> None:
-        if key != "faces":
-            super()._set_option(key, value)
-        elif value not in FACE_MODES:
-            raise InputError(f"faces must be one of {', '.join(FACE_MODES)}, got {value!r}")
-        else:
-            self.faces = value
+    def _face_framing(self) -> Framing | None:
+        return None if self.faces_network is None else FRAMING.at(self.faces_network.info.resolution)
 
-    def _run(
-        self,
-        image: NDArray[np.uint8],
-        mask: NDArray[np.bool_],
-        seeds: list[int],
-        near: int | None,
-        spread: float,
-        should_cancel: Callable[[], bool] | None,
-        on_candidate: CandidateCallback | None,
-    ) -> list[Candidate]:
-        parts: list[FacePart] = []
-        if self.faces == "auto" and self.faces_network is not None:
-            parts = plan_face_parts(image, mask, _framing(self.faces_network))
-        if not parts:
-            return super()._run(image, mask, seeds, near, spread, should_cancel, on_candidate)
-        self._check_cancel(should_cancel)
-        fills = [list(face_fills(self.faces_network, image, fp, seeds, near, spread)) for fp in parts]  # type: ignore[arg-type]
-        rest = mask.copy()
-        for fp in parts:
-            t, lft, b, r = fp.box
-            rest[t:b, lft:r] &= ~fp.part
-        count = len(parts)
-        said = f"faces network: {count} face{'s' if count > 1 else ''}"
-        filled_by = f"{said}; {self.name}: the rest" if rest.any() else said
-
-        def with_faces(candidate: Candidate, index: int) -> Candidate:
-            out = candidate.image.copy()
-            for fp, per_seed in zip(parts, fills, strict=True):
-                t, lft, b, r = fp.box
-                np.copyto(out[t:b, lft:r], per_seed[index], where=fp.part[..., None])
-            return dataclasses.replace(candidate, image=out, filled_by=filled_by)
-
-        if not rest.any():
-            out = []
-            for index, s in enumerate(seeds):
-                base = Candidate(image, s, 0.0, 0.0, near, spread if near is not None else 0.0)
-                candidate = with_faces(base, index)
-                out.append(candidate)
-                if on_candidate is not None:
-                    on_candidate(candidate, index, len(seeds))
-                if index + 1 < len(seeds):
-                    self._check_cancel(should_cancel)
-            return out
-        # The photo engine sees the faces filled (the first seed's), not what the user masked.
-        start = with_faces(Candidate(image, seeds[0], 0.0, 0.0), 0).image
-        done: list[Candidate] = []
-
-        def routed(candidate: Candidate, index: int, total: int) -> None:
-            done.append(with_faces(candidate, index))
-            if on_candidate is not None:
-                on_candidate(done[-1], index, total)
-
-        super()._run(start, rest, seeds, near, spread, should_cancel, routed)
-        return done
+    def _face_fills(
+        self, image: NDArray[np.uint8], fp: FacePart, seeds: Sequence[int], near: int | None, spread: float
+    ) -> Iterator[NDArray[np.uint8]]:
+        assert self.faces_network is not None
+        return face_fills(self.faces_network, image, fp, seeds, near, spread)
 
 
-def _framing(network: PluralisticEngine) -> Framing:
-    """The training framing at the network's own crop size."""
-    return FRAMING.at(network.info.resolution)
+class FramedLatentEngine(_FaceRouting, LatentEngine):
+    """The latent search, on a face's training frame when the hole touches a face (the GAN was
+    trained on aligned faces filling the frame); elsewhere on the hole's region as before."""
+
+    options = (*LatentEngine.options, "faces")
+    face_filler = "latent search on the face's frame"
+
+    def warm_up(self, n: int = 6) -> None:
+        super().warm_up(n)
+        load_cascade(FACE_CASCADE)
+        load_cascade(EYE_CASCADE)
+
+    def _face_framing(self) -> Framing | None:
+        return FRAMING.at(self.generator.config.resolution)
+
+    def _face_fills(
+        self, image: NDArray[np.uint8], fp: FacePart, seeds: Sequence[int], near: int | None, spread: float
+    ) -> Iterator[NDArray[np.uint8]]:
+        return latent_fills(self, image, fp, seeds, near, spread)

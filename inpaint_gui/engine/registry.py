@@ -62,9 +62,10 @@ def _guided(checkpoint: str | Path | None, device: str) -> Engine:
 
 
 def _latent(checkpoint: str | Path | None, device: str) -> Engine:
-    from inpaint_gui.engine.latent import LatentEngine
+    from inpaint_gui.engine.face_router import FramedLatentEngine
 
-    engine = LatentEngine.from_checkpoint(checkpoint, device=device)
+    # The search runs on the face's training frame when the hole touches a face (face_router.py).
+    engine = FramedLatentEngine.from_checkpoint(checkpoint, device=device)
     engine.warm_up()  # so the first search does not pay for creating its kernels
     return engine
 

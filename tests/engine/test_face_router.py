@@ -129,3 +129,22 @@ def test_a_face_whose_frame_leaves_the_photo_is_filled_from_a_mirrored_frame(eng
     assert corners[0].min() < 0
     out = engine.inpaint(cut, hole, n=1, seed=0)[0]
     assert out.filled_by == "faces network: 1 face" and np.array_equal(out.image[~hole], cut[~hole])
+
+
+def test_the_latent_search_runs_on_the_faces_frame_and_elsewhere_as_before(tmp_path, astronaut):
+    from inpaint_gui.engine.face_router import FramedLatentEngine
+    from inpaint_gui.engine.latent import LatentEngine, SearchSettings
+    from inpaint_gui.engine.latent import save_random_release as save_latent
+
+    path = save_latent(tmp_path / "latent.safetensors")
+    fast = SearchSettings(steps=2)
+    framed = FramedLatentEngine.from_checkpoint(path, device="cpu", settings=fast)
+    plain = LatentEngine.from_checkpoint(path, device="cpu", settings=fast)
+    image, mask = astronaut
+    out = framed.inpaint(image, mask, n=2, seed=0)
+    assert all(c.filled_by == "latent search on the face's frame: 1 face" for c in out)
+    assert all(np.array_equal(c.image[~mask], image[~mask]) for c in out)
+    suit = np.zeros_like(mask)
+    suit[400:440, 300:340] = True  # no face near this hole
+    a, b = framed.inpaint(image, suit, n=1, seed=3)[0], plain.inpaint(image, suit, n=1, seed=3)[0]
+    assert np.array_equal(a.image, b.image) and a.filled_by == ""
