@@ -39,6 +39,7 @@ class Candidate:
     near: int | None = None  # seed of the candidate this is a variation of, if any
     spread: float = 0.0  # how far from `near` it was sampled (0..1)
     closed_gaps: int = 0  # small unpainted islands inside the mask that were filled too (close_gaps)
+    filled_by: str = ""  # which engine filled which part, when several did ("" = this engine alone)
 
 
 class Cancelled(Exception):

@@ -53,17 +53,19 @@ def _pluralistic(checkpoint: str | Path | None, device: str) -> Engine:
 
 
 def _guided(checkpoint: str | Path | None, device: str) -> Engine:
-    from inpaint_gui.engine.guided import GuidedEngine
+    from inpaint_gui.engine.face_router import FaceRoutedEngine
 
-    engine = GuidedEngine.from_checkpoint(checkpoint, device=device)
+    # Holes on faces go to the faces network, when it is installed (engine/face_router.py).
+    engine = FaceRoutedEngine.from_checkpoints(checkpoint, device=device)
     engine.warm_up()  # the matcher, so the first fill does not wait for the compiler
     return engine
 
 
 def _latent(checkpoint: str | Path | None, device: str) -> Engine:
-    from inpaint_gui.engine.latent import LatentEngine
+    from inpaint_gui.engine.face_router import FramedLatentEngine
 
-    engine = LatentEngine.from_checkpoint(checkpoint, device=device)
+    # The search runs on the face's training frame when the hole touches a face (face_router.py).
+    engine = FramedLatentEngine.from_checkpoint(checkpoint, device=device)
     engine.warm_up()  # so the first search does not pay for creating its kernels
     return engine
 

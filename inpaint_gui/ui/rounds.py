@@ -409,9 +409,14 @@ class GenerationRounds(QObject):
         self.progress.hide()
         self._w.gallery.end_search_preview()
         self._w.autosave.save_now()  # a crash from now on must not lose these candidates
-        n = len(self._w.gallery.candidates())
+        candidates = self._w.gallery.candidates()
+        n = len(candidates)
+        # Which engine filled which part, when the default engine split the mask (faces).
+        parts = next((c.filled_by for c in reversed(candidates) if getattr(c, "filled_by", "")), "")
         self.message.emit(
-            f"{n} candidate{'s' if n != 1 else ''}: hover or 1–9 to preview, Enter applies", 8000
+            f"{n} candidate{'s' if n != 1 else ''}{f' ({parts})' if parts else ''}: "
+            "hover or 1–9 to preview, Enter applies",
+            8000,
         )
 
     @Slot(int, str)

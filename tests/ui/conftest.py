@@ -78,3 +78,28 @@ def _no_thread_left_running(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     _started = None
     if running:
         pytest.fail(f"test left QThread(s) running: {', '.join(running)}")
+
+
+@pytest.fixture(autouse=True)
+def _no_unexpected_message_box(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A message box nobody answers blocks offscreen for ever: answer it, then fail the test.
+
+    Tests that expect a box patch QMessageBox themselves (their patch replaces this one)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+
+    def answer(kind: str, default: QMessageBox.StandardButton):
+        def box(_parent, title, text, *args, **kwargs):
+            shown.append(f"{kind} {title!r}: {text}")
+            return default
+
+        return box
+
+    monkeypatch.setattr(QMessageBox, "warning", answer("warning", QMessageBox.StandardButton.Ok))
+    monkeypatch.setattr(QMessageBox, "critical", answer("critical", QMessageBox.StandardButton.Ok))
+    monkeypatch.setattr(QMessageBox, "information", answer("information", QMessageBox.StandardButton.Ok))
+    monkeypatch.setattr(QMessageBox, "question", answer("question", QMessageBox.StandardButton.Cancel))
+    yield
+    if shown:
+        pytest.fail("unexpected message box: " + "; ".join(shown))
