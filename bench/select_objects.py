@@ -9,7 +9,8 @@ once with grow 0 (the outline itself) and once with the default grow (what the a
 Objects whose truth names correcting strokes (placed by eye, as a user would paint them) are
 measured again with those strokes: the "+ strokes" rows.
 Time: one box on a 24 MP photo (the large bird in elem_julia-craice.jpg, 6000x4000), median of
---repeat runs, wall and CPU seconds.
+--repeat runs, wall and CPU seconds, alternating with runs without the second GrabCut pass.
+--one-pass measures everything without the second pass (the baseline it is compared with).
 
     python bench/select_objects.py --truth /work/scratch/select/gt [--work-side 300] [--repeat 3]
 """
@@ -28,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from inpaint_gui.core import selection  # noqa: E402
 from inpaint_gui.core.selection import (  # noqa: E402
     DEFAULT_GROW,
     DEFAULT_WORK_SIDE,
@@ -49,6 +51,10 @@ def _score(sel, truth: np.ndarray) -> tuple[float, float]:
     return np.count_nonzero(full & truth) / area, np.count_nonzero(full & ~truth) / area
 
 
+def _one_pass(small, labels, first):
+    return first.astype(np.float32)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--truth", type=Path, required=True, help="folder of <name>.png + <name>.json")
@@ -56,7 +62,11 @@ def main() -> int:
     ap.add_argument("--grow", type=int, default=DEFAULT_GROW)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", default="", help="comma-separated object names")
+    ap.add_argument("--one-pass", action="store_true", help="without the second GrabCut pass")
     args = ap.parse_args()
+    two_pass = selection._second_pass
+    if args.one_pass:
+        selection._second_pass = _one_pass
 
     names = sorted(p.stem for p in args.truth.glob("*.json"))
     if args.only:
@@ -126,18 +136,26 @@ def main() -> int:
     if big:
         meta = json.loads((args.truth / f"{big[0]}.json").read_text())
         image = images[meta["file"]]
-        walls, cpus = [], []
-        for _ in range(args.repeat):
-            t, c = time.perf_counter(), time.process_time()
-            select_region(image, tuple(meta["box"]), grow=args.grow, work_side=args.work_side)
-            walls.append(time.perf_counter() - t)
-            cpus.append(time.process_time() - c)
+        variants = {"": two_pass, ", one pass": _one_pass}
+        if args.one_pass:
+            variants = {", one pass": _one_pass}
+        walls = {k: [] for k in variants}
+        cpus = {k: [] for k in variants}
+        for _ in range(args.repeat):  # alternating, so both see the same load
+            for label, fn in variants.items():
+                selection._second_pass = fn
+                t, c = time.perf_counter(), time.process_time()
+                select_region(image, tuple(meta["box"]), grow=args.grow, work_side=args.work_side)
+                walls[label].append(time.perf_counter() - t)
+                cpus[label].append(time.process_time() - c)
+        selection._second_pass = two_pass
         mp = image.shape[0] * image.shape[1] / 1e6
-        print(
-            f"one box on a {mp:.0f} MP photo ({big[0]}, box {meta['box']}): "
-            f"median {statistics.median(walls):.2f} s wall, {statistics.median(cpus):.2f} s CPU "
-            f"over {args.repeat} runs"
-        )
+        for label in variants:
+            print(
+                f"one box on a {mp:.0f} MP photo ({big[0]}, box {meta['box']}{label}): "
+                f"median {statistics.median(walls[label]):.2f} s wall, "
+                f"{statistics.median(cpus[label]):.2f} s CPU over {args.repeat} runs"
+            )
     return 0
 
 

@@ -33,6 +33,8 @@ MAX_GROW = 200
 DEFAULT_WORK_SIDE = 400  # longest side of the region GrabCut sees
 MIN_BOX = 4  # pixels: a smaller box is a click, not a selection
 _ITERATIONS = 5
+_SECOND_ITERATIONS = 3
+_BAND = 0.04  # of the first answer's size (square root of its area): the band asked again
 _SEED = 0x5E1EC7  # GrabCut seeds its colour models by k-means: fixed for repeatable answers
 
 Box = tuple[int, int, int, int]  # x, y, width, height
@@ -142,7 +144,8 @@ def select_region(
             if value == cv2.GC_FGD:
                 _draw_stroke(fg_hint, s, rx0, ry0, sx, sy, 1)
 
-    soft = _grabcut(small, labels)  # float32 (sh, sw) in {0, 1}
+    first = _grabcut(small, labels.copy(), _ITERATIONS) > 0.5
+    soft = _second_pass(small, labels, first)  # float32 (sh, sw) in {0, 1}
     soft = _clean(soft > 0.5, fg_hint.astype(bool)).astype(np.float32)
     if not soft.any():
         return Selection(ry0, rx0, np.zeros((rh, rw), dtype=np.bool_), (height, width))
@@ -197,7 +200,33 @@ def _paint_full(mask: NDArray[np.bool_], s: Stroke, ox: int, oy: int, value: boo
     _draw_stroke(canvas, s, ox, oy, 1.0, 1.0, int(value))
 
 
-def _grabcut(small: NDArray[np.uint8], labels: NDArray[np.uint8]) -> NDArray[np.float32]:
+def _second_pass(
+    small: NDArray[np.uint8], labels: NDArray[np.uint8], first: NDArray[np.bool_]
+) -> NDArray[np.float32]:
+    """GrabCut again with a band around the first outline starting as "probably background".
+
+    The first pass starts from the whole box as object, so its object colour model learns the
+    shadow, blur halo or dark cloth that hugs the object, and keeps a ring of it. Asked again
+    with only the object's core as "probably object" and the band either side of its outline as
+    "probably background", the models are seeded without that ring, and the band goes to the
+    object only where its colours call for it.
+    """
+    if not first.any():
+        return first.astype(np.float32)
+    width = max(1.0, _BAND * math.sqrt(np.count_nonzero(first)))
+    core = cv2.distanceTransform(first.view(np.uint8), cv2.DIST_L2, 3) > width
+    unsure = labels == cv2.GC_PR_FGD  # the box; strokes and the margin keep their labels
+    if not (core & unsure).any():
+        return first.astype(np.float32)  # all of it is band: thin, leave it to the first pass
+    labels[unsure] = cv2.GC_PR_BGD
+    labels[unsure & core] = cv2.GC_PR_FGD
+    second = _grabcut(small, labels, _SECOND_ITERATIONS)
+    return second if second.any() else first.astype(np.float32)
+
+
+def _grabcut(
+    small: NDArray[np.uint8], labels: NDArray[np.uint8], iterations: int
+) -> NDArray[np.float32]:
     if not (labels == cv2.GC_PR_FGD).any() and not (labels == cv2.GC_FGD).any():
         return np.zeros(labels.shape, dtype=np.float32)
     if not ((labels == cv2.GC_BGD) | (labels == cv2.GC_PR_BGD)).any():
@@ -208,7 +237,7 @@ def _grabcut(small: NDArray[np.uint8], labels: NDArray[np.uint8]) -> NDArray[np.
     bgr = np.ascontiguousarray(small[:, :, ::-1])
     cv2.setRNGSeed(_SEED)
     try:
-        cv2.grabCut(bgr, labels, None, bgd, fgd, _ITERATIONS, cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(bgr, labels, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
     except cv2.error as exc:
         # GrabCut refuses regions where one side has too few distinct colours to model.
         log.info("grabcut gave up: %s", exc)
