@@ -100,7 +100,7 @@ def _dense_reference(data, hole, gx, gy, lam):
     index[ys, xs] = np.arange(ys.size)
     a = np.zeros((ys.size, ys.size))
     b = lam * data[ys, xs].astype(np.float64)
-    for k, (y, x) in enumerate(zip(ys, xs)):
+    for k, (y, x) in enumerate(zip(ys, xs, strict=True)):
         a[k, k] = lam
         for qy, qx, s in (
             (y, x + 1, -gx[y, x]),
