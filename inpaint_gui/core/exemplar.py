@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from inpaint_gui.core import patchmatch as pm
 from inpaint_gui.core.blend import RING, membrane
 from inpaint_gui.core.compose import InputError, mask_bbox
-from inpaint_gui.core.poisson import LAMBDA, screened_poisson
+from inpaint_gui.core.poisson import LAMBDA, solve_hole
 
 log = logging.getLogger(__name__)
 
@@ -455,15 +455,14 @@ def _meld(level: _Level, nnf: NDArray, dist: NDArray, cur: NDArray[np.uint8]) ->
     box = (slice(t, b), slice(lft, r))
     image = level.image[box]
     hole, target = level.hole[box], level.is_target[box]
-    # The copy over the hole and the ring its matches continue into (the membrane reads the ring).
-    ys, xs = np.nonzero(target)
-    src = nnf[ys + t, xs + lft]
-    copy = image.astype(np.float32)
-    copy[ys, xs] = level.image[src[:, 0], src[:, 1]]
-    copy[hole] += membrane(image, copy, hole, RING)[hole]
+    # The copy over the hole and the ring its matches continue into (the membrane reads the ring),
+    # then the photo back on the ring: one box-sized float array, no index arrays.
     data = image.astype(np.float32)
-    data[hole] = copy[hole]
-    del copy
+    pm.copy_centres(level.image, nnf[box], target, data)
+    offset = membrane(image, data, hole, RING)
+    np.copyto(data, image, where=(target & ~hole)[..., None])
+    np.add(data, offset, out=data, where=hole[..., None])
+    del offset
     gx, gy = np.zeros_like(data), np.zeros_like(data)
     wx, wy = np.zeros(hole.shape, np.float32), np.zeros(hole.shape, np.float32)
     sigma2 = float(np.percentile(dist.ravel()[level.targets], SIGMA_PCT)) + 1e-6 if MELD_WEIGHTED else 0.0
@@ -479,9 +478,10 @@ def _meld(level: _Level, nnf: NDArray, dist: NDArray, cur: NDArray[np.uint8]) ->
         pair = hole[: bh - dy, : bw - dx] | hole[dy:, dx:]
         ys, xs = np.nonzero(pair & (wt[: bh - dy, : bw - dx] <= 0))
         g[ys, xs] = data[ys + dy, xs + dx] - data[ys, xs]
-    solved = screened_poisson(data, hole, gx, gy, LAMBDA)
+    solved = solve_hole(data, hole, gx, gy, LAMBDA)  # [n, 3], in the order of region[hole]
+    del data, gx, gy
     region = cur[box]
-    region[hole] = np.clip(np.rint(solved[hole]), 0, 255).astype(np.uint8)
+    region[hole] = np.clip(np.rint(solved), 0, 255).astype(np.uint8)
 
 
 def _rounding(out: NDArray) -> float:

@@ -43,75 +43,113 @@ def screened_poisson(
     fixed values outside it. gx[y, x]: the wanted u[y, x+1] - u[y, x]; gy[y, x]: u[y+1, x] - u[y, x]
     (float32 [h, w, c]). lam > 0.
     """
-    if lam <= 0:
-        raise ValueError(f"the screening weight must be positive, got {lam}")
-    if data.shape[:2] != hole.shape or gx.shape != data.shape or gy.shape != data.shape:
-        raise ValueError(f"shapes differ: data {data.shape}, hole {hole.shape}, gx {gx.shape}, gy {gy.shape}")
-    out = np.ascontiguousarray(data, dtype=np.float32).copy()
-    if not hole.any():
-        return out
-    index = np.full(hole.shape, -1, np.int32)
-    ys, xs = np.nonzero(hole)
-    index[ys, xs] = np.arange(ys.size, dtype=np.int32)
-    neighbours = np.full((ys.size, 4), -1, np.int32)
-    rhs = np.empty((ys.size, data.shape[2]), np.float32)
-    diag = np.empty(ys.size, np.float32)
-    _system(
-        out, index, ys.astype(np.int32), xs.astype(np.int32), gx, gy, np.float32(lam), neighbours, rhs, diag
-    )
-    x = np.ascontiguousarray(out[ys, xs])
-    _cg(neighbours, diag, rhs, x, iterations, tolerance)
-    out[ys, xs] = x
+    x = solve_hole(data, hole, gx, gy, lam, iterations, tolerance)
+    out = np.array(data, dtype=np.float32)
+    out[hole] = x
     return out
 
 
-@njit(cache=True, nogil=True)
-def _system(data, index, ys, xs, gx, gy, lam, neighbours, rhs, diag):  # pragma: no cover - compiled
-    """Per hole pixel p: its hole neighbours (index or -1), the diagonal deg + lam and the right side
-    sum_q s_pq + sum_{q known} data_q + lam data_p, s_pq the wanted u_p - u_q."""
-    h, w = index.shape
+def solve_hole(
+    data: NDArray[np.float32],
+    hole: NDArray[np.bool_],
+    gx: NDArray[np.float32],
+    gy: NDArray[np.float32],
+    lam: float = LAMBDA,
+    iterations: int = MAX_ITERATIONS,
+    tolerance: float = TOLERANCE,
+) -> NDArray[np.float32]:
+    """screened_poisson's values at the hole's pixels only, float32 [n, c] in the order of
+    data[hole], with no copy of the frame (the caller writes them where it wants)."""
+    if lam <= 0:
+        raise ValueError(f"the screening weight must be positive, got {lam}")
+    if data.ndim != 3 or data.shape[:2] != hole.shape or gx.shape != data.shape or gy.shape != data.shape:
+        raise ValueError(f"shapes differ: data {data.shape}, hole {hole.shape}, gx {gx.shape}, gy {gy.shape}")
+    data, gx, gy = (np.asarray(a, dtype=np.float32) for a in (data, gx, gy))
+    n = int(np.count_nonzero(hole))
     ch = data.shape[2]
-    for k in range(ys.shape[0]):
-        y, x = ys[k], xs[k]
-        deg = 0
-        for c in range(ch):
-            rhs[k, c] = lam * data[y, x, c]
-        for j in range(4):
-            if j == 0:
-                qy, qx = y, x + 1
-            elif j == 1:
-                qy, qx = y, x - 1
-            elif j == 2:
-                qy, qx = y + 1, x
+    x = np.empty((n, ch), np.float32)
+    if n == 0:
+        return x
+    neighbours = np.full((n, 4), -1, np.int32)
+    rhs = np.empty((n, ch), np.float32)
+    diag = np.empty(n, np.float32)
+    _system(data, hole, gx, gy, np.float32(lam), neighbours, rhs, diag, x)
+    _cg(neighbours, diag, rhs, x, iterations, tolerance)
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _system(data, hole, gx, gy, lam, neighbours, rhs, diag, x):  # pragma: no cover - compiled
+    """Per hole pixel p, numbered in row-major order: its hole neighbours (number or -1), the
+    diagonal deg + lam, the right side sum_q s_pq + sum_{q known} data_q + lam data_p (s_pq the
+    wanted u_p - u_q) and the start x = data_p. One pass over the grid, no index arrays."""
+    h, w = hole.shape
+    ch = data.shape[2]
+    # The number of each hole pixel, one row at a time: the row above's are kept to link to them.
+    above = np.full(w, -1, np.int32)
+    row = np.full(w, -1, np.int32)
+    count = 0
+    for y in range(h):
+        for xx in range(w):
+            if hole[y, xx]:
+                row[xx] = count
+                count += 1
             else:
-                qy, qx = y - 1, x
-            if qy < 0 or qy >= h or qx < 0 or qx >= w:
+                row[xx] = -1
+        for xx in range(w):
+            k = row[xx]
+            if k < 0:
                 continue
-            deg += 1
+            deg = 0
             for c in range(ch):
+                rhs[k, c] = lam * data[y, xx, c]
+                x[k, c] = data[y, xx, c]
+            for j in range(4):
                 if j == 0:
-                    s = -gx[y, x, c]
+                    qy, qx = y, xx + 1
                 elif j == 1:
-                    s = gx[qy, qx, c]
+                    qy, qx = y, xx - 1
                 elif j == 2:
-                    s = -gy[y, x, c]
+                    qy, qx = y + 1, xx
                 else:
-                    s = gy[qy, qx, c]
-                rhs[k, c] += s
-            q = index[qy, qx]
-            if q >= 0:
-                neighbours[k, j] = q
-            else:
+                    qy, qx = y - 1, xx
+                if qy < 0 or qy >= h or qx < 0 or qx >= w:
+                    continue
+                deg += 1
                 for c in range(ch):
-                    rhs[k, c] += data[qy, qx, c]
-        diag[k] = deg + lam
+                    if j == 0:
+                        s = -gx[y, xx, c]
+                    elif j == 1:
+                        s = gx[qy, qx, c]
+                    elif j == 2:
+                        s = -gy[y, xx, c]
+                    else:
+                        s = gy[qy, qx, c]
+                    rhs[k, c] += s
+                if hole[qy, qx]:
+                    # Below's number is not known yet: that link is made from below (j == 3).
+                    if j == 0:
+                        neighbours[k, 0] = k + 1
+                    elif j == 1:
+                        neighbours[k, 1] = k - 1
+                    elif j == 3:
+                        q = above[qx]
+                        neighbours[k, 3] = q
+                        neighbours[q, 2] = k
+                else:
+                    for c in range(ch):
+                        rhs[k, c] += data[qy, qx, c]
+            diag[k] = deg + lam
+        for xx in range(w):
+            above[xx] = row[xx]
 
 
 @njit(cache=True, nogil=True)
 def _cg(neighbours, diag, b, x, iterations, tolerance):  # pragma: no cover - compiled
     """Preconditioned conjugate gradients for A x = b, every channel at once (A: diag on the
     diagonal, -1 to each hole neighbour; symmetric positive definite since lam > 0). b, x: float32
-    [n, c]; x holds the start and gets the result. Each channel stops on its own relative residual."""
+    [n, c]; x holds the start and gets the result. Each channel stops on its own relative residual.
+    Returns the iterations run."""
     n, ch = x.shape
     r = np.empty((n, ch), np.float32)
     p = np.empty((n, ch), np.float32)
@@ -135,11 +173,13 @@ def _cg(neighbours, diag, b, x, iterations, tolerance):  # pragma: no cover - co
     pap = np.zeros(ch)
     alpha = np.zeros(ch)
     beta = np.zeros(ch)
+    done = 0
     for _ in range(iterations):
         for c in range(ch):
             active[c] = active[c] and np.sqrt(rr[c]) > tolerance * (np.sqrt(bnorm[c]) + 1e-12)
         if not active.any():
             break
+        done += 1
         pap[:] = 0.0
         for k in range(n):
             for c in range(ch):
@@ -168,3 +208,4 @@ def _cg(neighbours, diag, b, x, iterations, tolerance):  # pragma: no cover - co
             for c in range(ch):
                 if active[c]:
                     p[k, c] = r[k, c] / diag[k] + beta[c] * p[k, c]
+    return done
