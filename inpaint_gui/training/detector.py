@@ -1,4 +1,4 @@
-"""`inpaint train-detector`: teach the defect detector (models/defect_net.py) on synthetic damage.
+"""Teach the defect detector (models/defect_net.py) on synthetic damage.
 
 Each step draws crops of 128 px from training photos, each taken as part of a photo whose short side
 is 150 to 1600 px (the crop is cut from the photo resized to that), draws dust, specks, spots and
@@ -9,7 +9,6 @@ are available to this project, so the detector knows only what the synthesiser d
 
 from __future__ import annotations
 
-import argparse
 import logging
 import time
 from pathlib import Path
@@ -19,7 +18,6 @@ import cv2
 import numpy as np
 
 from inpaint_gui.core.defect_synth import add_defects, add_rims
-from inpaint_gui.training.data import list_images
 
 if TYPE_CHECKING:  # torch loads only when the command runs: `inpaint` itself starts fast
     from inpaint_gui.models.defect_net import DefectNet
@@ -28,71 +26,6 @@ log = logging.getLogger(__name__)
 
 CROP = 128
 POS_WEIGHT = 4.0
-
-
-def register(commands: argparse._SubParsersAction, verbosity: argparse.ArgumentParser) -> None:
-    p = commands.add_parser(
-        "train-detector",
-        parents=[verbosity],
-        help="train the defect detector on synthetic dust and scratches",
-        description="Train the detector behind Restore > Detect defects and `inpaint restore` on "
-        "synthetic damage drawn on the photos under DIR; write a release checkpoint.",
-    )
-    p.add_argument("--data", type=Path, required=True, metavar="DIR", help="folder of training photos")
-    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="checkpoint to write")
-    p.add_argument("--steps", type=int, default=3000, help="optimiser steps (default 3000)")
-    p.add_argument("--batch", type=int, default=16, help="crops per step (default 16)")
-    p.add_argument("--init", type=Path, metavar="FILE", help="start from this detector checkpoint")
-    p.add_argument("--lr", type=float, default=2e-3, help="learning rate (default 2e-3)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--rims",
-        type=float,
-        default=0.0,
-        help="share of crops given a rimmed object under the damage, as clean (default 0; tried: 0.3)",
-    )
-    p.add_argument(
-        "--long-scratches",
-        action="store_true",
-        help="scratches as long as the whole photo's, crossing the crop (default: as long as the crop's)",
-    )
-    p.add_argument("--channels", type=int, default=24, help="network width for a new detector (default 24)")
-    p.add_argument(
-        "--dilations",
-        default="1,2,4,8,1",
-        help="dilations of the residual convolutions for a new detector (default 1,2,4,8,1)",
-    )
-    p.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    from inpaint_gui.engine.checkpoint import ReleaseInfo, save_release
-    from inpaint_gui.engine.defects import ENGINE, DefectDetector
-    from inpaint_gui.models.defect_net import DefectNet
-
-    files = [args.data / f for f in list_images(args.data)]
-    if not files:
-        log.error("no images under %s", args.data)
-        return 1
-    try:
-        net = DefectNet(args.channels, [int(d) for d in args.dilations.split(",")])
-    except ValueError as e:
-        log.error("--channels / --dilations: %s", e)
-        return 2
-    if args.init is not None:
-        net = DefectDetector.from_checkpoint(args.init).net.train()
-    train(net, files, args.steps, args.batch, args.seed, args.lr, args.rims, args.long_scratches)
-    info = ReleaseInfo(
-        engine=ENGINE,
-        model_config={"channels": net.inp.out_channels, "dilations": [c.dilation[0] for c in net.body]},
-        resolution=CROP,
-        dataset=args.data.name,
-        steps=args.steps,
-        notes="synthetic damage (core/defect_synth.py) on the training photos",
-    )
-    save_release(args.output, net.state_dict(), info, half=False)
-    print(f"wrote {args.output}")
-    return 0
 
 
 def train(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from inpaint_gui.cli.common import UsageError, engine_from_args, error, max_pixels_from_env
 from inpaint_gui.core.compose import InputError
 from inpaint_gui.core.image_io import ImageError, load_image, raise_pillow_limit, same_file, save_image
 
@@ -82,21 +83,19 @@ def register(commands: argparse._SubParsersAction, verbosity: argparse.ArgumentP
 
 
 def run_restore(args: argparse.Namespace) -> int:
-    from inpaint_gui import cli
-
-    max_pixels = cli._max_pixels_from_env()
+    max_pixels = max_pixels_from_env()
     raise_pillow_limit(max_pixels)
     protect = [args.image]
     outputs = [args.output] + ([args.mask_out] if args.mask_out else [])
     for out in outputs:  # before any work: an existing output is refused now, not after the fill
         if out.exists() and same_file(out, args.image):
-            raise cli.UsageError(f"{out}: is the input image; refusing to overwrite it")
+            raise UsageError(f"{out}: is the input image; refusing to overwrite it")
         if out.exists() and not args.overwrite:
-            raise cli.UsageError(f"{out}: already exists; pass --overwrite to replace it")
+            raise UsageError(f"{out}: already exists; pass --overwrite to replace it")
     if args.no_defects and (not args.denoise or args.mask_only):
-        raise cli.UsageError("--no-defects goes with --denoise and without --mask-only")
+        raise UsageError("--no-defects goes with --denoise and without --mask-only")
     filling = not args.mask_only and not args.no_defects
-    engine = cli._load_engine(args) if filling else None  # a bad name fails before the work
+    engine = engine_from_args(args) if filling else None  # a bad name fails before the work
     restorer = _load_restorer(args) if args.denoise else None
     try:
         image = load_image(args.image, max_pixels)
@@ -110,10 +109,10 @@ def run_restore(args: argparse.Namespace) -> int:
 
             detector = load_detector() if args.detector == "trained" else None
             if args.detector == "trained" and detector is None:
-                cli._error("no trained defect detector installed; using the classical one")
+                error("no trained defect detector installed; using the classical one")
             mask = propose_defects(rgb, args.sensitivity, detector)
     except (ImageError, InputError, OSError) as e:
-        cli._error(str(e))
+        error(str(e))
         return 1
     share = float(mask.mean())
     white = np.repeat(mask[..., None].astype(np.uint8) * 255, 3, axis=2)
@@ -136,7 +135,7 @@ def run_restore(args: argparse.Namespace) -> int:
             protect=protect,
         )
     except (ImageError, InputError, OSError) as e:
-        cli._error(str(e))
+        error(str(e))
         return 1
     done = ["denoised"] if restorer is not None else []
     if engine is not None:
@@ -146,13 +145,12 @@ def run_restore(args: argparse.Namespace) -> int:
 
 
 def _load_restorer(args: argparse.Namespace) -> Restorer:
-    from inpaint_gui import cli
     from inpaint_gui.engine.restore import Restorer
 
     try:
         return Restorer.from_checkpoint(args.restore_checkpoint, device=args.device)
     except (ValueError, OSError, RuntimeError) as e:
-        raise cli.UsageError(str(e)) from None
+        raise UsageError(str(e)) from None
 
 
 def _denoise(restorer: Restorer, rgb: np.ndarray, tile: int) -> np.ndarray:

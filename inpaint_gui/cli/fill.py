@@ -1,4 +1,4 @@
-"""The `inpaint` command line: `inpaint fill` here; train, pack, export and eval come from training.
+"""`inpaint fill`: candidates for the masked part of one image, or of every row of a manifest.
 
 inpaint fill IMAGE MASK -o OUTDIR [-n 6] [--seed 0] [--engine NAME] [--checkpoint PATH]
 inpaint fill --manifest pairs.csv -o OUTDIR [...]
@@ -7,102 +7,46 @@ inpaint fill --manifest pairs.csv -o OUTDIR [...]
 from __future__ import annotations
 
 import argparse
-import csv
-import importlib.util
 import json
 import logging
 import math
-import os
 import re
 import sys
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
-from inpaint_gui.core.compose import InputError
+from inpaint_gui.cli.common import (
+    JOB_ERRORS,
+    MAX_PIXELS_ENV,
+    UsageError,
+    engine_from_args,
+    error,
+    max_pixels_from_env,
+)
+from inpaint_gui.cli.manifest import FillJob, read_manifest
 from inpaint_gui.core.files import atomic_write
 from inpaint_gui.core.image_io import (
     DEFAULT_MAX_PIXELS,
     ImageError,
     load_image,
     load_mask,
-    parse_max_pixels,
     raise_pillow_limit,
     same_file,
     save_image,
 )
-from inpaint_gui.engine import Engine, available_engines, load_engine
+from inpaint_gui.engine import Engine, available_engines
 
 log = logging.getLogger(__name__)
 
-PROG = "inpaint"
-MAX_PIXELS_ENV = "INPAINT_MAX_PIXELS"
-MANIFEST_COLUMNS = ("image", "mask", "stem")
 RESULTS_NAME = "candidates.json"
 #: Candidates are named candidate_00.png .. candidate_99.png, and each is a full image held in memory.
 MAX_CANDIDATES = 100
 _CANDIDATE_NAME = re.compile(r"candidate_\d{2}\.png")
-_TRAINING_COMMANDS = "inpaint_gui.training.commands"
-#: Errors of one fill (bad file, bad input for the engine, out of memory) that leave the others fine.
-_JOB_ERRORS = (ValueError, OSError, RuntimeError, MemoryError)
 
 
-class UsageError(Exception):
-    """The command line or manifest is wrong as a whole: reported in one line, exit code 2."""
-
-
-@dataclass(frozen=True)
-class FillJob:
-    """One image + mask pair and the folder its candidates go to."""
-
-    image: Path
-    mask: Path
-    outdir: Path
-    where: str = ""  # "pairs.csv:3" for a manifest row, for messages
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `inpaint`; returns the exit code (0 fine, 1 some work failed, 2 usage error)."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:  # argparse has printed its message (or the help)
-        return e.code if isinstance(e.code, int) else 2
-    _configure_logging(getattr(args, "verbose", 0))
-    try:
-        return args.func(args)
-    except UsageError as e:
-        _error(str(e))
-        return 2
-    except KeyboardInterrupt:
-        _error("interrupted")
-        return 130
-
-
-def build_parser() -> argparse.ArgumentParser:
-    verbosity = argparse.ArgumentParser(add_help=False)
-    verbosity.add_argument(
-        "-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more log output (-vv: debug)"
-    )
-    parser = argparse.ArgumentParser(
-        prog=PROG, description="Pluralistic image inpainting from the command line.", parents=[verbosity]
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_fill(commands, verbosity)
-    _register_training(commands)
-    from inpaint_gui import restore_cli  # imports this module: only once it has loaded
-    from inpaint_gui.training import augment, detector
-
-    restore_cli.register(commands, verbosity)
-    augment.register(commands, verbosity)
-    detector.register(commands, verbosity)
-    return parser
-
-
-def _add_fill(commands: argparse._SubParsersAction, verbosity: argparse.ArgumentParser) -> None:
+def register(commands: argparse._SubParsersAction, verbosity: argparse.ArgumentParser) -> None:
+    """Add `inpaint fill`."""
     fill = commands.add_parser(
         "fill",
         parents=[verbosity],
@@ -151,32 +95,24 @@ def _add_fill(commands: argparse._SubParsersAction, verbosity: argparse.Argument
     fill.set_defaults(func=run_fill)
 
 
-def _register_training(commands: argparse._SubParsersAction) -> None:
-    """Add train, pack, export and eval when the training commands exist; their import errors show."""
-    if importlib.util.find_spec(_TRAINING_COMMANDS) is None:
-        log.debug("%s not found; training commands unavailable", _TRAINING_COMMANDS)
-        return
-    importlib.import_module(_TRAINING_COMMANDS).register(commands)
-
-
 # --- fill ----------------------------------------------------------------------------------------
 
 
 def run_fill(args: argparse.Namespace) -> int:
     """`inpaint fill`: one pair, or every row of a manifest with the model loaded once."""
-    max_pixels = _max_pixels_from_env()
+    max_pixels = max_pixels_from_env()
     raise_pillow_limit(max_pixels)
     jobs, failed = _plan(args)
-    engine = _load_engine(args)
+    engine = engine_from_args(args)
     batch = args.manifest is not None
     done = 0
     for job in tqdm(jobs, desc="fill", unit="image", disable=None if batch else True, file=sys.stderr):
         try:
             count = fill_one(engine, job, args.n, args.seed, max_pixels, args.overwrite, batch)
-        except _JOB_ERRORS as e:
+        except JOB_ERRORS as e:
             log.debug("%s failed", job.where or job.image, exc_info=True)
             text = "not enough memory for this image" if isinstance(e, MemoryError) else str(e)
-            _error(f"{job.where}: {text}" if job.where else text, progress=batch)
+            error(f"{job.where}: {text}" if job.where else text, progress=batch)
             failed += 1
             continue
         done += 1
@@ -208,7 +144,7 @@ def fill_one(
         raise ImageError(f"{job.mask}: the mask is empty (no white pixels), so there is nothing to fill")
     if mask.all():
         where = f"{job.where}: " if job.where else ""
-        _error(
+        error(
             f"warning: {where}{job.mask} covers the whole image: no pixel is kept, so every fill is made "
             "up from nothing",
             progress=progress,
@@ -288,125 +224,13 @@ def _plan(args: argparse.Namespace) -> tuple[list[FillJob], int]:
         raise UsageError("give either IMAGE MASK or --manifest CSV, not both")
     manifest = read_manifest(args.manifest, args.outdir)
     for message in manifest.errors + manifest.notices:
-        _error(message)
+        error(message)
     if not manifest.jobs and not manifest.errors:
         raise UsageError(f"{args.manifest}: no rows")
     return manifest.jobs, len(manifest.errors)
 
 
-def _load_engine(args: argparse.Namespace) -> Engine:
-    start = time.perf_counter()
-    try:
-        engine = load_engine(args.engine, checkpoint=args.checkpoint, device=args.device)
-    except _JOB_ERRORS as e:  # unknown name (the message lists valid ones), bad checkpoint, bad device
-        log.debug("loading engine %r failed", args.engine, exc_info=True)
-        raise UsageError(str(e)) from None
-    log.info("engine %s ready in %.2f s", args.engine, time.perf_counter() - start)
-    variety = getattr(args, "variety", None)  # commands without --variety (restore) leave it alone
-    if variety is not None:
-        if "variety" not in engine.options:
-            raise UsageError(
-                f"--variety: engine {engine.name!r} has no such setting (pluralistic and guided have)"
-            )
-        try:
-            engine.configure(variety=variety)
-        except InputError as e:
-            raise UsageError(f"--variety: {e}") from None
-    return engine
-
-
-# --- manifest ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Manifest:
-    jobs: list[FillJob]
-    errors: list[str]  # one per rejected row
-    notices: list[str]  # rows whose stem had to be made unique
-
-
-def read_manifest(path: Path, outdir: Path) -> Manifest:
-    """Jobs from a CSV with columns image, mask and optionally stem, and one error per bad row.
-
-    Paths are relative to the CSV's folder. The output folder is OUTDIR/<stem>, the
-    stem defaulting to the image's; repeated stems get _2, _3, ... (with a message).
-    Raises UsageError when the file or its header is unusable.
-    """
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as file:
-            reader = csv.reader(file)
-            header = [h.strip().lower() for h in next(reader, [])]
-            _check_header(path, header)
-            rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise UsageError(f"{path}: cannot read manifest: {getattr(e, 'strerror', None) or e}") from None
-
-    base = path.parent
-    parsed: list[tuple[str, Path, Path, str]] = []
-    errors: list[str] = []
-    for line, row in rows:
-        where = f"{path}:{line}"
-        if len(row) > len(header):
-            errors.append(f"{where}: has {len(row)} fields, the header has {len(header)}")
-            continue
-        # A short row just leaves out the optional stem.
-        cells = {column: cell.strip() for column, cell in zip(header, row, strict=False)}
-        if not cells.get("image") or not cells.get("mask"):
-            errors.append(f"{where}: image and mask must both be given")
-            continue
-        image, mask = base / Path(cells["image"]).expanduser(), base / Path(cells["mask"]).expanduser()
-        stem = cells.get("stem") or image.stem
-        if not _is_plain_name(stem):
-            errors.append(f"{where}: stem {stem!r} is not a plain folder name")
-            continue
-        parsed.append((where, image, mask, stem))
-
-    jobs, notices = [], []
-    taken = {stem.casefold() for *_, stem in parsed}  # folder names compare case-blind on macOS and Windows
-    used: set[str] = set()
-    for where, image, mask, stem in parsed:
-        unique = stem
-        if stem.casefold() in used:
-            unique = _unused(stem, used | taken)
-            notices.append(f"{where}: stem {stem!r} is already used; writing to {unique}/ instead")
-        used.add(unique.casefold())
-        jobs.append(FillJob(image, mask, outdir / unique, where))
-    return Manifest(jobs, errors, notices)
-
-
-def _check_header(path: Path, header: list[str]) -> None:
-    if not header:
-        raise UsageError(f"{path}: empty manifest; expected a header line: image,mask[,stem]")
-    unknown = [h for h in header if h not in MANIFEST_COLUMNS]
-    missing = [c for c in ("image", "mask") if c not in header]
-    if unknown or missing or len(set(header)) != len(header):
-        raise UsageError(
-            f"{path}: header is {','.join(header)!r}; expected columns image,mask and optionally stem"
-        )
-
-
-def _is_plain_name(name: str) -> bool:
-    return name not in ("", ".", "..") and not any(c in name for c in "/\\\0:")
-
-
-def _unused(stem: str, taken: set[str]) -> str:
-    k = 2
-    while f"{stem}_{k}".casefold() in taken:
-        k += 1
-    return f"{stem}_{k}"
-
-
 # --- small helpers -------------------------------------------------------------------------------
-
-
-def _max_pixels_from_env() -> int:
-    text = os.environ.get(MAX_PIXELS_ENV)
-    if not text:
-        return DEFAULT_MAX_PIXELS
-    try:
-        return parse_max_pixels(text)
-    except ValueError as e:
-        raise UsageError(f"{MAX_PIXELS_ENV}: {e}") from None
 
 
 def _candidate_count(text: str) -> int:
@@ -438,20 +262,3 @@ def _checkpoint_of(engine: Engine) -> str | None:
 
 def _finite(x: float) -> float | None:
     return round(float(x), 6) if math.isfinite(x) else None
-
-
-def _error(message: str, progress: bool = False) -> None:
-    line = f"{PROG}: {message}"
-    if progress:
-        tqdm.write(line, file=sys.stderr)  # keeps the progress bar intact
-    else:
-        print(line, file=sys.stderr)
-
-
-def _configure_logging(verbose: int) -> None:
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,0 +1,6 @@
+"""`python -m inpaint_gui.cli ...` (torchrun starts training this way) is the `inpaint` command."""
+
+from inpaint_gui.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())
