@@ -159,12 +159,14 @@ class DefectDetector:
 
 
 def load_detector() -> DefectDetector | None:
-    """The installed detector, or None (missing or broken checkpoint: logged, the classical one serves)."""
-    try:
-        return DefectDetector.from_checkpoint()
-    except CheckpointError as e:
-        log.info("defects: using the classical detector (%s)", e)
+    """The installed detector, or None when none is installed (the classical one serves then).
+    An installed checkpoint that cannot be used raises CheckpointError saying why: a broken file
+    must not pass for a missing one."""
+    path = checkpoint_dir() / CHECKPOINT
+    if not path.exists():
+        log.info("defects: no trained detector (%s is missing); using the classical one", path)
         return None
+    return DefectDetector.from_checkpoint(path)
 
 
 def propose_defects(
