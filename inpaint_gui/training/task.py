@@ -156,7 +156,26 @@ def make_task(cfg: TrainConfig, device: torch.device) -> TrainTask:
         raise ValueError(f"no trainer for engine {cfg.engine!r}; trainable engines: {', '.join(TASKS)}")
     module, cls = TASKS[cfg.engine].split(":")
     task_cls: type[TrainTask] = getattr(importlib.import_module(module), cls)
+    _check_size(task_cls, cfg)
     return task_cls(cfg, device)
+
+
+def _check_size(task_cls: type[TrainTask], cfg: TrainConfig) -> None:
+    """ValueError when cfg's networks exceed the checkpoints' parameter budget: they are counted on
+    PyTorch's meta device, which allocates nothing, before the real ones take memory."""
+    from inpaint_gui.engine.checkpoint import MAX_PARAMETERS
+
+    try:
+        with torch.device("meta"):
+            task = task_cls(cfg, torch.device("meta"))
+        count = sum(p.numel() for m in task.networks().values() for p in m.parameters())
+    except (RuntimeError, NotImplementedError, TypeError, AttributeError):
+        return  # a task the meta device cannot build is checked by building it for real
+    if count > MAX_PARAMETERS:
+        raise ValueError(
+            f"these model settings make networks of {count:,} parameters ({count * 16 / 1e9:.0f} GB "
+            f"with their gradients and optimiser state); the limit is {MAX_PARAMETERS:,}"
+        )
 
 
 def nonfinite(state: dict[str, Any]) -> str:
