@@ -117,3 +117,32 @@ def test_without_the_trained_checkpoint_the_classical_detector_serves(
     assert "using the classical one" in capsys.readouterr().err
     mask = np.asarray(Image.open(out))[..., 0] > 0
     assert mask[30:220, 150:152].all() and mask[60:63, 60:63].all()
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(b"\x80\x04\x95" + b"\x00" * 40, "pickle"), (b"", "not a readable safetensors file")],
+)
+def test_a_broken_trained_detector_says_so(
+    scratched, tmp_path: Path, monkeypatch, capsys, content: bytes, words: str
+) -> None:
+    path, _ = scratched
+    folder = tmp_path / "ckpts"
+    folder.mkdir()
+    (folder / "defects_synthetic.safetensors").write_bytes(content)
+    monkeypatch.setenv("INPAINT_CHECKPOINT_DIR", str(folder))
+    out = tmp_path / "mask.png"
+    assert main(["restore", str(path), "-o", str(out), "--mask-only"]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "defects_synthetic.safetensors" in err and "not installed" not in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+    assert main(["restore", str(path), "-o", str(out), "--mask-only", "--detector", "classical"]) == 0
+
+
+def test_output_names_are_checked_before_any_work(scratched, tmp_path: Path, capsys) -> None:
+    path, _ = scratched
+    assert main(["restore", str(path), "-o", str(tmp_path / "out.xyz")]) == 2
+    assert "cannot write .xyz" in capsys.readouterr().err
+    same = tmp_path / "same.png"
+    assert main(["restore", str(path), "-o", str(same), "--mask-out", str(same)]) == 2
+    assert "--mask-out" in capsys.readouterr().err and not same.exists()

@@ -36,12 +36,12 @@ from inpaint_gui.core.image_io import (
     save_image,
 )
 from inpaint_gui.engine import Engine, available_engines
+from inpaint_gui.engine.base import MAX_CANDIDATES
 
 log = logging.getLogger(__name__)
 
 RESULTS_NAME = "candidates.json"
 #: Candidates are named candidate_00.png .. candidate_99.png, and each is a full image held in memory.
-MAX_CANDIDATES = 100
 _CANDIDATE_NAME = re.compile(r"candidate_\d{2}\.png")
 
 

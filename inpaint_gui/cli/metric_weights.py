@@ -27,10 +27,13 @@ def register(commands: argparse._SubParsersAction, verbosity: argparse.ArgumentP
 def _metric_weights(args: argparse.Namespace) -> int:
     from inpaint_gui.training import perceptual as pc
 
-    cached = [pc.weights_dir() / s.cached for s in (pc.LPIPS_SOURCE, pc.EFFNET_SOURCE)]
-    if all(p.is_file() for p in cached) and not args.force and not args.source:
-        print(f"metric weights already in {pc.weights_dir()} (--force to fetch again)")
+    problems = {s.cached: pc.cache_problem(s) for s in (pc.LPIPS_SOURCE, pc.EFFNET_SOURCE)}
+    if not any(problems.values()) and not args.force and not args.source:
+        print(f"metric weights already in {pc.weights_dir()}, checked (--force to fetch again)")
         return 0
+    for name, problem in problems.items():
+        if problem and problem != "is missing":
+            print(f"{pc.weights_dir() / name} {problem}; fetching it again")
     try:
         if args.source:
             written = pc.convert_archives(sorted(Path(args.source).iterdir()))

@@ -14,9 +14,17 @@ import numpy as np
 
 from inpaint_gui.cli.common import UsageError, engine_from_args, error, max_pixels_from_env
 from inpaint_gui.core.compose import InputError
-from inpaint_gui.core.image_io import ImageError, load_image, raise_pillow_limit, same_file, save_image
+from inpaint_gui.core.image_io import (
+    ImageError,
+    load_image,
+    output_format,
+    raise_pillow_limit,
+    same_file,
+    save_image,
+)
 
 if TYPE_CHECKING:
+    from inpaint_gui.engine.defects import DefectDetector
     from inpaint_gui.engine.restore import Restorer
 
 log = logging.getLogger(__name__)
@@ -87,7 +95,15 @@ def run_restore(args: argparse.Namespace) -> int:
     raise_pillow_limit(max_pixels)
     protect = [args.image]
     outputs = [args.output] + ([args.mask_out] if args.mask_out else [])
+    if args.mask_out is not None and (
+        args.mask_out == args.output or (args.mask_out.exists() and same_file(args.mask_out, args.output))
+    ):
+        raise UsageError(f"--mask-out {args.mask_out} is the output image too; give the mask its own name")
     for out in outputs:  # before any work: an existing output is refused now, not after the fill
+        try:
+            output_format(out)
+        except ImageError as e:
+            raise UsageError(str(e)) from None
         if out.exists() and same_file(out, args.image):
             raise UsageError(f"{out}: is the input image; refusing to overwrite it")
         if out.exists() and not args.overwrite:
@@ -97,6 +113,7 @@ def run_restore(args: argparse.Namespace) -> int:
     filling = not args.mask_only and not args.no_defects
     engine = engine_from_args(args) if filling else None  # a bad name fails before the work
     restorer = _load_restorer(args) if args.denoise else None
+    detector = _load_detector() if args.detector == "trained" and not args.no_defects else None
     try:
         image = load_image(args.image, max_pixels)
         rgb = image.rgb
@@ -105,11 +122,8 @@ def run_restore(args: argparse.Namespace) -> int:
         if args.no_defects:
             mask = np.zeros(rgb.shape[:2], bool)
         else:
-            from inpaint_gui.engine.defects import load_detector, propose_defects  # torch: load on use
+            from inpaint_gui.engine.defects import propose_defects  # torch: load on use
 
-            detector = load_detector() if args.detector == "trained" else None
-            if args.detector == "trained" and detector is None:
-                error("no trained defect detector installed; using the classical one")
             mask = propose_defects(rgb, args.sensitivity, detector)
     except (ImageError, InputError, OSError) as e:
         error(str(e))
@@ -142,6 +156,19 @@ def run_restore(args: argparse.Namespace) -> int:
         done.append(f"filled {share:.2%} of the image ({engine.name})")
     print(f"{' and '.join(done)}; wrote {args.output}")
     return 0
+
+
+def _load_detector() -> DefectDetector | None:
+    """The trained detector; None, said, when none is installed; a broken one refused in one line."""
+    from inpaint_gui.engine.defects import load_detector  # torch: load on use
+
+    try:
+        detector = load_detector()
+    except (ValueError, OSError) as e:  # CheckpointError is a ValueError
+        raise UsageError(f"trained defect detector: {e} (--detector classical skips it)") from None
+    if detector is None:
+        error("no trained defect detector installed; using the classical one")
+    return detector
 
 
 def _load_restorer(args: argparse.Namespace) -> Restorer:

@@ -137,6 +137,19 @@ def load_mask(
     return mask
 
 
+def output_format(path: str | os.PathLike[str]) -> str:
+    """The format save_image writes path in; ImageError for an extension it cannot write, so a
+    command can refuse its output names before any work."""
+    path = Path(path)
+    fmt = _WRITE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ImageError(
+            f"{path}: cannot write {path.suffix or 'a file without extension'}; "
+            f"supported: {', '.join(SAVE_EXTENSIONS)}"
+        )
+    return fmt
+
+
 def save_image(
     path: str | os.PathLike[str],
     rgb: NDArray[np.uint8],
@@ -154,12 +167,7 @@ def save_image(
     where the format can hold them (alpha: PNG, WebP, TIFF); JPEG and BMP drop alpha.
     """
     path = Path(path)
-    fmt = _WRITE_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ImageError(
-            f"{path}: cannot write {path.suffix or 'a file without extension'}; "
-            f"supported: {', '.join(SAVE_EXTENSIONS)}"
-        )
+    fmt = output_format(path)
     _check_pixels(path, rgb, alpha)
     if not 1 <= quality <= 100:
         raise ImageError(f"{path}: quality must be between 1 and 100, got {quality}")

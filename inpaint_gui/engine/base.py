@@ -23,6 +23,9 @@ from inpaint_gui.core.region import Region, cut, plan_regions
 log = logging.getLogger(__name__)
 
 MAX_SEED = 2**63 - 1
+#: The most candidates one request may ask for: each is a full-size copy of the image, so a
+#: mistyped n must not reach the allocator (the app offers up to 32, the command line 100).
+MAX_CANDIDATES = 100
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,10 @@ class Cancelled(Exception):
 
 
 CandidateCallback = Callable[[Candidate, int, int], None]  # (candidate, index, total)
+
+#: Every setting some engine takes (each engine class adds its own `options` here as it is defined):
+#: configure() skips those another engine takes, and refuses a name no engine knows.
+KNOWN_OPTIONS: set[str] = {"context", "blend", "detail", "variety", "patch_size", "exclude"}
 
 
 class Engine(abc.ABC):
@@ -89,11 +96,22 @@ class Engine(abc.ABC):
     #: Keywords inpaint() takes beyond the common ones, for one request (see _begin_request).
     request_options: ClassVar[tuple[str, ...]] = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        KNOWN_OPTIONS.update(cls.options)
+
     def configure(self, options: Mapping[str, Any] | None = None, /, **settings: Any) -> None:
         """Apply the entries of options (and keyword settings) that this engine has: the app sends
-        every engine's settings to whichever engine is loaded. A bad value raises InputError and
-        changes nothing."""
-        chosen = {k: v for k, v in {**(options or {}), **settings}.items() if k in self.options}
+        every engine's settings to whichever engine is loaded, so those of other engines are
+        skipped. A name no engine knows, or a bad value, raises InputError and changes nothing."""
+        given = {**(options or {}), **settings}
+        unknown = sorted(str(k) for k in given if k not in KNOWN_OPTIONS)
+        if unknown:
+            raise InputError(
+                f"unknown engine setting(s): {', '.join(unknown)}; "
+                f"settings: {', '.join(sorted(KNOWN_OPTIONS))}"
+            )
+        chosen = {k: v for k, v in given.items() if k in self.options}
         before = {k: getattr(self, k) for k in chosen}
         try:
             for key, value in chosen.items():
@@ -162,8 +180,8 @@ class Engine(abc.ABC):
             names = ", ".join(unknown)
             raise TypeError(f"{type(self).__name__}.inpaint() got unexpected keyword argument(s): {names}")
         check_image_and_mask(image, mask)
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise InputError(f"n must be a positive integer, got {n!r}")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_CANDIDATES:
+            raise InputError(f"n must be a whole number from 1 to {MAX_CANDIDATES}, got {n!r:.40}")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise InputError(f"seed must be an integer, got {seed!r}")
         count = int(n) if self.pluralistic else 1
@@ -171,8 +189,8 @@ class Engine(abc.ABC):
             raise InputError(f"seed must be between 0 and {MAX_SEED - count}, got {seed}")
         seeds = [int(seed) + i for i in range(count)]
         if near is not None:
-            if isinstance(near, bool) or not isinstance(near, (int, np.integer)):
-                raise InputError(f"near must be a seed (integer), got {near!r}")
+            if isinstance(near, bool) or not isinstance(near, (int, np.integer)) or not 0 <= near <= MAX_SEED:
+                raise InputError(f"near must be a seed, a whole number 0 to {MAX_SEED}, got {near!r:.30}")
             if not 0.0 <= spread <= 1.0:
                 raise InputError(f"spread must be between 0 and 1, got {spread}")
             near, spread = int(near), float(spread)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from inpaint_gui.core.files import atomic_write
 
 if TYPE_CHECKING:  # torch is imported lazily: menus list checkpoints before torch has loaded
     import torch
+    from torch import nn
 
 RELEASE_FORMAT = "inpaint-gui-release"
 FORMAT_VERSION = "1"
@@ -178,6 +180,98 @@ def load_release(
             raise CheckpointError(f"{path}: tensor {key!r} holds NaN or infinite values")
         out[key] = t.to(device)
     return out, info
+
+
+#: The largest network a checkpoint may ask for: 200 M parameters, 800 MB as float32 (the shipped
+#: networks have 0.03-2.2 M).
+MAX_PARAMETERS = 200_000_000
+#: The most working memory one forward pass at the size the engine runs at may ask for, counted as the
+#: sum of every layer's output (an upper bound: inference frees most of them on the way). The shipped
+#: networks need 0.01-0.19 GB by this count; a pluralistic network trained at 512 px, filling at
+#: 1024 px, 1.4 GB.
+MAX_ACTIVATION_BYTES = 4 * 10**9
+
+
+def build_within_budget(
+    path: str | Path,
+    build: Callable[[], nn.Module],
+    probe: Callable[[nn.Module], object],
+    work: str,
+    scale: float = 1.0,
+) -> nn.Module:
+    """The network that build() makes, checked against the parameter and activation budgets first.
+
+    build() runs on PyTorch's meta device, which allocates nothing, and probe(network) runs one
+    forward pass there as the engine will (its batch, at the size it fills at: `work` says which,
+    for the message); every layer's output is counted. A fully convolutional network's outputs grow
+    with the pixels, so probe may run at 1/scale of the real pixels and the count is multiplied by
+    scale (meta tensors cost no memory, but a chunked layer still loops over its chunks). A
+    checkpoint whose metadata asks for too much, or for a network that cannot be built, raises
+    CheckpointError naming the file. Returns
+    the meta-device network (its state_dict gives the names and shapes the weights must have);
+    the caller builds the real one.
+    """
+    import torch
+
+    path = Path(path)
+    try:
+        with torch.device("meta"):
+            network = build()
+    except (TypeError, ValueError, KeyError, RuntimeError, OverflowError) as exc:
+        raise CheckpointError(f"{path}: bad architecture settings in metadata ({_short(exc)})") from None
+    count = sum(p.numel() for p in network.parameters())
+    if count > MAX_PARAMETERS:
+        raise CheckpointError(
+            f"{path}: its metadata asks for a network of {count:,} parameters "
+            f"({count * 4 / 1e9:.1f} GB); the limit is {MAX_PARAMETERS:,}"
+        )
+    total = 0
+
+    def count_output(module: nn.Module, inputs: object, output: object) -> None:
+        nonlocal total
+        for t in output if isinstance(output, (tuple, list)) else (output,):
+            if isinstance(t, torch.Tensor):
+                total += t.numel() * 4  # float32
+
+    leaves = [m for m in network.modules() if not any(True for _ in m.children())]
+    hooks = [m.register_forward_hook(count_output) for m in leaves]
+    try:
+        with torch.device("meta"), torch.no_grad():
+            probe(network)
+    except (TypeError, ValueError, RuntimeError, IndexError, OverflowError) as exc:
+        raise CheckpointError(f"{path}: bad architecture settings in metadata ({_short(exc)})") from None
+    finally:
+        for hook in hooks:
+            hook.remove()
+    total = int(total * scale)
+    if total > MAX_ACTIVATION_BYTES:
+        raise CheckpointError(
+            f"{path}: its metadata asks for a network that needs about {total / 1e9:.1f} GB of working "
+            f"memory {work}; the limit is {MAX_ACTIVATION_BYTES / 1e9:.0f} GB"
+        )
+    return network
+
+
+def check_weights(
+    path: str | Path, expected: dict[str, torch.Tensor], state: dict[str, torch.Tensor]
+) -> None:
+    """CheckpointError unless state has exactly expected's names, shapes and kinds of tensor
+    (expected may live on the meta device)."""
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    common = set(expected) & set(state)
+    wrong = sorted(k for k in common if expected[k].shape != state[k].shape)
+    kind = sorted(k for k in common if expected[k].is_floating_point() != state[k].is_floating_point())
+    parts = []
+    labels = ("missing", "unexpected", "wrong shape", "wrong type")
+    for label, keys in zip(labels, (missing, unexpected, wrong, kind), strict=True):
+        if keys:
+            more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
+            parts.append(f"{label}: {', '.join(keys[:3])}{more}")
+    if parts:
+        raise CheckpointError(
+            f"{path}: weights do not match the architecture in its metadata ({'; '.join(parts)})"
+        )
 
 
 def _existing(path: str | Path) -> Path:

@@ -25,7 +25,14 @@ from inpaint_gui.core.defects import (
     image_scale,
     largest_hole,
 )
-from inpaint_gui.engine.checkpoint import DEFECTS_NAME, CheckpointError, checkpoint_dir, load_release
+from inpaint_gui.engine.checkpoint import (
+    DEFECTS_NAME,
+    CheckpointError,
+    build_within_budget,
+    check_weights,
+    checkpoint_dir,
+    load_release,
+)
 from inpaint_gui.engine.tensors import image_to_tensor
 from inpaint_gui.models.defect_net import DefectNet
 
@@ -46,6 +53,8 @@ LINE_CONFIRM = 0.1
 CONFIRM_REACH = 1
 #: Pixels the kept mask grows by, times image_scale (at least 1): the fill must cover a defect's soft edge.
 GROW = 0.75
+#: The side of the tiles the network runs on (probabilities' default), before its context.
+TILE = 512
 
 
 class DefectDetector:
@@ -62,15 +71,22 @@ class DefectDetector:
             raise CheckpointError(f"no defect detector checkpoint ({path} is missing)")
         weights, info = load_release(path, engine=ENGINE)
         arch = info.model_config
-        try:
-            net = DefectNet(int(arch["channels"]), [int(d) for d in arch["dilations"]])
-            net.load_state_dict(weights)
-        except (KeyError, TypeError, ValueError, RuntimeError) as e:
-            raise CheckpointError(f"{path}: weights do not fit a defect detector ({e})") from None
+
+        def build() -> DefectNet:
+            return DefectNet(int(arch["channels"]), [int(d) for d in arch["dilations"]])
+
+        def tile(net: torch.nn.Module) -> None:
+            side = TILE + 2 * net.reach  # type: ignore[operator]
+            net(torch.zeros(1, 3, side, side))
+
+        plan = build_within_budget(path, build, tile, f"for a tile of {TILE} pixels and its context")
+        check_weights(path, plan.state_dict(), weights)
+        net = build()
+        net.load_state_dict(weights)
         return cls(net, path)
 
     @torch.inference_mode()
-    def probabilities(self, image: NDArray[np.uint8], tile: int = 512) -> NDArray[np.float32]:
+    def probabilities(self, image: NDArray[np.uint8], tile: int = TILE) -> NDArray[np.float32]:
         """(H, W) float32 in [0, 1]: how likely each pixel is part of a defect. Tiles see `reach`
         pixels of context (mirrored at the border), so the result does not depend on the tile size."""
         check_image(image)
@@ -143,12 +159,14 @@ class DefectDetector:
 
 
 def load_detector() -> DefectDetector | None:
-    """The installed detector, or None (missing or broken checkpoint: logged, the classical one serves)."""
-    try:
-        return DefectDetector.from_checkpoint()
-    except CheckpointError as e:
-        log.info("defects: using the classical detector (%s)", e)
+    """The installed detector, or None when none is installed (the classical one serves then).
+    An installed checkpoint that cannot be used raises CheckpointError saying why: a broken file
+    must not pass for a missing one."""
+    path = checkpoint_dir() / CHECKPOINT
+    if not path.exists():
+        log.info("defects: no trained detector (%s is missing); using the classical one", path)
         return None
+    return DefectDetector.from_checkpoint(path)
 
 
 def propose_defects(

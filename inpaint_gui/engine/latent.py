@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
+from torch import nn
 
 from inpaint_gui.core.compose import InputError, describe
 from inpaint_gui.engine.base import Cancelled, Engine
@@ -32,6 +33,8 @@ from inpaint_gui.engine.checkpoint import (
     LATENT_FACES_NAME,
     CheckpointError,
     ReleaseInfo,
+    build_within_budget,
+    check_weights,
     checkpoint_dir,
     load_release,
     save_release,
@@ -323,17 +326,25 @@ def build_networks(
         config = GanConfig.from_dict(arch)
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: bad architecture settings in metadata ({exc})") from None
+    batch = 6  # the app asks for 6 candidates; the search keeps both networks' activations for backward
+
+    def search(pair: nn.Module) -> None:
+        generator, discriminator = pair  # type: ignore[misc]
+        discriminator(generator(torch.zeros(batch, config.z_dim)))
+
+    meta = build_within_budget(
+        path,
+        lambda: nn.ModuleList([DCGenerator(config), DCDiscriminator(config)]),
+        search,
+        f"to search for {batch} candidates at {config.resolution} x {config.resolution} pixels",
+    )
     nets = (DCGenerator(config), DCDiscriminator(config))
-    for prefix, net in zip(("generator.", "discriminator."), nets, strict=True):
+    for prefix, net, plan in zip(("generator.", "discriminator."), nets, meta, strict=True):
         theirs = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
-        ours = {k: v for k, v in net.state_dict().items() if not k.endswith(_COUNTER)}
-        bad = sorted(set(ours) ^ set(theirs)) + sorted(
-            k for k in set(ours) & set(theirs) if ours[k].shape != theirs[k].shape
+        ours = {k: v for k, v in plan.state_dict().items() if not k.endswith(_COUNTER)}
+        check_weights(
+            path, {prefix + k: v for k, v in ours.items()}, {prefix + k: v for k, v in theirs.items()}
         )
-        if bad:
-            more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
-            names = ", ".join(prefix + k for k in bad[:3])
-            raise CheckpointError(f"{path}: weights do not match the metadata's architecture ({names}{more})")
         counters = {k: v for k, v in net.state_dict().items() if k.endswith(_COUNTER)}
         net.load_state_dict({**theirs, **counters})
     return nets[0], nets[1], objective

@@ -21,6 +21,8 @@ from inpaint_gui.engine.base import Engine, number_between
 from inpaint_gui.engine.checkpoint import (
     CheckpointError,
     ReleaseInfo,
+    build_within_budget,
+    check_weights,
     default_checkpoint,
     load_release,
     missing_checkpoint_message,
@@ -111,7 +113,8 @@ class PluralisticEngine(Engine):
                 raise CheckpointError(missing_checkpoint_message())
         path = Path(checkpoint)
         state, info = load_release(path, engine=cls.name)
-        generator = build_generator(path, info, state)
+        side = kwargs.get("max_side") or 2 * info.resolution
+        generator = build_generator(path, info, state, side, kwargs.get("batch_size", 2))
         log.info("loaded %s (%s, %d steps) on %s", path.name, info.dataset, info.steps, dev)
         return cls(generator, info, dev, path=path, **kwargs)
 
@@ -195,49 +198,43 @@ def latent_noise(
     return math.sqrt(1.0 - spread * spread) * base + spread * eps
 
 
-#: The largest network a release may ask for: 200 M parameters, 800 MB as float32 (the shipped
-#: faces network has 1.6 M). A file's metadata is read before its weights, and could ask for more.
-MAX_PARAMETERS = 200_000_000
+#: The side at which a network's working memory is counted before it is built (then scaled).
+PROBE_SIDE = 256
 
 
-def build_generator(path: Path, info: ReleaseInfo, state: dict[str, torch.Tensor]) -> PluralisticGenerator:
+def build_generator(
+    path: Path, info: ReleaseInfo, state: dict[str, torch.Tensor], side: int | None = None, batch: int = 2
+) -> PluralisticGenerator:
     """An inference generator from a release checkpoint's config and weights.
 
-    The architecture is first built on PyTorch's meta device, which allocates nothing: its
-    parameter count and its tensors' names, shapes and dtypes are checked against the budget
-    and the weights before the real network takes any memory.
+    The architecture is first built and run on PyTorch's meta device, which allocates nothing: its
+    parameters and a fill of `batch` candidates at `side` pixels (default: twice the training size,
+    the engine's default max_side) are checked against the budget (checkpoint.build_within_budget),
+    and its tensors' names, shapes and dtypes against the weights, before the real network takes
+    any memory.
     """
     try:
         config = PluralisticConfig.from_dict({**info.model_config, "spectral_norm": False})
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: bad architecture settings in metadata ({exc})") from None
-    with torch.device("meta"):
-        expected = PluralisticGenerator(config, with_posterior=False).state_dict()
-    count = sum(t.numel() for t in expected.values())
-    if count > MAX_PARAMETERS:
-        raise CheckpointError(
-            f"{path}: its metadata asks for a network of {count:,} parameters "
-            f"({count * 4 / 1e9:.1f} GB); the limit is {MAX_PARAMETERS:,}"
-        )
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    common = set(expected) & set(state)
-    wrong = sorted(k for k in common if expected[k].shape != state[k].shape)
-    kind = sorted(k for k in common if expected[k].is_floating_point() != state[k].is_floating_point())
-    if missing or unexpected or wrong or kind:
-        parts = []
-        for label, keys in (
-            ("missing", missing),
-            ("unexpected", unexpected),
-            ("wrong shape", wrong),
-            ("wrong type", kind),
-        ):
-            if keys:
-                more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
-                parts.append(f"{label}: {', '.join(keys[:3])}{more}")
-        raise CheckpointError(
-            f"{path}: weights do not match the architecture in its metadata ({'; '.join(parts)})"
-        )
+    s = config.stride
+    side = -(-(side or 2 * info.resolution) // s) * s  # the largest region a fill works on, padded
+    probe = min(side, -(-PROBE_SIDE // s) * s)  # outputs grow with the pixels: counted here, scaled
+
+    def fill(generator: nn.Module) -> None:
+        assert isinstance(generator, PluralisticGenerator)
+        image, mask = torch.zeros(1, 3, probe, probe), torch.zeros(1, 1, probe, probe)
+        enc = generator.encode(image, mask)
+        generator.sample(enc, torch.zeros(batch, *enc.prior_mu.shape[1:]), mask)
+
+    network = build_within_budget(
+        path,
+        lambda: PluralisticGenerator(config, with_posterior=False),
+        fill,
+        f"to fill {batch} candidates at {side} x {side} pixels",
+        scale=(side / probe) ** 2,
+    )
+    check_weights(path, network.state_dict(), state)
     generator = PluralisticGenerator(config, with_posterior=False)
     generator.load_state_dict(state)
     return generator

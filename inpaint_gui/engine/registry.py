@@ -99,8 +99,12 @@ def load_engine(
     name: str = "patchmatch", checkpoint: str | Path | None = None, device: str = "auto"
 ) -> Engine:
     """Build an engine by name. checkpoint=None uses the default shipped checkpoint."""
-    if name not in _BUILDERS:
-        raise ValueError(f"unknown engine {name!r}; valid engines: {', '.join(_BUILDERS)}")
+    if not isinstance(name, str) or name not in _BUILDERS:
+        raise ValueError(f"unknown engine {name!r:.60}; valid engines: {', '.join(_BUILDERS)}")
+    if checkpoint is not None and not isinstance(checkpoint, (str, Path)):
+        raise ValueError(f"checkpoint must be a path or None, got {checkpoint!r:.60}")
+    if not isinstance(device, str):
+        raise ValueError(f"device must be a name such as 'auto', 'cpu' or 'cuda', got {device!r:.60}")
     return _BUILDERS[name][2](checkpoint, device)
 
 

@@ -17,7 +17,13 @@ from numpy.typing import NDArray
 
 from inpaint_gui.core.compose import InputError
 from inpaint_gui.engine.base import Cancelled
-from inpaint_gui.engine.checkpoint import CheckpointError, checkpoint_dir, load_release
+from inpaint_gui.engine.checkpoint import (
+    CheckpointError,
+    build_within_budget,
+    check_weights,
+    checkpoint_dir,
+    load_release,
+)
 from inpaint_gui.engine.device import choose_device
 from inpaint_gui.engine.tensors import image_to_tensor, tensor_to_images
 from inpaint_gui.models.restore import RestoreNet
@@ -26,6 +32,9 @@ log = logging.getLogger(__name__)
 
 ENGINE = "restore"
 PREFIX = "restore_"
+
+#: The tile side and its context on every side (Restorer.restore's defaults).
+TILE, OVERLAP = 256, 32
 
 ProgressCallback = Callable[[int, int], None]  # (tiles done, tiles in all)
 
@@ -55,11 +64,21 @@ class Restorer:
                 )
         weights, info = load_release(path, engine=ENGINE)
         arch = info.model_config
-        try:
-            net = RestoreNet(arch["channels"], arch["blocks"])
-            net.load_state_dict(weights)
-        except (KeyError, TypeError, ValueError, RuntimeError) as e:
-            raise CheckpointError(f"{path}: weights do not fit a restoration network ({e})") from None
+        side = TILE + 2 * OVERLAP  # the default tile with its context: the largest piece run at once
+
+        def tile(net: torch.nn.Module) -> None:
+            s = net.stride  # type: ignore[union-attr]
+            net(torch.zeros(1, 3, -(-side // s) * s, -(-side // s) * s))
+
+        plan = build_within_budget(
+            path,
+            lambda: RestoreNet(arch["channels"], arch["blocks"]),
+            tile,
+            f"for a tile of {side} x {side} pixels",
+        )
+        check_weights(path, plan.state_dict(), weights)
+        net = RestoreNet(arch["channels"], arch["blocks"])
+        net.load_state_dict(weights)
         return cls(net, choose_device(device), Path(path))
 
     @torch.inference_mode()
@@ -67,8 +86,8 @@ class Restorer:
         self,
         image: NDArray[np.uint8],
         mask: NDArray[np.bool_] | None = None,
-        tile: int = 256,
-        overlap: int = 32,
+        tile: int = TILE,
+        overlap: int = OVERLAP,
         on_progress: ProgressCallback | None = None,
         should_cancel: Callable[[], bool] | None = None,
     ) -> NDArray[np.uint8]:

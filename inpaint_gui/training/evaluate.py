@@ -37,6 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from inpaint_gui.core import quality as q
+from inpaint_gui.core.image_io import ImageError, load_image
 from inpaint_gui.engine import load_engine
 from inpaint_gui.training import perceptual as pc
 from inpaint_gui.training.masks import list_mask_files, read_mask
@@ -110,12 +111,16 @@ def _band_of(path: Path) -> str:
     return f"{low:02d}-{low + 10}%"
 
 
+#: The sizes --resolution may ask for: 16 px holds a hole and its context; 8192 px, 67 MP, a photo.
+MIN_RESOLUTION, MAX_RESOLUTION = 16, 8192
+
+
 def load_pair(pair: Pair, resolution: int | None) -> tuple[NDArray[np.uint8], NDArray[np.bool_]] | None:
-    bgr = cv2.imread(str(pair.image), cv2.IMREAD_COLOR)
-    if bgr is None:
-        log.warning("skipping unreadable image %s", pair.image)
+    try:  # the checked reader: a truncated file is refused, not half-grey ground truth
+        image = load_image(pair.image).rgb
+    except (ImageError, OSError) as e:
+        log.warning("skipping unreadable image (%s)", e)
         return None
-    image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     if resolution is not None and image.shape[:2] != (resolution, resolution):
         shrink = min(image.shape[:2]) > resolution
         image = cv2.resize(
@@ -249,6 +254,14 @@ def evaluate(
     a full-size crop around the hole: input with the hole greyed, every engine's candidates, the photo.
     perceptual=False skips LPIPS and KID even when their weights are installed.
     """
+    if resolution is not None and (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, int)
+        or not MIN_RESOLUTION <= resolution <= MAX_RESOLUTION
+    ):
+        raise ValueError(
+            f"resolution must be from {MIN_RESOLUTION} to {MAX_RESOLUTION}, got {resolution!r:.30}"
+        )
     pairs = pair_images_and_masks(images_dir, masks_dir, limit, every)
     loaded = [(p, load_pair(p, resolution)) for p in pairs]
     data = [(p, x) for p, x in loaded if x is not None]

@@ -34,9 +34,14 @@ def export_run(
     """Write the release checkpoint of a run folder (its newest checkpoint) or of one .pt file."""
     ckpt = runs.resolve_checkpoint(run_or_checkpoint)
     state = runs.load_checkpoint(ckpt)
-    cfg = TrainConfig.from_dict(state["config"])
-    task = make_task(cfg, torch.device("cpu"))
-    task.load_state_dict(state["task"], optimizers=False)
+    try:
+        cfg = TrainConfig.from_dict(state["config"])
+        task = make_task(cfg, torch.device("cpu"))
+        task.load_state_dict(state["task"], optimizers=False)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        lines = str(exc).strip().splitlines()
+        why = next((line.strip() for line in lines if "size mismatch" in line), lines[0] if lines else "")
+        raise runs.RunError(f"{ckpt}: cannot export it ({why[:200] or type(exc).__name__})") from None
     weights, model_config = task.release()
     info = ReleaseInfo(
         engine=cfg.engine,

@@ -188,6 +188,7 @@ def _train(
                 keys = sorted(sums)
                 means = D.mean_across(env, torch.stack([sums[k] / count for k in keys]).float())
                 last_logged = dict(zip(keys, means.tolist(), strict=True))
+                _stop_if_diverged(last_logged, out, step)
                 now = time.perf_counter()
                 rate = count * cfg.batch_size * env.world / max(now - tick, 1e-9)
                 if env.main:
@@ -232,7 +233,23 @@ def _train(
     return step
 
 
+def _stop_if_diverged(losses: dict[str, float], out: Path, step: int) -> None:
+    """RunError when a logged loss is NaN or infinite: training on would only overwrite good checkpoints."""
+    bad = sorted(k for k, v in losses.items() if not math.isfinite(v))
+    if bad:
+        raise runs.RunError(
+            f"{out}: loss {', '.join(bad)} became NaN or infinite by step {step}; stopped without writing "
+            "a checkpoint, the earlier ones are kept (lower the learning rates, or resume from one)"
+        )
+
+
 def _checkpoint(task: TrainTask, cfg: TrainConfig, out: Path, step: int, env: D.DistEnv) -> None:
+    bad = task.nonfinite_weights()  # every rank holds the same weights, so every rank stops here
+    if bad:
+        raise runs.RunError(
+            f"{out}: weights {bad} became NaN or infinite by step {step}; no checkpoint written, "
+            "the earlier ones are kept"
+        )
     rng = D.gather_objects(env, _rng_state(env))
     if env.main:
         state = {

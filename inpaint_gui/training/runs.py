@@ -73,7 +73,9 @@ def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> dict[str,
             "code when loaded, so it is refused"
         ) from None
     except Exception as exc:
-        raise RunError(f"{path}: unreadable training checkpoint ({str(exc).splitlines()[0][:200]})") from None
+        lines = str(exc).strip().splitlines()  # an empty file gives an exception without a message
+        why = lines[0][:200] if lines else type(exc).__name__
+        raise RunError(f"{path}: unreadable training checkpoint ({why})") from None
     if not isinstance(state, dict) or "step" not in state or "task" not in state:
         raise RunError(f"{path}: not a training checkpoint of `inpaint train`")
     problem = _layout_problem(state)

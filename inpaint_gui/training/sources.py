@@ -110,6 +110,21 @@ def list_images(root: Path) -> list[str]:
     return sorted(out)
 
 
+#: Image formats the folders may hold that training and augment do not read: counted and reported.
+OTHER_IMAGE_EXTENSIONS = (".gif", ".bmp", ".tif", ".tiff", ".heic", ".avif")
+
+
+def other_images(root: Path) -> list[str]:
+    """Relative posix paths of the files under root in OTHER_IMAGE_EXTENSIONS, sorted."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames.sort()
+        for name in filenames:
+            if name.lower().endswith(OTHER_IMAGE_EXTENSIONS) and not name.startswith("."):
+                out.append(Path(dirpath, name).relative_to(root).as_posix())
+    return sorted(out)
+
+
 def open_source(paths: Sequence[str | Path], max_short_side: int | None = None) -> ImageSource:
     """Folders and shards, in the order given; raises ValueError when there are no images."""
     if not paths:

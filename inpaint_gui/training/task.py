@@ -104,9 +104,21 @@ class TrainTask(abc.ABC):
             raise ValueError(f"checkpoint holds networks {sorted(saved)}, this task has {sorted(nets)}")
         for k, m in nets.items():
             m.load_state_dict(saved[k])
+            bad = nonfinite(m.state_dict())
+            if bad:
+                raise ValueError(f"network {k!r} holds NaN or infinite values ({bad})")
         if optimizers:
             for k, o in opts.items():
                 o.load_state_dict(state["optimizers"][k])
+                _check_optimizer(k, o)
+
+    def nonfinite_weights(self) -> str:
+        """The first network tensor holding NaN or infinity ("network.name"), or "" when none does."""
+        for k, m in self.networks().items():
+            bad = nonfinite(m.state_dict())
+            if bad:
+                return f"{k}.{bad}"
+        return ""
 
     def init_networks(self, state: dict[str, Any], skip: Sequence[str] = ()) -> list[str]:
         """Start from another run's network weights: every tensor whose name and shape match is
@@ -144,4 +156,48 @@ def make_task(cfg: TrainConfig, device: torch.device) -> TrainTask:
         raise ValueError(f"no trainer for engine {cfg.engine!r}; trainable engines: {', '.join(TASKS)}")
     module, cls = TASKS[cfg.engine].split(":")
     task_cls: type[TrainTask] = getattr(importlib.import_module(module), cls)
+    _check_size(task_cls, cfg)
     return task_cls(cfg, device)
+
+
+def _check_size(task_cls: type[TrainTask], cfg: TrainConfig) -> None:
+    """ValueError when cfg's networks exceed the checkpoints' parameter budget: they are counted on
+    PyTorch's meta device, which allocates nothing, before the real ones take memory."""
+    from inpaint_gui.engine.checkpoint import MAX_PARAMETERS
+
+    try:
+        with torch.device("meta"):
+            task = task_cls(cfg, torch.device("meta"))
+        count = sum(p.numel() for m in task.networks().values() for p in m.parameters())
+    except (RuntimeError, NotImplementedError, TypeError, AttributeError):
+        return  # a task the meta device cannot build is checked by building it for real
+    if count > MAX_PARAMETERS:
+        raise ValueError(
+            f"these model settings make networks of {count:,} parameters ({count * 16 / 1e9:.0f} GB "
+            f"with their gradients and optimiser state); the limit is {MAX_PARAMETERS:,}"
+        )
+
+
+def nonfinite(state: dict[str, Any]) -> str:
+    """The name of the first floating-point tensor of state holding NaN or infinity, or ""."""
+    for name, t in state.items():
+        if isinstance(t, torch.Tensor) and t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            return name
+    return ""
+
+
+def _check_optimizer(name: str, optimizer: torch.optim.Optimizer) -> None:
+    """ValueError unless every per-parameter state tensor (Adam's moments) has its parameter's shape
+    and finite values: torch loads any shape and fails only at the next step, deep in the update."""
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            for key, value in optimizer.state.get(param, {}).items():
+                if not isinstance(value, torch.Tensor) or value.ndim == 0:
+                    continue  # the step counter
+                if value.shape != param.shape:
+                    raise ValueError(
+                        f"optimizer {name!r}: state {key!r} has shape {tuple(value.shape)}, "
+                        f"its parameter {tuple(param.shape)}"
+                    )
+                if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+                    raise ValueError(f"optimizer {name!r}: state {key!r} holds NaN or infinite values")

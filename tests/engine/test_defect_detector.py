@@ -66,13 +66,14 @@ def test_bad_inputs_are_refused(detector):
         detector.detect(np.zeros((64, 64, 3), np.uint8), 1.5)
 
 
-def test_a_missing_or_broken_checkpoint_falls_back_to_the_classical_detector(tmp_path, monkeypatch, coffee):
+def test_a_missing_checkpoint_falls_back_and_a_broken_one_says_so(tmp_path, monkeypatch, coffee):
     broken = tmp_path / defects.CHECKPOINT
     broken.write_bytes(b"not a safetensors file")
     with pytest.raises(CheckpointError):
         DefectDetector.from_checkpoint(broken)
     monkeypatch.setattr(defects, "checkpoint_dir", lambda: tmp_path)
-    assert load_detector() is None
+    with pytest.raises(CheckpointError, match=defects.CHECKPOINT):  # not taken for a missing one
+        load_detector()
     (tmp_path / defects.CHECKPOINT).unlink()
     assert load_detector() is None
     damaged = add_defects(coffee, seed=0)

@@ -172,8 +172,10 @@ def test_bad_settings_are_refused():
 
 def test_configure_takes_its_own_options_only():
     eng = PatchMatchEngine()
-    eng.configure({"patch_size": 9, "some_other_engines_option": 1})
+    eng.configure({"patch_size": 9, "variety": 1.0})  # another engine's setting: skipped
     assert eng.patch_size == 9
+    with pytest.raises(ValueError, match="unknown engine setting"):  # no engine's: refused
+        eng.configure({"some_option_no_engine_has": 1})
     with pytest.raises(ValueError, match="odd"):
         eng.configure({"patch_size": 8})
     tel = load_engine("telea")

@@ -176,3 +176,28 @@ def test_object_masks_are_reported_by_border_and_interior(tmp_path):
     assert res["groups"]["border"]["count"] == res["groups"]["interior"]["count"] == 3
     table = markdown_table(report)
     assert "| all border |" in table and "| all interior |" in table
+
+
+def test_a_truncated_photo_is_skipped_not_taken_as_ground_truth(eval_set, caplog):
+    images, masks = eval_set
+    first = sorted(images.rglob("*.png"))[0]
+    noisy = np.random.default_rng(1).integers(0, 256, (48, 48, 3), dtype=np.uint8)
+    jpeg = cv2.imencode(".jpg", noisy)[1].tobytes()
+    first.unlink()
+    torn = first.with_suffix(".jpg")
+    torn.write_bytes(jpeg[: len(jpeg) // 2])  # cv2.imread decodes this, the rest grey
+    report = evaluate(images, masks, engine="telea", baselines=False, perceptual=False)
+    assert any("truncated" in r.message and torn.name in r.message for r in caplog.records)
+    assert torn.name not in json.dumps(report)
+
+
+@pytest.mark.parametrize("resolution", ["0", "-5", "100000"])
+def test_eval_resolution_out_of_range_is_one_line(eval_set, tmp_path, capsys, resolution):
+    from inpaint_gui.cli import main
+
+    images, masks = eval_set
+    args = ["eval", "--images", str(images), "--masks", str(masks), "--engine", "telea"]
+    args += ["-o", str(tmp_path / "r.json")]
+    assert main([*args, "--resolution", resolution]) == 2
+    err = capsys.readouterr().err
+    assert "resolution must be from 16 to 8192" in err and "Traceback" not in err

@@ -54,3 +54,31 @@ def test_half_precision_export_is_smaller(image_dir, tmp_path):
     export_run(runs.latest_checkpoint(tmp_path / "run"), half, half=True)
     assert half.stat().st_size < 0.7 * full.stat().st_size
     load_engine("pluralistic", checkpoint=half, device="cpu")
+
+
+def test_damaged_checkpoints_fail_export_in_one_line(image_dir, tmp_path):
+    import pytest
+
+    train(tiny_config(image_dir, "steps=1"), tmp_path / "run", progress_bar=False)
+    ckpt = runs.latest_checkpoint(tmp_path / "run")
+    state = runs.load_checkpoint(ckpt)
+    net = state["task"]["networks"]["generator"]
+    key = next(k for k, v in net.items() if v.ndim == 4)
+    net[key] = torch.zeros(3, 3, 3, 3)
+    wrong = tmp_path / "wrong.pt"
+    torch.save(state, wrong)
+    empty = tmp_path / "empty.pt"
+    empty.write_bytes(b"")
+    for path, words in ((wrong, "size mismatch"), (empty, "unreadable training checkpoint")):
+        with pytest.raises(runs.RunError, match=words) as caught:
+            export_run(path, tmp_path / "out.safetensors")
+        assert "\n" not in str(caught.value) and str(path) in str(caught.value)
+    assert not (tmp_path / "out.safetensors").exists()
+
+
+def test_model_settings_too_large_are_refused_before_building(image_dir):
+    import pytest
+
+    cfg = tiny_config(image_dir, "model.channels=800,800,800,800")  # 238 M parameters
+    with pytest.raises(ValueError, match="parameters.*the limit is"):
+        make_task(cfg, torch.device("cpu"))

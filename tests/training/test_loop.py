@@ -211,3 +211,57 @@ def test_a_pickle_with_code_is_refused_in_our_words(tmp_path):
     with pytest.raises(RunError, match="not a safe checkpoint") as caught:
         runs.load_checkpoint(path)
     assert "weights_only" not in str(caught.value)
+
+
+def _adam_moment(state):
+    for opt in state["task"]["optimizers"].values():
+        for slot in opt["state"].values():
+            if "exp_avg" in slot:
+                return slot
+    raise AssertionError("no Adam moment in the checkpoint")
+
+
+@pytest.mark.parametrize("damage", ["shape", "nan-optimizer", "nan-weights"])
+def test_damaged_training_state_fails_resume_in_one_line_and_keeps_config(image_dir, tmp_path, damage):
+    _, run = _one_step_run(image_dir, tmp_path)
+    ckpt = runs.latest_checkpoint(run)
+    state = runs.load_checkpoint(ckpt)
+    if damage == "shape":
+        slot = _adam_moment(state)
+        slot["exp_avg"] = torch.zeros(*slot["exp_avg"].shape, 2)
+    elif damage == "nan-optimizer":
+        _adam_moment(state)["exp_avg_sq"].fill_(float("nan"))
+    else:
+        net = next(iter(state["task"]["networks"].values()))
+        next(v for v in net.values() if v.is_floating_point()).fill_(float("nan"))
+    torch.save(state, ckpt)
+    config_before = (run / "config.json").read_bytes()
+    with pytest.raises(RunError, match="cannot resume") as caught:
+        train(tiny_config(image_dir, "steps=3"), run, resume=True, progress_bar=False)
+    assert "\n" not in str(caught.value)
+    assert (run / "config.json").read_bytes() == config_before
+    assert [s for s, _ in runs.list_checkpoints(run)] == [1]
+
+
+def test_a_run_whose_loss_diverges_stops_and_keeps_its_good_checkpoints(image_dir, tmp_path, monkeypatch):
+    from inpaint_gui.training import task as task_module
+
+    run = tmp_path / "r"
+    every = ("run.checkpoint_every=2", "run.keep_checkpoints=2", "run.log_every=1")
+    cfg = tiny_config(image_dir, "steps=6", *every)
+    real = task_module.TrainTask.set_lr_scale
+
+    def poison(self, scale):  # from step 3 on, the weights blow up as a too-high rate would make them
+        real(self, scale)
+        if runs.latest_checkpoint(run) is not None and runs.list_checkpoints(run)[-1][0] >= 2:
+            with torch.no_grad():
+                for net in self.networks().values():
+                    for p in net.parameters():
+                        p.fill_(float("nan"))
+
+    monkeypatch.setattr(task_module.TrainTask, "set_lr_scale", poison)
+    with pytest.raises(RunError, match="NaN or infinite") as caught:
+        train(cfg, run, progress_bar=False)
+    assert "\n" not in str(caught.value)
+    assert [s for s, _ in runs.list_checkpoints(run)] == [2]  # the good one stays
+    assert not runs.load_checkpoint(runs.latest_checkpoint(run))["task"]["networks"] == {}

@@ -95,6 +95,27 @@ def test_missing_weights_are_named(tmp_path, monkeypatch):
     assert p.missing == ["LPIPS", "LPIPS diversity", "KID"]
 
 
+def test_a_damaged_or_foreign_cache_is_refused_not_used(tmp_path, monkeypatch):
+    monkeypatch.setenv(pc.WEIGHTS_ENV, str(tmp_path))
+    path = tmp_path / pc.LPIPS_SOURCE.cached
+    path.write_bytes(pickle.dumps({"net.0.weight": np.zeros(3)}))  # a pickle under the cache's name
+    with pytest.raises(ValueError, match="damaged or not the published.*metric-weights --force"):
+        pc.load_lpips()
+    assert "SHA-256" in (pc.cache_problem(pc.LPIPS_SOURCE) or "")
+
+
+def test_metric_weights_fetches_again_when_a_cached_file_is_damaged(tmp_path, monkeypatch, capsys):
+    from inpaint_gui.cli import main
+
+    monkeypatch.setenv(pc.WEIGHTS_ENV, str(tmp_path))
+    for source in (pc.LPIPS_SOURCE, pc.EFFNET_SOURCE):
+        (tmp_path / source.cached).write_bytes(b"truncated")
+    fetched = []
+    monkeypatch.setattr(pc, "fetch_weights", lambda: fetched.append(1) or [])
+    assert main(["metric-weights"]) == 0
+    assert fetched and "fetching it again" in capsys.readouterr().out  # not "already in"
+
+
 def test_kid_of_a_set_with_itself_is_zero_and_grows_with_a_shift():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(120, 32))
@@ -118,6 +139,16 @@ def test_kid_rejects_bad_feature_sets():
 
 
 # --- with the published weights --------------------------------------------------------------------
+
+
+@needs_weights
+def test_flipped_bytes_in_the_cached_weights_are_caught(tmp_path, monkeypatch):
+    data = bytearray((pc.weights_dir() / pc.LPIPS_SOURCE.cached).read_bytes())
+    data[-1000] ^= 0xFF  # one weight's byte: the file still parses, its scores would be wrong
+    (tmp_path / pc.LPIPS_SOURCE.cached).write_bytes(bytes(data))
+    monkeypatch.setenv(pc.WEIGHTS_ENV, str(tmp_path))
+    with pytest.raises(ValueError, match="damaged"):
+        pc.Perceptual()
 
 
 @needs_weights

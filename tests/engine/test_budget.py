@@ -1,0 +1,152 @@
+"""Every checkpoint kind is held to one parameter and working-memory budget before its network is built."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from inpaint_gui.engine.checkpoint import MAX_ACTIVATION_BYTES, CheckpointError, ReleaseInfo, save_release
+from inpaint_gui.engine.defects import DefectDetector
+from inpaint_gui.engine.latent import LatentEngine
+from inpaint_gui.engine.latent import save_random_release as save_random_latent
+from inpaint_gui.engine.pluralistic import TINY_CONFIG, PluralisticEngine
+from inpaint_gui.engine.restore import Restorer
+
+#: Each case: (engine, model_config, resolution, words the refusal must hold).
+HUGE = {
+    "latent-width": (
+        "latent",
+        {
+            "resolution": 64,
+            "z_dim": 100,
+            "g_channels": 4096,
+            "d_channels": 4096,
+            "max_channels": 4096,
+            "d_norm": "batch",
+            "objective": "dcgan",
+        },
+        64,
+        "parameters",
+    ),
+    "latent-width-1e9": (
+        "latent",
+        {
+            "resolution": 64,
+            "z_dim": 100,
+            "g_channels": 10**9,
+            "d_channels": 64,
+            "max_channels": 10**9,
+            "d_norm": "batch",
+            "objective": "dcgan",
+        },
+        64,
+        "metadata",
+    ),
+    "restore-width": ("restore", {"channels": [4096, 4096, 4096], "blocks": 2}, 64, "parameters"),
+    "restore-activations": ("restore", {"channels": [3072], "blocks": 1}, 64, "working memory"),
+    "defects-width": ("defects", {"channels": 4096, "dilations": [1, 2, 4, 8, 1]}, 64, "parameters"),
+    "pluralistic-resolution": (
+        "pluralistic",
+        {**TINY_CONFIG.to_dict(), "spectral_norm": False},
+        8192,
+        "working memory",
+    ),
+}
+
+_LOADERS = {
+    "latent": lambda p: LatentEngine.from_checkpoint(p, device="cpu"),
+    "restore": lambda p: Restorer.from_checkpoint(p, device="cpu"),
+    "defects": DefectDetector.from_checkpoint,
+    "pluralistic": lambda p: PluralisticEngine.from_checkpoint(p, device="cpu"),
+}
+
+_CHILD = """
+import json, resource, sys
+from inpaint_gui.engine.checkpoint import CheckpointError
+from tests.engine.test_budget import _LOADERS
+# A loader that builds before it checks would take gigabytes: fail fast instead of swapping.
+resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+out = {}
+for name, engine, path in json.loads(sys.argv[1]):
+    try:
+        _LOADERS[engine](path)
+        out[name] = "loaded"
+    except CheckpointError as e:
+        out[name] = "refused: " + str(e)
+    except BaseException as e:
+        out[name] = f"{type(e).__name__}: {e}"
+    out[name + ":peak_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps(out))
+"""
+
+
+def _crafted(folder: Path, name: str) -> Path:
+    engine, config, resolution, _ = HUGE[name]
+    path = folder / f"{name}.safetensors"
+    state = {"x": torch.zeros(2)}  # the metadata alone must be enough to refuse it
+    save_release(path, state, ReleaseInfo(engine, config, resolution, "crafted", 0))
+    return path
+
+
+def test_huge_networks_of_every_kind_are_refused_before_they_are_built(tmp_path):
+    cases = [(name, HUGE[name][0], str(_crafted(tmp_path, name))) for name in HUGE]
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, json.dumps(cases)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=600,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    for name, _, path in cases:
+        words = HUGE[name][3]
+        assert out[name].startswith("refused: ") and words in out[name], (name, out[name])
+        assert path in out[name] and "\n" not in out[name], (name, out[name])
+    assert max(v for k, v in out.items() if k.endswith(":peak_kib")) < 1.5 * 2**20  # KiB: no GBs taken
+
+
+def test_the_budget_counts_the_size_a_fill_runs_at(tmp_path, tiny_checkpoint):
+    from safetensors.torch import load_file
+
+    state = load_file(str(tiny_checkpoint))
+    path = tmp_path / "big.safetensors"
+    config = {**TINY_CONFIG.to_dict(), "spectral_norm": False}
+    save_release(path, state, ReleaseInfo("pluralistic", config, 2048, "crafted", 0))
+    with pytest.raises(CheckpointError, match="working memory"):
+        PluralisticEngine.from_checkpoint(path, device="cpu")  # fills at up to 4096 px
+    engine = PluralisticEngine.from_checkpoint(path, device="cpu", max_side=512)  # asks for less
+    assert engine.max_side == 512
+
+
+def test_small_networks_of_every_kind_load(tmp_path, tiny_checkpoint):
+    from inpaint_gui.engine.restore import ENGINE as RESTORE
+    from inpaint_gui.models.defect_net import DefectNet
+    from inpaint_gui.models.restore import RestoreNet
+
+    PluralisticEngine.from_checkpoint(tiny_checkpoint, device="cpu")
+    LatentEngine.from_checkpoint(save_random_latent(tmp_path / "latent.safetensors"), device="cpu")
+    net = RestoreNet((8, 8), 1)
+    save_release(
+        tmp_path / "r.safetensors",
+        net.state_dict(),
+        ReleaseInfo(RESTORE, {"channels": [8, 8], "blocks": 1}, 64, "x", 0),
+    )
+    Restorer.from_checkpoint(tmp_path / "r.safetensors", device="cpu")
+    net = DefectNet(8, [1, 2])
+    save_release(
+        tmp_path / "d.safetensors",
+        net.state_dict(),
+        ReleaseInfo("defects", {"channels": 8, "dilations": [1, 2]}, 64, "x", 0),
+    )
+    DefectDetector.from_checkpoint(tmp_path / "d.safetensors")
+    assert MAX_ACTIVATION_BYTES >= 10**9
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0
