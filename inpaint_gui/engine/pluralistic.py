@@ -125,8 +125,9 @@ class PluralisticEngine(Engine):
         spread: float,
     ) -> Iterator[tuple[NDArray[np.uint8], DetailMap | None]]:
         """Fills at native size lose the sub-pixel output layer's 2-px checkerboard here (CHECKER);
-        scaled ones are smoothed on their way up instead (core.detail.NOTCH)."""
-        fills = self._fill(image, mask, seeds, near, spread)
+        scaled ones are smoothed on their way up instead (core.detail.NOTCH). Only scaled fills
+        need detail maps: a fill at native size has every pixel it will be shown at."""
+        fills = self._fill(image, mask, seeds, near, spread, with_detail=region.scaled)
         if region.scaled:
             return fills
         return ((remove_checkerboard(fill), detail) for fill, detail in fills)
@@ -138,10 +139,12 @@ class PluralisticEngine(Engine):
         seeds: Sequence[int],
         near: int | None,
         spread: float,
-    ) -> Iterator[NDArray[np.uint8]]:
+        *,
+        with_detail: bool = True,
+    ) -> Iterator[tuple[NDArray[np.uint8], DetailMap | None]]:
         cl = torch.channels_last
         attention = self.generator.decoder.attention
-        mode = self.detail
+        mode = self.detail if with_detail else "off"
         with self._torch_mode():
             x = image_to_tensor(image, self.device).contiguous(memory_format=cl)  # [1, 3, H, W]
             m = mask_to_tensor(mask, self.device).contiguous(memory_format=cl)  # [1, 1, H, W]
