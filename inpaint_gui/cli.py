@@ -35,6 +35,7 @@ from inpaint_gui.core.image_io import (
     save_image,
 )
 from inpaint_gui.engine import Engine, available_engines, load_engine
+from inpaint_gui.runtime import prefer_sleeping_threads
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class FillJob:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `inpaint`; returns the exit code (0 fine, 1 some work failed, 2 usage error)."""
+    prefer_sleeping_threads()  # before any command imports torch
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
