@@ -74,7 +74,7 @@ class ReleaseInfo:
         _check_int("steps", self.steps, 0, 10**12)
 
 
-#: Training crop sizes a release may name (its max fill side is twice this).
+#: Training crop sizes a release may name (the pluralistic engine fills regions at most this size).
 MIN_RESOLUTION, MAX_RESOLUTION = 8, 8192
 _KIND_WORDS = {str: "string", dict: "JSON object"}
 

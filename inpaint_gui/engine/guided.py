@@ -52,7 +52,7 @@ class GuidedEngine(PatchMatchEngine):
         # _fill_region) but cost native object holes LPIPS 0.1745 -> 0.1761 and KID x10^3 2.3 -> 3.0,
         # behind patchmatch alone (0.1759, 2.5).
         network.configure(detail="off", variety=self.default_variety)
-        # The network sees each region at its training size, not twice that (its own default): on a
+        # The network sees each region at its training size (its own default too), not twice that: on a
         # full-size photo a crop at 256 px is closer up than any training crop, and the scenes
         # network's fills of a sunset's sky and treeline there were a grey, textured blob; at 128 px
         # it continues the treeline (elem_sunset-by-the-pier, 2% hole).

@@ -167,12 +167,16 @@ def test_bf16_fills_match_float32_closely(photo, hole, tmp_path):
     exact = PluralisticEngine.from_checkpoint(path, device="cpu", amp="off")
     fast = PluralisticEngine.from_checkpoint(path, device="cpu", amp="bf16")
     assert (exact.bf16, fast.bf16) == (False, True)
+    # The network's fills, without the detail transfer: a rounding flip there swaps a whole cell's
+    # source patch, which says nothing about bf16's accuracy.
+    exact.configure(detail="off")
+    fast.configure(detail="off")
     for a, b in zip(
         exact.inpaint(photo, hole, n=2, seed=3), fast.inpaint(photo, hole, n=2, seed=3), strict=True
     ):
         assert np.array_equal(b.image[~hole], photo[~hole])
         diff = np.abs(a.image[hole].astype(int) - b.image[hole])
-        assert 0 < diff.mean() < 2.0  # grey levels (rounding can flip a patch the detail transfer picks)
+        assert 0 < diff.mean() < 2.0  # grey levels
     first, second = (fast.inpaint(photo, hole, n=2, seed=3) for _ in range(2))
     assert all(np.array_equal(x.image, y.image) for x, y in zip(first, second, strict=True))
     with pytest.raises(ValueError, match="auto, bf16, off"):
@@ -214,9 +218,9 @@ def test_a_native_fill_has_no_2px_checkerboard(engine, photo, hole, monkeypatch)
     pasted: its checkerboard component in the hole is gone, and the rest of the fill is kept."""
     from inpaint_gui.core import detail
 
-    photo = np.ascontiguousarray(photo[:100, :120])  # small enough for the tiny network's native size
+    photo = np.ascontiguousarray(photo[:64, :64])  # small enough for the tiny network's native size
     hole = np.zeros(photo.shape[:2], bool)
-    hole[35:65, 40:80] = True
+    hole[18:46, 14:50] = True
     assert not engine._plan_regions(hole)[0].scaled
 
     def checker_energy(image):
