@@ -88,6 +88,13 @@ class LoadedImage:
     path: Path | None
     format: str  # Pillow's name for the file format, e.g. "PNG"
     digest: str | None = None  # of the file's bytes, where the opener asked for it (files.file_digest)
+    bits: int = 8  # bits per channel in the file; more than 8 were rounded to 8 (see `depth_note`)
+
+    def depth_note(self) -> str:
+        """A note for the user when the file held more than 8 bits per channel; else ""."""
+        if self.bits <= 8:
+            return ""
+        return f"{self.bits}-bit image: edited and saved with 8 bits per channel"
 
     @property
     def size(self) -> tuple[int, int]:
@@ -255,7 +262,11 @@ def _read(
         try:
             with Image.open(source, formats=formats) as im:
                 _check_size(im.size, name, max_pixels)
+                bits = _file_bits(im)  # the decoder's raw mode says it; load() forgets it
                 im.load()
+                if bits > 8:
+                    im.info[_BITS_KEY] = bits
+                    log.warning("%s: %d bits per channel, read as 8", name, bits)
                 return convert(*_upright(im, name))
         except ImageError:
             raise
@@ -320,7 +331,26 @@ def _upright(im: Image.Image, name: str) -> tuple[Image.Image, bytes | None]:
 
 def _loaded(im: Image.Image, exif: bytes | None, path: Path | None) -> LoadedImage:
     rgb, alpha = _to_rgb(im)
-    return LoadedImage(rgb, alpha, _rgb_profile(im.info.get("icc_profile")), exif, path, im.format or "")
+    profile = _rgb_profile(im.info.get("icc_profile"))
+    return LoadedImage(rgb, alpha, profile, exif, path, im.format or "", bits=im.info.get(_BITS_KEY, 8))
+
+
+#: Where _read leaves a deep file's bit depth for _loaded, on the image's info.
+_BITS_KEY = "inpaint_gui.bits"
+
+
+def _file_bits(im: Image.Image) -> int:
+    """Bits per channel the file stores, from the decoder's raw mode ("RGB;16B", "I;16", "F;32F")."""
+    if im.mode == "F":
+        return 32
+    if im.mode in _16BIT_MODES:
+        return 16
+    for tile in getattr(im, "tile", None) or ():
+        args = tile.args if hasattr(tile, "args") else tile[3]
+        raw = args[0] if isinstance(args, tuple) and args else args
+        if isinstance(raw, str) and ";16" in raw:
+            return 16
+    return 8
 
 
 def _to_rgb(im: Image.Image) -> tuple[NDArray[np.uint8], NDArray[np.uint8] | None]:

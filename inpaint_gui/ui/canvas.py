@@ -30,8 +30,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from inpaint_gui.core.compose import mask_bbox
 from inpaint_gui.core.mask_doc import Box, MaskDoc
+from inpaint_gui.ui import canvas_draw as draw
 from inpaint_gui.ui import qimage
-from inpaint_gui.ui.canvas_draw import ImagePyramid, crosshair, draw_badge, draw_outlined
 from inpaint_gui.ui.mask_tools import Change, Gesture, Tool
 from inpaint_gui.ui.object_select import ObjectSelect
 
@@ -62,7 +62,7 @@ class MaskCanvas(QWidget):
         self.setMinimumSize(200, 150)
         self._doc: MaskDoc | None = None
         self._image: QImage | None = None
-        self._pyramid: ImagePyramid | None = None
+        self._pyramid: draw.ImagePyramid | None = None
         self._overlay: QImage | None = None
         self._overlay_colour = QColor(255, 40, 80)
         self._overlay_opacity = 0.45
@@ -93,7 +93,7 @@ class MaskCanvas(QWidget):
             raise ValueError("image and mask sizes differ")
         self._drop_interaction()
         self._image = image
-        self._pyramid = ImagePyramid(image)
+        self._pyramid = draw.ImagePyramid(image)
         self._doc = doc
         self._overlay = qimage.new_mask_overlay(*doc.shape)
         qimage.write_mask(self._overlay, doc.mask)
@@ -156,7 +156,7 @@ class MaskCanvas(QWidget):
         self._preview = None if rgb is None else (qimage.rgb_to_qimage(rgb), QPoint(left, top))
         for item in (old, self._preview):
             if item is not None:
-                self._update_box(_box_of(item))
+                self._update_box(draw.layer_box(*item))
 
     def previewing(self) -> bool:
         return self._preview is not None
@@ -167,7 +167,7 @@ class MaskCanvas(QWidget):
         self._heat = None if rgba is None else (qimage.rgba_to_qimage(rgba), QPoint(left, top))
         for item in (old, self._heat):
             if item is not None:
-                self._update_box(_box_of(item))
+                self._update_box(draw.layer_box(*item))
 
     def set_overlay_style(self, colour: QColor, opacity: float) -> None:
         self._overlay_colour, self._overlay_opacity = QColor(colour), float(opacity)
@@ -300,11 +300,11 @@ class MaskCanvas(QWidget):
                     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
                     painter.drawImage(self._target(src), self._overlay, QRectF(src))
                 if self._preview is not None:  # on top: the candidate hides the mask it fills
-                    self._draw_layer(painter, *self._preview, src)
+                    draw.draw_layer(painter, *self._preview, src, self._target, self._scale < PIXEL_ZOOM)
                 if self._heat is not None:
-                    self._draw_layer(painter, *self._heat, src)
+                    draw.draw_layer(painter, *self._heat, src, self._target, self._scale < PIXEL_ZOOM)
         if self._compare:
-            draw_badge(painter, "Original", max(1.0, self._cursor_pen / 1.5))
+            draw.draw_badge(painter, "Original", max(1.0, self._cursor_pen / 1.5))
         self._draw_tool_feedback(painter)
 
     def _visible_source(self, exposed: QRect) -> QRect | None:
@@ -334,13 +334,6 @@ class MaskCanvas(QWidget):
         else:
             painter.drawImage(self._target(src), image, QRectF(src))
 
-    def _draw_layer(self, painter: QPainter, layer: QImage, at: QPoint, src: QRect) -> None:
-        part = src.intersected(QRect(at, layer.size()))
-        if part.isEmpty():
-            return
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._scale < PIXEL_ZOOM)
-        painter.drawImage(self._target(part), layer, QRectF(part.translated(-at.x(), -at.y())))
-
     def _draw_tool_feedback(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         pen = self._cursor_pen
@@ -351,9 +344,9 @@ class MaskCanvas(QWidget):
         if self._brush_cursor_visible():
             c, r = self._cursor, self._screen_radius()
             if r >= 3:
-                draw_outlined(painter, pen, lambda: painter.drawEllipse(c, r, r))
-            cross = crosshair(c, 4 * pen)
-            draw_outlined(painter, pen, lambda: painter.drawPath(cross))
+                draw.draw_outlined(painter, pen, lambda: painter.drawEllipse(c, r, r))
+            cross = draw.crosshair(c, 4 * pen)
+            draw.draw_outlined(painter, pen, lambda: painter.drawPath(cross))
 
     # -- repaint bookkeeping -------------------------------------------------------------
 
@@ -600,8 +593,3 @@ class MaskCanvas(QWidget):
         self._apply_change(change)
         if diff is not None:
             self.mask_edited.emit(text, diff)
-
-
-def _box_of(item: tuple[QImage, QPoint]) -> Box:
-    image, at = item
-    return at.y(), at.x(), at.y() + image.height(), at.x() + image.width()

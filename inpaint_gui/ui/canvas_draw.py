@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, QPointF, QRect, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 
 from inpaint_gui.core.mask_doc import Box
@@ -91,3 +91,25 @@ def draw_badge(painter: QPainter, text: str, scale: float = 1.0) -> None:
     painter.fillRect(box, QColor(0, 0, 0, 170))
     painter.setPen(QColor(255, 255, 255))
     painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+
+def layer_box(image: QImage, at: QPoint) -> tuple[int, int, int, int]:
+    """The image rectangle (top, left, bottom, right) a layer drawn at `at` covers."""
+    return at.y(), at.x(), at.y() + image.height(), at.x() + image.width()
+
+
+def draw_layer(
+    painter: QPainter,
+    layer: QImage,
+    at: QPoint,
+    src: QRect,
+    target: Callable[[QRect], QRectF],
+    smooth: bool,
+) -> None:
+    """Draw the part of a layer placed at `at` (image pixels) that falls in src, where target maps
+    image rectangles to the screen; smooth: scale smoothly (off when pixels are shown as squares)."""
+    part = src.intersected(QRect(at, layer.size()))
+    if part.isEmpty():
+        return
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+    painter.drawImage(target(part), layer, QRectF(part.translated(-at.x(), -at.y())))

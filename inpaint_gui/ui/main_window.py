@@ -306,7 +306,9 @@ class MainWindow(QMainWindow):
                 qimage.rgb_to_qimage(np.asarray(self.document.rgb)), self.document.mask_doc
             )
             w, h = self.document.source.size
-            self.statusBar().showMessage(f"Opened {self.document.name} ({w}×{h})", 5000)
+            note = self.document.source.depth_note()  # a 16-bit file is edited with 8 bits: say so
+            opened = f"Opened {self.document.name} ({w}×{h})"
+            self.statusBar().showMessage(f"{opened}: {note}" if note else opened, 8000)
         else:
             self.canvas.clear_document()
         self._update_title()

@@ -474,3 +474,19 @@ def test_saving_over_a_linked_private_photo_keeps_the_link_and_its_mode(tmp_path
     assert link.is_symlink()
     assert stat.S_IMODE(real.stat().st_mode) == 0o600
     assert load_image(real).rgb.min() == 200
+
+
+@pytest.mark.parametrize("name, channels", [("rgb16.png", 3), ("grey16.png", 1), ("rgb16.tif", 3)])
+def test_a_16_bit_file_is_read_as_8_bits_with_a_note(tmp_path, caplog, name: str, channels: int) -> None:
+    """16 bits per channel used to become 8 without a word: the image says so, and so does the log."""
+    import cv2
+
+    deep = (np.random.default_rng(0).random((6, 9, channels)) * 65535).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / name), deep[..., 0] if channels == 1 else deep)
+    with caplog.at_level("WARNING"):
+        loaded = load_image(tmp_path / name)
+    assert loaded.bits == 16 and "16-bit" in loaded.depth_note()
+    assert "16 bits per channel" in caplog.text
+    eight = tmp_path / "eight.png"
+    cv2.imwrite(str(eight), (deep >> 8).astype(np.uint8))
+    assert load_image(eight).bits == 8 and load_image(eight).depth_note() == ""
