@@ -43,7 +43,7 @@ from inpaint_gui.training import perceptual as pc
 from inpaint_gui.training.masks import list_mask_files, read_mask
 from inpaint_gui.training.object_masks import band_of_name
 from inpaint_gui.training.runs import grey_hole, tile_rows, write_png
-from inpaint_gui.training.sources import list_images
+from inpaint_gui.training.sources import every_image
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +74,7 @@ def pair_images_and_masks(
 ) -> list[Pair]:
     """Deterministic image/mask pairs (see the module docstring); every > 1 keeps every k-th image
     (sorted), a subset that spans a folder whose names are grouped by class."""
-    root = Path(images_dir)
-    if not root.is_dir():
-        raise ValueError(f"image folder {images_dir} does not exist")
-    if every < 1:
-        raise ValueError(f"every must be >= 1, got {every}")
-    images = [root / p for p in list_images(root)][::every]
-    if not images:
-        raise ValueError(f"image folder {images_dir} holds no images")
+    images = every_image(images_dir, every)
     masks = list_mask_files(masks_dir)
     if not masks:
         raise ValueError(f"mask folder {masks_dir} holds no mask images")

@@ -34,7 +34,7 @@ from inpaint_gui.core.image_io import ImageError, load_image
 from inpaint_gui.core.seams import seam_score
 from inpaint_gui.training import perceptual as pc
 from inpaint_gui.training.object_masks import object_mask
-from inpaint_gui.training.sources import list_images
+from inpaint_gui.training.sources import every_image
 
 log = logging.getLogger(__name__)
 
@@ -98,14 +98,7 @@ def at_scale(image: NDArray[np.uint8], scale: str) -> NDArray[np.uint8]:
 
 
 def list_photos(folder: str | Path, limit: int | None = None, every: int = 1) -> list[Path]:
-    root = Path(folder)
-    if not root.is_dir():
-        raise ValueError(f"photo folder {folder} does not exist")
-    if every < 1:
-        raise ValueError(f"every must be >= 1, got {every}")
-    photos = [root / p for p in list_images(root)][::every]
-    if not photos:
-        raise ValueError(f"photo folder {folder} holds no images")
+    photos = every_image(folder, every, kind="photo")
     return photos[:limit] if limit is not None else photos
 
 

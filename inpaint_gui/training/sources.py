@@ -110,6 +110,20 @@ def list_images(root: Path) -> list[str]:
     return sorted(out)
 
 
+def every_image(folder: str | Path, every: int = 1, kind: str = "image") -> list[Path]:
+    """Paths of every k-th image under folder (list_images' order); a missing or empty folder is a
+    ValueError naming it as "<kind> folder"."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise ValueError(f"{kind} folder {folder} does not exist")
+    if every < 1:
+        raise ValueError(f"every must be >= 1, got {every}")
+    images = [root / p for p in list_images(root)][::every]
+    if not images:
+        raise ValueError(f"{kind} folder {folder} holds no images")
+    return images
+
+
 #: Image formats the folders may hold that training and augment do not read: counted and reported.
 OTHER_IMAGE_EXTENSIONS = (".gif", ".bmp", ".tif", ".tiff", ".heic", ".avif")
 
