@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import importlib
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -166,7 +167,9 @@ def _check_size(task_cls: type[TrainTask], cfg: TrainConfig) -> None:
     from inpaint_gui.engine.checkpoint import MAX_PARAMETERS
 
     try:
-        with torch.device("meta"):
+        # Pretrained loss networks load their weights into meta tensors too, a no-op torch warns about.
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
             task = task_cls(cfg, torch.device("meta"))
         count = sum(p.numel() for m in task.networks().values() for p in m.parameters())
     except (RuntimeError, NotImplementedError, TypeError, AttributeError):
