@@ -76,7 +76,8 @@ OBJECTS: dict[str, dict] = {
     ),
     "bird_large": dict(file=JULIA, box=(1370, 1070, 990, 560), method="dark"),
     "bird_small": dict(
-        file=JULIA, box=(2780, 3190, 350, 300), method="light", params={"frac": 0.3, "tip": (2810, 3360, 80, 77), "tip_frac": 0.1},
+        file=JULIA, box=(2780, 3190, 350, 300), method="light",
+        params={"frac": 0.3, "tip": (2810, 3360, 80, 77), "tip_frac": 0.1},
     ),
     "ladybird": dict(
         file=JANICE, box=(850, 990, 440, 480), method="ladybird", params={"close": 9},
