@@ -84,14 +84,16 @@ def main() -> int:
         canvas = window.canvas
         doc = window.document.mask_doc
         rgb = np.asarray(window.document.rgb)
-        save_now = window.autosave.save_now
+        store = window.autosave.store
+        save = store.save
 
-        def counted_save() -> None:
-            save_now()
-            saves.append(1)
+        def counted_save(state) -> bool:  # in whichever thread the app saves
+            try:
+                return save(state)
+            finally:
+                saves.append(1)
 
-        window.autosave._timer.timeout.disconnect()  # noqa: SLF001 (the bench counts the saves)
-        window.autosave._timer.timeout.connect(counted_save)  # noqa: SLF001
+        store.save = counted_save  # the bench counts the saves
         window.window_actions.tools[Tool.SELECT].trigger()
     else:
         doc = MaskDoc(*rgb.shape[:2])
