@@ -107,6 +107,7 @@ def main() -> int:
     QTest.qWait(200)
     mp = rgb.shape[0] * rgb.shape[1] / 1e6
     print(f"{args.image.name}: {rgb.shape[1]}x{rgb.shape[0]} ({mp:.1f} MP), box {x},{y},{w},{h}")
+    print("load average {:.1f} {:.1f} {:.1f} (1, 5, 15 min)".format(*os.getloadavg()))
     beat = Heartbeat()
     selector = canvas.object_select
     a = canvas.map_from_image(x, y).toPoint()
@@ -154,6 +155,7 @@ def main() -> int:
         window.close()
     else:
         canvas.close()
+    print("load average {:.1f} {:.1f} {:.1f} (1, 5, 15 min)".format(*os.getloadavg()))
     return 0
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -101,6 +102,7 @@ def main() -> int:
     rows = []
     corrected = []  # with the correcting strokes where an object has them
     print(f"work side {args.work_side} px, grow {args.grow} px")
+    print("load average {:.1f} {:.1f} {:.1f} (1, 5, 15 min)".format(*os.getloadavg()))
     print(
         f"{'object':14} {'size':>10} {'box':>22} "
         f"{'cover0':>7} {'extra0':>7} {'cover':>7} {'extra':>7} {'s':>6}"
@@ -197,6 +199,7 @@ def main() -> int:
                 f"median {statistics.median(walls[label]):.2f} s wall, "
                 f"{statistics.median(cpus[label]):.2f} s CPU over {args.repeat} runs"
             )
+    print("load average {:.1f} {:.1f} {:.1f} (1, 5, 15 min)".format(*os.getloadavg()))
     return 0
 
 
