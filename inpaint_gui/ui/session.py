@@ -405,6 +405,9 @@ class SessionAutosave:
         self._report(self.store.save(state))
 
     def _on_timer_timeout(self) -> None:
+        if self._in_flight is not None and not self._in_flight.done():
+            self._timer.start()  # the last save is still being written: after it, not blocking
+            return
         self._wait()
         state = self._state()
         if state is None:

@@ -109,3 +109,33 @@ def test_a_failing_background_save_warns_once(qtbot, tmp_path, monkeypatch):
         assert warnings == ["Autosave is not working"]
     finally:
         window.close()
+
+
+def test_a_change_while_a_save_is_written_is_saved_after_it_without_blocking(qtbot, tmp_path, monkeypatch):
+    window = _window(qtbot, tmp_path, monkeypatch)
+    store = window.autosave.store
+    save = store.save
+    release = threading.Event()
+    calls: list = []
+    released: list[bool] = []
+
+    def held(state):
+        calls.append(state)
+        if len(calls) == 1:
+            released.append(release.wait(5))  # False: the GUI thread sat waiting for this save
+        return save(state)
+
+    monkeypatch.setattr(store, "save", held)
+    try:
+        window.document.edit_mask("paint", lambda m: m.rectangle((10, 10), (40, 30)))
+        qtbot.waitUntil(lambda: len(calls) == 1, timeout=TIMEOUT_MS)
+        window.document.edit_mask("paint", lambda m: m.rectangle((60, 50), (90, 80)))
+        qtbot.wait(300)  # the timer fires again while the first save is held
+        release.set()
+        qtbot.waitUntil(lambda: len(calls) == 2, timeout=TIMEOUT_MS)
+        window.autosave._wait()  # noqa: SLF001
+        assert released == [True]
+        np.testing.assert_array_equal(SessionStore.load(store.folder).mask, window.document.mask_doc.mask)
+    finally:
+        release.set()
+        window.close()
