@@ -365,10 +365,12 @@ class _SavedRelay(QObject):
 class SessionAutosave:
     """Saves the window's session a moment after each change; offers recovery at start.
 
-    The save the timer starts is written by a background thread: the state is taken in the GUI
-    thread (the mask's bits packed, the lists of fills and rounds copied), and zipping and the
-    fsync of a 24 MP session (about 30 to 60 ms on a loaded machine) happen outside it. One save
-    at a time: `save_now` and `close` first wait for the one in flight.
+    The saves the timer and `start_save` start are written by a background thread: the state is
+    taken in the GUI thread (the mask's bits packed, the lists of fills and rounds copied; the
+    arrays they hold are never written to once made, so references suffice), and zipping and
+    the fsync of a 24 MP session (about 30 to 60 ms on a loaded machine) happen outside it. One
+    save at a time, in the order they were started: `save_now` and `close` first wait for the
+    ones in flight.
     """
 
     DELAY_MS = 1500
@@ -383,7 +385,7 @@ class SessionAutosave:
         self._timer.timeout.connect(self._on_timer_timeout)
         self._warned = False  # the user has been told autosave is not working
         self._writer: ThreadPoolExecutor | None = None
-        self._in_flight: Future[bool] | None = None
+        self._in_flight: Future[bool | None] | None = None
         self._relay = _SavedRelay(window)
         self._relay.saved.connect(self._report)
 
@@ -394,8 +396,18 @@ class SessionAutosave:
         if not self._timer.isActive():
             self._timer.start()
 
+    def start_save(self) -> None:
+        """Save the state as it is now, written by the writer thread after any save in flight
+        (queued, not waited for). Until it is on disk, a crash leaves the previous save whole."""
+        self._timer.stop()
+        self._submit(self._state())
+
+    def writing(self) -> bool:
+        """Whether a save is still being written (or waits for the writer)."""
+        return self._in_flight is not None and not self._in_flight.done()
+
     def save_now(self) -> None:
-        """Save at once, in this thread (after the save in flight, if any)."""
+        """Save at once, in this thread (after the saves in flight, if any)."""
         self._timer.stop()
         self._wait()
         state = self._state()
@@ -405,27 +417,34 @@ class SessionAutosave:
         self._report(self.store.save(state))
 
     def _on_timer_timeout(self) -> None:
-        if self._in_flight is not None and not self._in_flight.done():
+        if self.writing():
             self._timer.start()  # the last save is still being written: after it, not blocking
             return
         self._wait()
-        state = self._state()
-        if state is None:
-            self.store.clear()
-            return
+        self._submit(self._state())
+
+    def _submit(self, state: SessionState | None) -> None:
+        """Queue state's save (None: clear what was saved) for the writer thread."""
         if self._writer is None:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autosave")
-        future = self._writer.submit(self.store.save, state)
-        self._in_flight = future
+        future = self._writer.submit(self._write, state)
+        self._in_flight = future  # the newest: the writer runs them in order, so the others are done first
         relay = self._relay
 
-        def done(f: Future[bool]) -> None:  # in the writer thread
+        def done(f: Future[bool | None]) -> None:  # in the writer thread
             error = f.exception()
             if error is not None:
                 log.error("autosave failed", exc_info=error)
-            relay.saved.emit(error is None and bool(f.result()))
+            if error is not None or f.result() is not None:
+                relay.saved.emit(error is None and bool(f.result()))
 
         future.add_done_callback(done)
+
+    def _write(self, state: SessionState | None) -> bool | None:  # in the writer thread
+        if state is None:
+            self.store.clear()  # nothing that would hurt to lose; not a save to report
+            return None
+        return self.store.save(state)
 
     def _wait(self) -> None:
         if self._in_flight is not None:

@@ -139,3 +139,60 @@ def test_a_change_while_a_save_is_written_is_saved_after_it_without_blocking(qtb
     finally:
         release.set()
         window.close()
+
+
+def _generate(qtbot, window: MainWindow) -> None:
+    window.document.edit_mask("paint", lambda m: m.rectangle((30, 20), (70, 50)))
+    with qtbot.waitSignal(window.controller.request_finished, timeout=TIMEOUT_MS):
+        window.rounds.generate()
+
+
+def test_candidates_arriving_are_saved_by_the_writer_while_the_gui_goes_on(qtbot, tmp_path, monkeypatch):
+    window = _window(qtbot, tmp_path, monkeypatch)
+    window.autosave._timer.setInterval(60_000)  # noqa: SLF001 (only the save on arrival here)
+    store = window.autosave.store
+    save = store.save
+    release = threading.Event()
+    threads: list[str] = []
+
+    def held(state):
+        threads.append(threading.current_thread().name)
+        release.wait(5)  # in the GUI thread this would hold the event loop for 5 s
+        return save(state)
+
+    monkeypatch.setattr(store, "save", held)
+    try:
+        _generate(qtbot, window)  # the round's "finished" slot has run: its save is held
+        qtbot.waitUntil(lambda: bool(threads), timeout=TIMEOUT_MS)
+        assert threads == [threads[0]] and threads[0] != threading.main_thread().name
+        assert window.autosave.writing()
+        release.set()
+        qtbot.waitUntil(lambda: not window.autosave.writing(), timeout=TIMEOUT_MS)
+        state = SessionStore.load(store.folder)
+        assert [c.seed for c in state.rounds[-1].candidates] == window.gallery.seeds()
+        assert state.mask[20:50, 30:70].all()
+    finally:
+        release.set()
+        window.close()
+
+
+def test_closing_right_after_candidates_arrive_waits_for_their_save(qtbot, tmp_path, monkeypatch):
+    window = _window(qtbot, tmp_path, monkeypatch)
+    window.autosave._timer.setInterval(60_000)  # noqa: SLF001
+    store = window.autosave.store
+    folder = store.folder
+    save = store.save
+    saved: list[int] = []
+
+    def slow(state):
+        time.sleep(0.3)
+        ok = save(state)
+        saved.append(len(SessionStore.load(folder).rounds[-1].candidates))  # as a crash would find it
+        return ok
+
+    monkeypatch.setattr(store, "save", slow)
+    _generate(qtbot, window)
+    shown = len(window.gallery.candidates())
+    window.close()  # at once: the save on arrival is still being written
+    assert saved == [shown] and shown > 0
+    assert not folder.exists()  # written whole, then the clean exit removed the folder
