@@ -386,6 +386,7 @@ class SessionAutosave:
         self._warned = False  # the user has been told autosave is not working
         self._writer: ThreadPoolExecutor | None = None
         self._in_flight: Future[bool | None] | None = None
+        self._closed = False
         self._relay = _SavedRelay(window)
         self._relay.saved.connect(self._report)
 
@@ -400,6 +401,8 @@ class SessionAutosave:
         """Save the state as it is now, written by the writer thread after any save in flight
         (queued, not waited for). Until it is on disk, a crash leaves the previous save whole."""
         self._timer.stop()
+        if self._closed:
+            return  # a round's last signal after the window closed: its folder is gone, rightly
         self._submit(self._state())
 
     def writing(self) -> bool:
@@ -489,6 +492,7 @@ class SessionAutosave:
             )
 
     def close(self) -> None:
+        self._closed = True
         self._timer.stop()
         self._wait()
         if self._writer is not None:

@@ -196,3 +196,14 @@ def test_closing_right_after_candidates_arrive_waits_for_their_save(qtbot, tmp_p
     window.close()  # at once: the save on arrival is still being written
     assert saved == [shown] and shown > 0
     assert not folder.exists()  # written whole, then the clean exit removed the folder
+
+
+def test_a_round_ending_after_the_window_closed_leaves_no_session_behind(qtbot, tmp_path, monkeypatch):
+    window = _window(qtbot, tmp_path, monkeypatch)
+    folder = window.autosave.store.folder
+    _generate(qtbot, window)
+    window.close()
+    window.rounds._on_controller_request_cancelled(0)  # noqa: SLF001 (a late signal of the round)
+    assert not window.autosave.writing()
+    window.autosave._wait()  # noqa: SLF001
+    assert not folder.exists()  # else the next start would offer it as a crashed session
