@@ -408,7 +408,7 @@ class GenerationRounds(RoundViews, QObject):
     def _on_controller_request_finished(self, _rid: int) -> None:
         self.progress.hide()
         self._w.gallery.end_search_preview()
-        # A crash once the writer has this on disk (tens of ms) must not lose these candidates.
+        # Once the writer has this on disk (a fraction of a second), a crash loses none of them.
         self._w.autosave.start_save()
         candidates = self._w.gallery.candidates()
         n = len(candidates)

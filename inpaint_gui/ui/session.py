@@ -368,7 +368,8 @@ class SessionAutosave:
     The saves the timer and `start_save` start are written by a background thread: the state is
     taken in the GUI thread (the mask's bits packed, the lists of fills and rounds copied; the
     arrays they hold are never written to once made, so references suffice), and zipping and
-    the fsync of a 24 MP session (about 30 to 60 ms on a loaded machine) happen outside it. One
+    the fsync (30 to 60 ms for a 24 MP session on a loaded machine, a few hundred with a round
+    of 6 candidates over a large hole) happen outside it. One
     save at a time, in the order they were started: `save_now` and `close` first wait for the
     ones in flight.
     """
