@@ -202,7 +202,8 @@ class Completion:
         """One completion, uint8 [h, w, 3]; the same seed gives the same bytes.
 
         guide: uint8 [h, w, 3], a fill of the hole (a network's, say) whose structure this completion
-        renders with the photo's patches: the hole of each level at guide_scale or coarser (the
+        renders with the photo's patches, at the image's size or at a coarser level's (one no finer
+        than the levels it sets needs no more): the hole of each level at guide_scale or coarser (the
         guide's own detail: 0.25 for a network's fill made at a quarter of the size and scaled up;
         level k, 0 the finest, has scale 2^-k; the coarsest level always) starts as the guide at that
         level's size, instead of a diffusion (coarsest) or the copies carried up from the level below.
@@ -220,9 +221,9 @@ class Completion:
             return self.levels[0].image.copy()
         n = len(self.levels)
         keep = 0 if near is None else int(round((1.0 - spread) * n))
-        if guide is not None and guide.shape != self.levels[0].image.shape:
+        if guide is not None and all(guide.shape != lv.image.shape for lv in self.levels):
             want = self.levels[0].image.shape
-            raise InputError(f"guide shape {guide.shape} differs from the image's {want}")
+            raise InputError(f"guide shape {guide.shape} is neither the image's {want} nor a level's")
         guided = 0 if guide is None else self.guided_levels(guide_scale)
         cur = None
         coarse_nnf = None

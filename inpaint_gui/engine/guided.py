@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from inpaint_gui.core.exemplar import Completion
 from inpaint_gui.core.region import Region
 from inpaint_gui.engine.exemplar import DEFAULT_PATCH, PatchMatchEngine
+from inpaint_gui.engine.guided_layout import Layouts, compose_guides, draw_layouts, guide_level
 from inpaint_gui.engine.pluralistic import PluralisticEngine
 
 
@@ -95,19 +97,19 @@ class GuidedEngine(PatchMatchEngine):
         # sets up its pyramid and texture maps: the first candidate comes that much sooner.
         with ThreadPoolExecutor(1, "guide") as pool:
             drawn = pool.submit(
-                self.network.inpaint,
-                image,
-                mask,
-                n=len(seeds),
-                seed=seeds[0],
-                near=near,
-                spread=spread,
-                should_cancel=self._cancel_requested,
+                draw_layouts, self.network, image, mask, seeds, near, spread, self._cancel_requested
             )
             completion = self._completion(image, mask, exclude)
-            guides = [c.image for c in drawn.result()]
+            layouts = drawn.result()
         scale = min(1.0, self.network_scale(mask) * self.guide_reach)
+        level = guide_level(completion, layouts, scale)
+        guides = self._guides(completion, layouts, level)
         yield from self._fills(completion, seeds, near, spread, guides, scale)
+
+    def _guides(self, completion: Completion, layouts: Layouts, level: int) -> list[NDArray[np.uint8]]:
+        """One guide per seed at the size of the completion's pyramid level `level`
+        (engine.guided_layout)."""
+        return compose_guides(completion, layouts, level, self.network.blend_band)
 
     def network_scale(self, mask: NDArray[np.bool_]) -> float:
         """The smallest scale (work size over crop size, at most 1) at which the network fills mask."""

@@ -50,19 +50,21 @@ def test_each_candidate_follows_the_network_fill_of_its_own_seed(engine, monkeyp
     photo's red into the bar of candidate 1 only, and every hole pixel is still the photo's own
     (hard blend and the "copy" final step, so no colour shift is added)."""
     img, hole = _photo()
-    real = engine.network.inpaint
+    real = engine._guides
 
-    def network_fill(image, mask, n, seed, **kw):
-        out = real(image, mask, n=n, seed=seed, **kw)
-        rows, cols = np.nonzero(mask)  # mask is patchmatch's region: find the hole in it
+    def guides(completion, layouts, level):
+        out = real(completion, layouts, level)  # one per seed, at the size of pyramid level `level`
+        small = completion.levels[level].hole
+        rows, cols = np.nonzero(small)
         top, left = rows.min(), cols.min()
-        for c in out:
-            c.image[mask] = 128
-            if c.seed == 1:
-                c.image[top : top + 56, left + 20 : left + 40] = (200, 40, 40)
+        f = small.shape[1] / completion.levels[0].hole.shape[1]
+        for index, guide in enumerate(out):
+            guide[small] = 128
+            if index == 1:  # seed 1
+                guide[top : top + round(56 * f), left + round(20 * f) : left + round(40 * f)] = (200, 40, 40)
         return out
 
-    monkeypatch.setattr(engine.network, "inpaint", network_fill)
+    monkeypatch.setattr(engine, "_guides", guides)
     monkeypatch.setattr(engine, "final", "copy")
     engine.configure(blend="hard")
     plain, barred = engine.inpaint(img, hole, n=2, seed=0)
