@@ -34,6 +34,11 @@ _SCHEDULE = {"coarsest": (5, 3, 0), "middle": (3, 2, 4), "second": (3, 2, 4), "f
 #: a large photo's region gets fewer rounds there (down to one of one iteration), so a 2% hole in a
 #: 6000x4000 photo costs about what it did with the single round, and a 640x480 photo gets all three.
 FINE_BUDGET = 600_000
+#: A finest level with more targets than this keeps the matches carried up from the level below (each
+#: target takes twice its parent's source plus its own offset) and searches only where that source was
+#: not usable; the meld then rebuilds the copy. Even one search there is most of a large hole's time:
+#: a 10% hole in a 6000x4000 photo has 2.3 million targets (docs/speed.md).
+FINE_CARRY_ABOVE = 2 * FINE_BUDGET
 #: The finest level's last step: "copy" (each hole pixel copies its own match's centre pixel: full
 #: grain, but a hard seam wherever neighbouring pixels copy from different places), "vote" (the mean
 #: of all the votes: no seams, blurred) or "meld" (the copy's gradients voted and the hole rebuilt by a
@@ -236,10 +241,14 @@ class Completion:
                 rounds, iters = _within_budget(rounds, iters, len(level.targets))
             radius = radius or max(level.hole.shape)
             nnf = np.zeros((*level.hole.shape, 2), np.int32)
+            search = level.targets
             if coarse_nnf is None:
                 pm.random_init(level.targets, level.valid, nnf, int(state[0]))
             else:
                 pm.upsample_nnf(coarse_nnf, level.targets, level.valid, nnf, int(state[0]))
+                if stage == "finest" and len(level.targets) > FINE_CARRY_ABOVE:
+                    search = _astray(coarse_nnf, level.targets, nnf)
+                    rounds, iters = 1, 2
             dist = np.zeros(level.hole.shape, np.float32)
             if i == 0:  # the coarsest hole starts as a diffusion of its border: colours stay in place
                 cur = self._jitter(self._start.copy(), level, state, n)
@@ -258,11 +267,12 @@ class Completion:
                 pm.match_distances(
                     cur, level.targets, nnf, dist, level.r, level.tex_src, level.tex_tgt, level.tex_w
                 )
-                pm.improve(
-                    cur, level.targets, level.is_target, level.valid, nnf, dist,
-                    level.r, iters, radius, 2 if i == 0 else 0, int(state[1]) + k,
-                    level.tex_src, level.tex_tgt, level.tex_w,
-                )  # fmt: skip
+                if search.size:
+                    pm.improve(
+                        cur, search, level.is_target, level.valid, nnf, dist,
+                        level.r, iters, radius, 2 if i == 0 else 0, int(state[1]) + k,
+                        level.tex_src, level.tex_tgt, level.tex_w,
+                    )  # fmt: skip
                 last = i == n - 1 and k == rounds - 1
                 if last and self.final == "meld":
                     _meld(level, nnf, dist, cur)
@@ -421,6 +431,19 @@ def _thickness(hole: NDArray[np.bool_]) -> float:
     top, left, bottom, right = found
     box = np.pad(hole[top:bottom, left:right], 1)
     return 2.0 * float(cv2.distanceTransform(box.astype(np.uint8), cv2.DIST_L2, 3).max())
+
+
+def _astray(coarse: NDArray[np.int32], targets: NDArray[np.int64], nnf: NDArray[np.int32]) -> NDArray[np.int64]:
+    """The targets whose carried-up match (patchmatch.upsample_nnf) was not usable and was replaced
+    by a random source."""
+    ch, cw = coarse.shape[:2]
+    w = nnf.shape[1]
+    y, x = np.divmod(targets, w)
+    py, px = np.minimum(y // 2, ch - 1), np.minimum(x // 2, cw - 1)
+    parent = coarse[py, px]
+    got = nnf[y, x]
+    carried = (got[:, 0] == 2 * parent[:, 0] + (y - 2 * py)) & (got[:, 1] == 2 * parent[:, 1] + (x - 2 * px))
+    return targets[~carried]
 
 
 def _within_budget(rounds: int, iters: int, targets: int) -> tuple[int, int]:
