@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from inpaint_gui.core import patchmatch as pm
 from inpaint_gui.core.blend import RING, membrane
 from inpaint_gui.core.compose import InputError, mask_bbox
-from inpaint_gui.core.poisson import LAMBDA, solve_hole
+from inpaint_gui.core.poisson import LAMBDA, hole_system, solve
 
 log = logging.getLogger(__name__)
 
@@ -433,7 +433,9 @@ def _thickness(hole: NDArray[np.bool_]) -> float:
     return 2.0 * float(cv2.distanceTransform(box.astype(np.uint8), cv2.DIST_L2, 3).max())
 
 
-def _astray(coarse: NDArray[np.int32], targets: NDArray[np.int64], nnf: NDArray[np.int32]) -> NDArray[np.int64]:
+def _astray(
+    coarse: NDArray[np.int32], targets: NDArray[np.int64], nnf: NDArray[np.int32]
+) -> NDArray[np.int64]:
     """The targets whose carried-up match (patchmatch.upsample_nnf) was not usable and was replaced
     by a random source."""
     ch, cw = coarse.shape[:2]
@@ -502,8 +504,11 @@ def _meld(level: _Level, nnf: NDArray, dist: NDArray, cur: NDArray[np.uint8]) ->
         pair = hole[: bh - dy, : bw - dx] | hole[dy:, dx:]
         ys, xs = np.nonzero(pair & (wt[: bh - dy, : bw - dx] <= 0))
         g[ys, xs] = data[ys + dy, xs + dx] - data[ys, xs]
-    solved = solve_hole(data, hole, gx, gy, LAMBDA)  # [n, 3], in the order of region[hole]
-    del data, gx, gy
+    del wx, wy, wt, g
+    system = hole_system(data, hole, gx, gy, LAMBDA)
+    del data, gx, gy  # the solve needs none of the box-sized arrays
+    solved = solve(system)  # [n, 3], in the order of region[hole]
+    del system
     region = cur[box]
     region[hole] = np.clip(np.rint(solved), 0, 255).astype(np.uint8)
 
