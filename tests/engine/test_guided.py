@@ -135,3 +135,30 @@ def test_more_like_this_spread_0_gives_the_candidate_back_and_1_a_new_one(engine
     assert np.array_equal(same.image, base) and same.near == 5
     other = engine.inpaint(img, hole, n=1, seed=9, near=5, spread=1.0)[0].image
     assert not np.array_equal(other, base)
+
+
+def test_guides_are_composited_at_a_coarse_level_not_at_the_photos_size(engine):
+    """A large hole: each guide is made at the size of the pyramid level patchmatch reads it at (no
+    full-size composite), with the level's own known pixels outside the level's hole."""
+    rng = np.random.default_rng(1)
+    img = rng.integers(0, 256, (600, 600, 3), dtype=np.uint8)
+    hole = np.zeros((600, 600), bool)
+    hole[150:450, 150:450] = True
+    seen = []
+    real = engine._guides
+
+    def spy(completion, layouts, level):
+        out = real(completion, layouts, level)
+        seen.append((completion, level, out))
+        return out
+
+    engine._guides = spy
+    engine.inpaint(img, hole, n=2, seed=0)
+    ((completion, level, guides),) = seen
+    lv = completion.levels[level]
+    assert level > 0 and len(guides) == 2
+    known = np.clip(lv.image + 0.5, 0, 255).astype(np.uint8)[~lv.hole]
+    for guide in guides:
+        assert guide.shape == lv.image.shape and guide.dtype == np.uint8
+        assert np.array_equal(guide[~lv.hole], known)
+    assert not np.array_equal(guides[0][lv.hole], guides[1][lv.hole])  # each seed its own layout
