@@ -49,10 +49,9 @@ class GuidedEngine(PatchMatchEngine):
     def __init__(self, network: PluralisticEngine, patch_size: int = DEFAULT_PATCH) -> None:
         super().__init__(patch_size=patch_size)
         self.network = network
-        # No detail: the guide is read at the pyramid's coarse levels only. Its own membrane blend
-        # stays: a hard paste saved 0.2 s on a 24 MP photo (now hidden behind patchmatch's set-up, see
-        # _fill_region) but cost native object holes LPIPS 0.1745 -> 0.1761 and KID x10^3 2.3 -> 3.0,
-        # behind patchmatch alone (0.1759, 2.5).
+        # No detail: the guide is read at the pyramid's coarse levels only, and composited there
+        # (engine.guided_layout). Its membrane blend stays: a hard paste cost native object holes
+        # LPIPS 0.1745 -> 0.1761 and KID x10^3 2.3 -> 3.0, behind patchmatch alone (0.1759, 2.5).
         network.configure(detail="off", variety=self.default_variety)
         # The network sees each region at its training size (its own default too), not twice that: on a
         # full-size photo a crop at 256 px is closer up than any training crop, and the scenes
