@@ -36,7 +36,7 @@ _SCHEDULE = {"coarsest": (5, 3, 0), "middle": (3, 2, 4), "second": (3, 2, 4), "f
 FINE_BUDGET = 600_000
 #: A finest level with more targets than this keeps the matches carried up from the level below (each
 #: target takes twice its parent's source plus its own offset) and searches only where that source was
-#: not usable; the meld then rebuilds the copy. Even one search there was a quarter of a large hole's
+#: not usable; the meld then rebuilds the copy. Even one search there was a fifth of a large hole's
 #: time: a 10% hole in a 6000x4000 photo has 2.3 million targets (docs/speed.md). The object-removal
 #: benchmark (10 photos at 2 MP, guided, 6 candidates) with every finest level carried: LPIPS 0.1587 ->
 #: 0.1586, seam 1.24 -> 1.20.
