@@ -18,6 +18,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 CASCADE_DIR = Path(__file__).with_name("cascades")
@@ -31,11 +32,10 @@ STRIDE_STEP = 64
 @dataclass(frozen=True)
 class Stage:
     threshold: float
-    offsets: NDArray[np.int64]  # [R, 4] corner offsets of the stage's rects in the flat integral
-    weights: NDArray[np.float32]  # [R] rect weights
-    starts: NDArray[np.int64]  # [K] index of each stump's first rect (rects are grouped by stump)
-    thresholds: NDArray[np.float32]  # [K]
-    leaves: NDArray[np.float32]  # [K, 2] (value below threshold, value at or above)
+    corners: NDArray[np.int64]  # [U] distinct rect corners of the stage, as offsets in the flat integral
+    matrix: NDArray[np.float64]  # [U, K] each corner's signed weight in each stump's feature
+    thresholds: NDArray[np.float64]  # [K]
+    leaves: NDArray[np.float64]  # [K, 2] (value below threshold, value at or above)
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: one object per file (load_cascade)
@@ -58,23 +58,21 @@ class Cascade:
 def _laid_out(cascade: Cascade, stride: int) -> list[Stage]:
     out = []
     for threshold, feats, thr, leaves in cascade.stages:
-        used = cascade.weights[feats] != 0  # [K, 3]
-        r = cascade.rects[feats][used]  # [R, 4], grouped by stump
-        x, y, w, h = r[:, 0], r[:, 1], r[:, 2], r[:, 3]
-        corners = np.stack(
+        # A feature is a signed sum of integral values at its rects' corners: x, y, w, h ->
+        # +(y, x) -(y, x+w) -(y+h, x) +(y+h, x+w), times the rect's weight. Corners shared between
+        # rects and stumps are read once; one matrix product then gives every stump's value.
+        r = cascade.rects[feats]  # [K, 3, 4]
+        wts = cascade.weights[feats]  # [K, 3]
+        x, y, w, h = r[..., 0], r[..., 1], r[..., 2], r[..., 3]
+        offsets = np.stack(
             [y * stride + x, y * stride + x + w, (y + h) * stride + x, (y + h) * stride + x + w], -1
-        )
-        starts = np.concatenate([[0], np.cumsum(used.sum(1))[:-1]])
-        out.append(
-            Stage(
-                threshold,
-                corners,
-                cascade.weights[feats][used].astype(np.float32),
-                starts,
-                thr.astype(np.float32),
-                leaves.astype(np.float32),
-            )
-        )
+        )  # [K, 3, 4]
+        signs = wts[..., None] * np.array([1.0, -1.0, -1.0, 1.0])  # [K, 3, 4]
+        corners, which = np.unique(offsets.ravel(), return_inverse=True)
+        matrix = np.zeros((len(corners), len(feats)))
+        stump = np.broadcast_to(np.arange(len(feats))[:, None, None], offsets.shape).ravel()
+        np.add.at(matrix, (which, stump), signs.ravel())
+        out.append(Stage(threshold, corners, matrix, thr.astype(np.float64), leaves.astype(np.float64)))
     return out
 
 
@@ -121,11 +119,7 @@ def detect_windows(
     alive = np.flatnonzero(ok)
     if alive.size == 0:
         return ok
-    total, squares = cv2.integral2(grey, sdepth=cv2.CV_32S, sqdepth=cv2.CV_64F)
-    # Rows padded to a multiple of STRIDE_STEP, so the stages' offsets are laid out for few widths.
-    stride = -(-(w + 1) // STRIDE_STEP) * STRIDE_STEP
-    total = np.pad(total, ((0, 0), (0, stride - w - 1)))
-    squares = np.pad(squares, ((0, 0), (0, stride - w - 1)))
+    total, squares, stride = _integrals(grey)
     flat, sq = total.ravel(), squares.ravel()
     base = ys[alive] * stride + xs[alive]
     # The normalising rect: the window less one pixel all round.
@@ -135,19 +129,79 @@ def detect_windows(
     q = sq[base + n0] - sq[base + n1] - sq[base + n2] + sq[base + n3]
     nf = np.sqrt(np.maximum(area * q - s * s, 0.0))
     keep = nf > MIN_STD * area
-    alive, base, inv = alive[keep], base[keep], (1.0 / nf[keep]).astype(np.float32)
-    for stage in cascade.laid_out(stride):
+    passed = _stages(flat, base[keep], 1.0 / nf[keep], cascade.laid_out(stride))
+    out = np.zeros_like(ok)
+    out[alive[keep][passed]] = True
+    return out
+
+
+def detect_grid(
+    grey: NDArray[np.uint8],
+    cascade: Cascade,
+    step: int = 1,
+    rows: tuple[int, int] | None = None,
+    cols: tuple[int, int] | None = None,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The top-left corners (ys, xs) of the windows that pass every stage, among those `step`
+    pixels apart whose corners lie in rows x cols ([start, stop) each; None: all that fit).
+
+    Same windows as detect_windows on that grid; the variance and the first stage, which every
+    window meets, are read from a sliding view of the integral image instead of gathered."""
+    h, w = grey.shape
+    ww, wh = cascade.width, cascade.height
+    r0, r1 = (0, h - wh + 1) if rows is None else (max(0, rows[0]), min(rows[1], h - wh + 1))
+    c0, c1 = (0, w - ww + 1) if cols is None else (max(0, cols[0]), min(cols[1], w - ww + 1))
+    if r1 <= r0 or c1 <= c0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    total, squares, stride = _integrals(grey)
+    view = sliding_window_view(total, (wh + 1, ww + 1))[r0:r1:step, c0:c1:step]  # [ny, nx, wh+1, ww+1]
+    sq_view = sliding_window_view(squares, (wh + 1, ww + 1))[r0:r1:step, c0:c1:step]
+    area = float((ww - 2) * (wh - 2))
+    s = _inner_sum(view).astype(np.float64)
+    q = _inner_sum(sq_view)
+    nf = np.sqrt(np.maximum(area * q - s * s, 0.0))  # [ny, nx]
+    stages = cascade.laid_out(stride)
+    first = stages[0]
+    cy, cx = np.divmod(first.corners, stride)
+    value = (view[:, :, cy, cx].astype(np.float64) @ first.matrix) / np.maximum(nf, 1e-9)[..., None]
+    votes = np.where(value < first.thresholds, first.leaves[:, 0], first.leaves[:, 1]).sum(-1)
+    iy, ix = np.nonzero((nf > MIN_STD * area) & (votes >= first.threshold))
+    ys, xs = r0 + iy * step, c0 + ix * step
+    passed = _stages(total.ravel(), ys * stride + xs, 1.0 / nf[iy, ix], stages[1:])
+    return ys[passed], xs[passed]
+
+
+def _inner_sum(view: NDArray) -> NDArray:
+    """Each window's sum over its inner rect (the window less one pixel all round): view [..., H, W]
+    holds each window's integral corners."""
+    return view[..., 1, 1] - view[..., 1, -2] - view[..., -2, 1] + view[..., -2, -2]
+
+
+def _integrals(grey: NDArray[np.uint8]) -> tuple[NDArray[np.int32], NDArray[np.float64], int]:
+    """The integral and squared integral images, rows padded to a multiple of STRIDE_STEP so the
+    stages' offsets are laid out for few widths (the padding is never read)."""
+    h, w = grey.shape
+    stride = -(-(w + 1) // STRIDE_STEP) * STRIDE_STEP
+    padded = cv2.copyMakeBorder(grey, 0, 0, 0, stride - w - 1, cv2.BORDER_CONSTANT, value=0)
+    total, squares = cv2.integral2(padded, sdepth=cv2.CV_32S, sqdepth=cv2.CV_64F)
+    return total, squares, stride
+
+
+def _stages(
+    flat: NDArray[np.int32], base: NDArray[np.int64], inv: NDArray[np.float64], stages: list[Stage]
+) -> NDArray[np.int64]:
+    """Indices into base of the windows (flat integral offsets base, 1 / normalising factor inv)
+    that pass every stage."""
+    alive = np.arange(base.size)
+    for stage in stages:
         if alive.size == 0:
             break
-        c = flat[base[:, None, None] + stage.offsets[None]]  # [N, R, 4]
-        sums = (c[..., 0] - c[..., 1] - c[..., 2] + c[..., 3]).astype(np.float32) * stage.weights  # [N, R]
-        value = np.add.reduceat(sums, stage.starts, axis=1) * inv[:, None]  # [N, K]
+        c = flat[base[:, None] + stage.corners].astype(np.float64)  # [N, U]
+        value = (c @ stage.matrix) * inv[:, None]  # [N, K]
         votes = np.where(value < stage.thresholds, stage.leaves[:, 0], stage.leaves[:, 1]).sum(1)
         passed = votes >= stage.threshold
         alive, base, inv = alive[passed], base[passed], inv[passed]
-    out = np.zeros_like(ok)
-    out[alive] = True
-    return out
+    return alive
 
 
 def group_boxes(

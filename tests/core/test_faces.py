@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from inpaint_gui.core.faces import FRAMING, MIN_FACE, Face, detect_faces
-from inpaint_gui.core.haar import FACE_CASCADE, detect_windows, load_cascade
+from inpaint_gui.core.haar import EYE_CASCADE, FACE_CASCADE, detect_grid, detect_windows, load_cascade
 
 ASTRONAUT = Path(__file__).parents[2] / "resources" / "samples" / "astronaut.jpg"
 NOSE = (120, 205, 150, 245)  # (top, left, bottom, right) of the nose and mouth in the sample
@@ -103,3 +103,20 @@ def test_flat_and_noisy_windows_are_no_face():
     for grey in (np.full((48, 48), 128, np.uint8), rng.integers(0, 256, (48, 48)).astype(np.uint8)):
         ys, xs = np.mgrid[0:25, 0:25]
         assert not detect_windows(grey, cascade, ys.ravel(), xs.ravel()).any()
+
+
+@pytest.mark.parametrize("name", [FACE_CASCADE, EYE_CASCADE])
+@pytest.mark.parametrize("step", [1, 2])
+def test_the_grid_search_finds_the_windows_the_window_by_window_one_does(astronaut, name, step):
+    cascade = load_cascade(name)
+    grey = cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY)
+    scale = 24 / 100 if name == FACE_CASCADE else 20 / 20  # the face, or the eyes, at the window's size
+    level = cv2.resize(grey[40:260, 120:340], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    h, w = level.shape
+    rows, cols = (3, h - cascade.height - 2), (1, w)
+    ys, xs = np.mgrid[rows[0] : rows[1] : step, cols[0] : w - cascade.width + 1 : step]
+    ys, xs = ys.ravel(), xs.ravel()
+    hits = detect_windows(level, cascade, ys, xs)
+    assert hits.any()
+    found = detect_grid(level, cascade, step, rows, cols)
+    assert sorted(zip(*found, strict=True)) == sorted(zip(ys[hits], xs[hits], strict=True))

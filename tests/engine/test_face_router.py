@@ -102,6 +102,16 @@ def test_a_hole_over_most_of_the_face_removes_it_and_goes_to_the_photo_engine(as
     assert plan_face_parts(image, mask) == []
 
 
+def test_a_face_under_a_64th_of_a_large_photos_long_side_goes_to_the_photo_engine(astronaut):
+    image, mask = astronaut  # a face about 100 px across
+    assert len(plan_face_parts(image, mask)) == 1
+    # The same pixels in a photo 7,000 px wide: the face is under 1/64 of it.
+    wide = cv2.copyMakeBorder(image, 0, 0, 0, 7000 - image.shape[1], cv2.BORDER_REFLECT_101)
+    hole = np.zeros(wide.shape[:2], bool)
+    hole[:, : image.shape[1]] = mask
+    assert plan_face_parts(wide, hole) == []
+
+
 def test_without_a_faces_network_it_is_the_guided_engine(releases):
     engine = FaceRoutedEngine(PluralisticEngine.from_checkpoint(releases[0], device="cpu"))
     assert engine.faces_network is None and engine.name == "guided"
