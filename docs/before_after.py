@@ -4,9 +4,9 @@
 
 Uses only images from resources/samples (public domain / CC0, see SOURCES.md). Each row: the
 photo, the hole (greyed), patchmatch alone (the default for photos before the guided engine) for
-comparison, then three candidates: the guided engine with the scenes network for photos, the
-pluralistic engine with the faces network for the face. Rows of a checkpoint that is not installed
-are left out (and said so).
+comparison, then three candidates of the default engine (guided, with the scenes network; on the
+face it fills with the faces network at its training framing). Rows of a checkpoint that is not
+installed are left out (and said so).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from PIL import Image
 from inpaint_gui.core.image_io import load_image
 from inpaint_gui.engine import load_engine
 from inpaint_gui.engine.checkpoint import FACES_NAME, SCENES_NAME, checkpoint_dir
+from inpaint_gui.engine.face_router import FaceRoutedEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "resources" / "samples"
@@ -89,10 +90,11 @@ def main() -> int:
         p.error(f"no checkpoint found: {missing}")
     if missing:
         print(f"leaving out the rows of missing checkpoints: {missing}")
-    names = {"scenes": "guided", "faces": "pluralistic"}
-    engines = {
-        kind: load_engine(names[kind], checkpoint=path, device="cpu") for kind, path in installed.items()
-    }
+    names = {"scenes": "guided", "faces": "guided (faces network)"}
+    if "scenes" not in installed:
+        p.error(f"the default engine needs the scenes checkpoint: {args.scenes}")
+    default = FaceRoutedEngine.from_checkpoints(args.scenes, installed.get("faces"), device="cpu")
+    engines = {kind: default for kind in installed}
     before = load_engine("patchmatch")
     rows = []
     for label, kind, image, mask in _examples():
