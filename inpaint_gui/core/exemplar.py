@@ -84,6 +84,9 @@ FINE_TEXTURE = True
 #: 0.56 -> 0.52; 6: no better LPIPS, less variety.
 _COARSE_THICKNESS = 3.0
 MAX_LEVELS = 8
+#: Patch side of the levels above the SMALL_LEVELS finest (None: the finest level's patch).
+COARSE_PATCH: int | None = None
+SMALL_LEVELS = 1
 #: A coarser level is used only if at least this share of its pixels can be copied from.
 _MIN_SOURCE_SHARE = 0.1
 #: texture_maps spreads the expected level at a quarter of the size on levels of at least this many pixels.
@@ -163,6 +166,8 @@ class Completion:
         ex = np.zeros_like(hole) if exclude is None else exclude
         while len(self.levels) < MAX_LEVELS:
             r = finest.r
+            if COARSE_PATCH is not None and len(self.levels) >= SMALL_LEVELS:
+                r = max(r, COARSE_PATCH // 2)
             scale = 2 ** len(self.levels)
             h, w = -(-img.shape[0] // 2), -(-img.shape[1] // 2)
             if min(h, w) < 4 * (2 * r + 1) or thickness / scale < _COARSE_THICKNESS * max(r, 1):
