@@ -63,6 +63,9 @@ class PatchMatchEngine(Engine):
     #: Candidates filled at once, each in its own thread (the matcher is single-threaded and releases
     #: the GIL): one per core the process may use.
     workers = max(1, _usable_cores())
+    #: Patch side of the coarser levels, where what continues across the hole is decided (the two
+    #: finest levels keep the user's patch_size, for the grain). FIGURES
+    coarse_patch = 15
 
     def __init__(self, patch_size: int = DEFAULT_PATCH, final: str = "meld", jitter: float = 24.0) -> None:
         self.patch_size = _check_patch(patch_size)
@@ -155,7 +158,8 @@ class PatchMatchEngine(Engine):
     def _completion(
         self, image: NDArray[np.uint8], mask: NDArray[np.bool_], exclude: NDArray[np.bool_] | None
     ) -> Completion:
-        return Completion(image, mask, exclude, patch=self.patch_size, final=self.final, jitter=self.jitter)
+        coarse = max(self.coarse_patch, self.patch_size)
+        return Completion(image, mask, exclude, self.patch_size, self.final, self.jitter, coarse)
 
     def _fills(
         self,
