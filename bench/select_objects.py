@@ -11,16 +11,23 @@ measured again with those strokes: the "+ strokes" rows.
 Time: one box on a 24 MP photo (the large bird in elem_julia-craice.jpg, 6000x4000), median of
 --repeat runs, wall and CPU seconds, alternating with runs without the second GrabCut pass.
 --one-pass measures everything without the second pass (the baseline it is compared with).
+--baseline REF also runs core/selection.py as it was at git commit REF, object by object in
+the same run, and prints its grow-0 figures beside ("before"); the time alternates with it.
 
     python bench/select_objects.py --truth /work/scratch/select/gt [--work-side 300] [--repeat 3]
+        [--baseline COMMIT]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -55,6 +62,21 @@ def _one_pass(small, labels, first):
     return first.astype(np.float32)
 
 
+def _module_at(ref: str):
+    """core/selection.py as it was at git commit `ref`, imported under another name."""
+    root = Path(__file__).resolve().parents[1]
+    source = subprocess.run(
+        ["git", "show", f"{ref}:inpaint_gui/core/selection.py"], cwd=root, capture_output=True, check=True
+    ).stdout
+    folder = Path(tempfile.mkdtemp(prefix="selection_base_"))
+    (folder / "selection_base.py").write_bytes(source)
+    spec = importlib.util.spec_from_file_location("selection_base", folder / "selection_base.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["selection_base"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--truth", type=Path, required=True, help="folder of <name>.png + <name>.json")
@@ -63,7 +85,10 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", default="", help="comma-separated object names")
     ap.add_argument("--one-pass", action="store_true", help="without the second GrabCut pass")
+    ap.add_argument("--baseline", default="", help="git commit whose selection.py runs beside")
     args = ap.parse_args()
+    base = _module_at(args.baseline) if args.baseline else None
+    base_rows = []
     two_pass = selection._second_pass
     if args.one_pass:
         selection._second_pass = _one_pass
@@ -77,9 +102,11 @@ def main() -> int:
     rows = []
     corrected = []  # with the correcting strokes where an object has them
     print(f"work side {args.work_side} px, grow {args.grow} px")
+    print("load average {:.1f} {:.1f} {:.1f} (1, 5, 15 min)".format(*os.getloadavg()))
     print(
         f"{'object':14} {'size':>10} {'box':>22} "
         f"{'cover0':>7} {'extra0':>7} {'cover':>7} {'extra':>7} {'s':>6}"
+        + (f" | before {'cover0':>7} {'extra0':>7}" if base else "")
     )
     for name in names:
         meta = json.loads((args.truth / f"{name}.json").read_text())
@@ -96,7 +123,12 @@ def main() -> int:
         c, e = _score(sel, truth)
         rows.append((c0, e0, c, e))
         size = f"{image.shape[1]}x{image.shape[0]}"
-        print(f"{name:14} {size:>10} {str(box):>22} {c0:7.1%} {e0:7.1%} {c:7.1%} {e:7.1%} {dt:6.2f}")
+        line = f"{name:14} {size:>10} {str(box):>22} {c0:7.1%} {e0:7.1%} {c:7.1%} {e:7.1%} {dt:6.2f}"
+        if base:
+            b0 = _score(base.select_region(image, box, grow=0, work_side=args.work_side), truth)
+            base_rows.append(b0)
+            line += f" |        {b0[0]:7.1%} {b0[1]:7.1%}"
+        print(line)
         if "strokes" in meta:
             st = meta["strokes"]
             fg = [Stroke(tuple(map(tuple, s)), st["radius"]) for s in st.get("fg", [])]
@@ -122,6 +154,13 @@ def main() -> int:
         for k, grow in ((0, 0), (2, args.grow)):
             passed = sum(r[k] >= 0.95 and r[k + 1] < 0.10 for r in table)
             print(f"{label}, grow {grow}: coverage >= 95% and extra < 10% for {passed}/{len(table)} objects")
+    if base:
+        passed = sum(r[0] >= 0.95 and r[1] < 0.10 for r in base_rows)
+        mean = np.mean(base_rows, axis=0)
+        print(
+            f"before ({args.baseline}), box only, grow 0: coverage >= 95% and extra < 10% for "
+            f"{passed}/{len(base_rows)} objects; mean cover0 {mean[0]:.1%} extra0 {mean[1]:.1%}"
+        )
     mean = np.mean(corrected, axis=0)
     print(
         f"with strokes, mean: cover0 {mean[0]:.1%} extra0 {mean[1]:.1%} "
@@ -139,13 +178,17 @@ def main() -> int:
         variants = {"": two_pass, ", one pass": _one_pass}
         if args.one_pass:
             variants = {", one pass": _one_pass}
+        if base:
+            variants = {"": two_pass, f", before ({args.baseline})": None}
         walls = {k: [] for k in variants}
         cpus = {k: [] for k in variants}
         for _ in range(args.repeat):  # alternating, so both see the same load
             for label, fn in variants.items():
-                selection._second_pass = fn
+                run = base.select_region if fn is None else select_region
+                if fn is not None:
+                    selection._second_pass = fn
                 t, c = time.perf_counter(), time.process_time()
-                select_region(image, tuple(meta["box"]), grow=args.grow, work_side=args.work_side)
+                run(image, tuple(meta["box"]), grow=args.grow, work_side=args.work_side)
                 walls[label].append(time.perf_counter() - t)
                 cpus[label].append(time.process_time() - c)
         selection._second_pass = two_pass
@@ -156,6 +199,7 @@ def main() -> int:
                 f"median {statistics.median(walls[label]):.2f} s wall, "
                 f"{statistics.median(cpus[label]):.2f} s CPU over {args.repeat} runs"
             )
+    print("load average {:.1f} {:.1f} {:.1f} (1, 5, 15 min)".format(*os.getloadavg()))
     return 0
 
 

@@ -10,6 +10,10 @@ written beside it (DIR/check_<name>.png: the photo, then the mask's outline in g
   bird_large    dark on a light sky: grey level past halfway from the sky (border median) to
                 the bird (1st percentile);
   bird_small    light on a dark hillside: past 30% of the way to the bird (99th percentile);
+                in a hand-placed window on the lower wing's tip, whose primaries are dark grey
+                inside a light rim, also every pixel past 10% of the way that is connected to
+                that mask (hysteresis), gaps closed by 2 px; the window stops short of the
+                bright dot the wing's leading edge runs into (not bird);
   ladybird      red or dark (HSV), with the flower's dark hairy bud above the shell cut off by a
                 hand-placed polygon; holes and gaps closed by 9 px;
   cherry_a..f   red (Lab a*) past 35% of the way from the cloth (border median) to the cherry
@@ -71,7 +75,10 @@ OBJECTS: dict[str, dict] = {
         strokes={"fg": [[(409, 75), (412, 110)]], "bg": [[(324, 247), (346, 249)]], "radius": 3},
     ),
     "bird_large": dict(file=JULIA, box=(1370, 1070, 990, 560), method="dark"),
-    "bird_small": dict(file=JULIA, box=(2780, 3190, 350, 300), method="light", params={"frac": 0.3}),
+    "bird_small": dict(
+        file=JULIA, box=(2780, 3190, 350, 300), method="light",
+        params={"frac": 0.3, "tip": (2810, 3360, 80, 77), "tip_frac": 0.1},
+    ),
     "ladybird": dict(
         file=JANICE, box=(850, 990, 440, 480), method="ladybird", params={"close": 9},
         strokes={"bg": [[(1110, 1020), (1240, 1100)]], "radius": 6},
@@ -100,6 +107,22 @@ def _largest_filled(m: np.ndarray, close: int = 0) -> np.ndarray:
     return out.astype(bool)
 
 
+def _with_tip(sub: np.ndarray, grey: np.ndarray, level: float, window, origin) -> np.ndarray:
+    """sub plus, inside window (x, y, w, h in image pixels), what is lighter than level and
+    connected to sub: the dark grey primaries of a light bird's wing tip."""
+    wx, wy, ww, wh = window
+    wx, wy = wx - origin[0], wy - origin[1]
+    n, comp = cv2.connectedComponents((grey > level).astype(np.uint8), connectivity=8)
+    ids = np.unique(comp[sub])
+    tip = np.zeros_like(sub)
+    tip[wy : wy + wh, wx : wx + ww] = np.isin(comp[wy : wy + wh, wx : wx + ww], ids[ids > 0])
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    tip = cv2.morphologyEx(tip.astype(np.uint8), cv2.MORPH_CLOSE, k).astype(bool)
+    out = np.zeros_like(sub)
+    out[wy : wy + wh, wx : wx + ww] = True
+    return _largest_filled(sub | (tip & out))
+
+
 def _fixed(points) -> np.ndarray:
     return np.round((np.asarray(points) - 0.5) * 16).astype(np.int32)
 
@@ -123,6 +146,8 @@ def truth(o: dict, img: np.ndarray) -> np.ndarray:
         fg = np.percentile(grey, 1 if method == "dark" else 99)
         t = bg + params.get("frac", 0.5) * (fg - bg)
         sub = _largest_filled(grey < t if method == "dark" else grey > t, params.get("close", 0))
+        if "tip" in params:
+            sub = _with_tip(sub, grey, bg + params["tip_frac"] * (fg - bg), params["tip"], (x, y))
     elif method == "red":
         a = cv2.cvtColor(crop.astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)[..., 1]
         bg = np.median(np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]]))

@@ -104,7 +104,9 @@ def membrane(
     if not on_ring.any():  # the mask covers the whole box: nothing to match
         return np.zeros_like(prediction)
     weight = on_ring.astype(np.float32)
-    diff = (image.astype(np.float32) - prediction) * weight[..., None]
+    diff = image.astype(np.float32)  # (image - prediction) * weight, with one box-sized array
+    np.subtract(diff, prediction, out=diff)
+    np.multiply(diff, weight[..., None], out=diff)
     f = COARSE if min(h, w) >= 8 * COARSE else 1
     if f == 1:
         # Average the ring a little along itself, so the photo's grain does not streak into the hole.

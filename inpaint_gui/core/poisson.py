@@ -17,6 +17,8 @@ seams and the border, and a few dozen iterations settle it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
@@ -60,6 +62,29 @@ def solve_hole(
 ) -> NDArray[np.float32]:
     """screened_poisson's values at the hole's pixels only, float32 [n, c] in the order of
     data[hole], with no copy of the frame (the caller writes them where it wants)."""
+    return solve(hole_system(data, hole, gx, gy, lam), iterations, tolerance)
+
+
+@dataclass(frozen=True)
+class HoleSystem:
+    """The linear system of one hole (hole_system): per hole pixel in row-major order, its hole
+    neighbours' numbers (-1: none), the diagonal, the right side and the start. It holds none of the
+    frame-sized inputs, so a caller can let those go before the solve."""
+
+    neighbours: NDArray[np.int32]  # [n, 4]
+    diag: NDArray[np.float32]  # [n]
+    rhs: NDArray[np.float32]  # [n, c]
+    start: NDArray[np.float32]  # [n, c]
+
+
+def hole_system(
+    data: NDArray[np.float32],
+    hole: NDArray[np.bool_],
+    gx: NDArray[np.float32],
+    gy: NDArray[np.float32],
+    lam: float = LAMBDA,
+) -> HoleSystem:
+    """The system solve_hole solves, built in one pass over the frame (arguments as there)."""
     if lam <= 0:
         raise ValueError(f"the screening weight must be positive, got {lam}")
     if data.ndim != 3 or data.shape[:2] != hole.shape or gx.shape != data.shape or gy.shape != data.shape:
@@ -68,13 +93,21 @@ def solve_hole(
     n = int(np.count_nonzero(hole))
     ch = data.shape[2]
     x = np.empty((n, ch), np.float32)
-    if n == 0:
-        return x
     neighbours = np.full((n, 4), -1, np.int32)
     rhs = np.empty((n, ch), np.float32)
     diag = np.empty(n, np.float32)
-    _system(data, hole, gx, gy, np.float32(lam), neighbours, rhs, diag, x)
-    _cg(neighbours, diag, rhs, x, iterations, tolerance)
+    if n:
+        _system(data, hole, gx, gy, np.float32(lam), neighbours, rhs, diag, x)
+    return HoleSystem(neighbours, diag, rhs, x)
+
+
+def solve(
+    system: HoleSystem, iterations: int = MAX_ITERATIONS, tolerance: float = TOLERANCE
+) -> NDArray[np.float32]:
+    """The hole's values, float32 [n, c] (the system's start array, solved in place)."""
+    x = system.start
+    if x.shape[0]:
+        _cg(system.neighbours, system.diag, system.rhs, x, iterations, tolerance)
     return x
 
 

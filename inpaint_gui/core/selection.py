@@ -35,6 +35,7 @@ MIN_BOX = 4  # pixels: a smaller box is a click, not a selection
 _ITERATIONS = 5
 _SECOND_ITERATIONS = 3
 _BAND = 0.04  # of the first answer's size (square root of its area): the band asked again
+_LIGHTNESS = 0.5  # weight of Lab's lightness against its two colour axes in the second pass
 _SEED = 0x5E1EC7  # GrabCut seeds its colour models by k-means: fixed for repeatable answers
 
 Box = tuple[int, int, int, int]  # x, y, width, height
@@ -203,7 +204,8 @@ def _paint_full(mask: NDArray[np.bool_], s: Stroke, ox: int, oy: int, value: boo
 def _second_pass(
     small: NDArray[np.uint8], labels: NDArray[np.uint8], first: NDArray[np.bool_]
 ) -> NDArray[np.float32]:
-    """GrabCut again with a band around the first outline starting as "probably background".
+    """GrabCut again, in Lab with lightness at half weight, with a band around the first outline
+    starting as "probably background".
 
     The first pass starts from the whole box as object, so its object colour model learns the
     shadow, blur halo or dark cloth that hugs the object, and keeps a ring of it. Asked again
@@ -220,13 +222,18 @@ def _second_pass(
         return first.astype(np.float32)  # all of it is band: thin, leave it to the first pass
     labels[unsure] = cv2.GC_PR_BGD
     labels[unsure & core] = cv2.GC_PR_FGD
-    second = _grabcut(small, labels, _SECOND_ITERATIONS)
+    # In CIE Lab with lightness at half weight: a shadow or blur halo differs from a dark object
+    # mostly in hue, and shading within the object is lightness; in RGB both are just "dark".
+    lab = cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_RGB2Lab)
+    lab[..., 0] = (lab[..., 0] * _LIGHTNESS).astype(np.uint8)
+    second = _grabcut(lab, labels, _SECOND_ITERATIONS, rgb=False)
     return second if second.any() else first.astype(np.float32)
 
 
 def _grabcut(
-    small: NDArray[np.uint8], labels: NDArray[np.uint8], iterations: int
+    small: NDArray[np.uint8], labels: NDArray[np.uint8], iterations: int, rgb: bool = True
 ) -> NDArray[np.float32]:
+    """GrabCut on `small`'s colours (RGB, or any 3 channels with rgb=False); labels is updated."""
     if not (labels == cv2.GC_PR_FGD).any() and not (labels == cv2.GC_FGD).any():
         return np.zeros(labels.shape, dtype=np.float32)
     if not ((labels == cv2.GC_BGD) | (labels == cv2.GC_PR_BGD)).any():
@@ -234,7 +241,7 @@ def _grabcut(
         labels[0, :] = labels[-1, :] = labels[:, 0] = labels[:, -1] = cv2.GC_PR_BGD
     bgd = np.zeros((1, 65), dtype=np.float64)
     fgd = np.zeros((1, 65), dtype=np.float64)
-    bgr = np.ascontiguousarray(small[:, :, ::-1])
+    bgr = np.ascontiguousarray(small[:, :, ::-1]) if rgb else small
     cv2.setRNGSeed(_SEED)
     try:
         cv2.grabCut(bgr, labels, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)

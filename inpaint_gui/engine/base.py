@@ -252,7 +252,9 @@ class Engine(abc.ABC):
                     detail = None
                     if isinstance(prediction, tuple):  # (image, DetailMap) from engines that give detail
                         prediction, detail = prediction
-                    paste_region(region, prediction, filled, mask, detail, self.blend, self.blend_band, cache)
+                    paste_region(
+                        region, prediction, filled, mask, detail, self._paste_blend(), self.blend_band, cache
+                    )
                     weights.append(self._hole_pixels(region, mask))
                     scores.append(self._score(region, filled, mask))
                     if len(regions) > 1:
@@ -298,6 +300,11 @@ class Engine(abc.ABC):
     ) -> Iterator[NDArray[np.uint8]]:
         """_fill for one region; engines that need to know where the crop lies override this."""
         return self._fill(image, mask, seeds, near, spread)
+
+    def _paste_blend(self) -> str:
+        """The blend mode fills are pasted with: `blend`, unless an engine's fills already meet the
+        photo at the hole's edge (then every mode gives the same pixels and "hard" costs least)."""
+        return self.blend
 
     def _cancel_requested(self) -> bool:
         """For _fill to poll inside long work (between pyramid levels, say); raise Cancelled if True."""

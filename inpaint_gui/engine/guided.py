@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from inpaint_gui.core.exemplar import Completion
 from inpaint_gui.core.region import Region
 from inpaint_gui.engine.exemplar import DEFAULT_PATCH, PatchMatchEngine
+from inpaint_gui.engine.guided_layout import Layouts, compose_guides, draw_layouts, guide_level
 from inpaint_gui.engine.pluralistic import PluralisticEngine
 
 
@@ -47,10 +49,9 @@ class GuidedEngine(PatchMatchEngine):
     def __init__(self, network: PluralisticEngine, patch_size: int = DEFAULT_PATCH) -> None:
         super().__init__(patch_size=patch_size)
         self.network = network
-        # No detail: the guide is read at the pyramid's coarse levels only. Its own membrane blend
-        # stays: a hard paste saved 0.2 s on a 24 MP photo (now hidden behind patchmatch's set-up, see
-        # _fill_region) but cost native object holes LPIPS 0.1745 -> 0.1761 and KID x10^3 2.3 -> 3.0,
-        # behind patchmatch alone (0.1759, 2.5).
+        # No detail: the guide is read at the pyramid's coarse levels only, and composited there
+        # (engine.guided_layout). Its membrane blend stays: a hard paste cost native object holes
+        # LPIPS 0.1745 -> 0.1761 and KID x10^3 2.3 -> 3.0, behind patchmatch alone (0.1759, 2.5).
         network.configure(detail="off", variety=self.default_variety)
         # The network sees each region at its training size (its own default too), not twice that: on a
         # full-size photo a crop at 256 px is closer up than any training crop, and the scenes
@@ -95,19 +96,19 @@ class GuidedEngine(PatchMatchEngine):
         # sets up its pyramid and texture maps: the first candidate comes that much sooner.
         with ThreadPoolExecutor(1, "guide") as pool:
             drawn = pool.submit(
-                self.network.inpaint,
-                image,
-                mask,
-                n=len(seeds),
-                seed=seeds[0],
-                near=near,
-                spread=spread,
-                should_cancel=self._cancel_requested,
+                draw_layouts, self.network, image, mask, seeds, near, spread, self._cancel_requested
             )
             completion = self._completion(image, mask, exclude)
-            guides = [c.image for c in drawn.result()]
+            layouts = drawn.result()
         scale = min(1.0, self.network_scale(mask) * self.guide_reach)
+        level = guide_level(completion, layouts, scale)
+        guides = self._guides(completion, layouts, level)
         yield from self._fills(completion, seeds, near, spread, guides, scale)
+
+    def _guides(self, completion: Completion, layouts: Layouts, level: int) -> list[NDArray[np.uint8]]:
+        """One guide per seed at the size of the completion's pyramid level `level`
+        (engine.guided_layout)."""
+        return compose_guides(completion, layouts, level, self.network.blend_band)
 
     def network_scale(self, mask: NDArray[np.bool_]) -> float:
         """The smallest scale (work size over crop size, at most 1) at which the network fills mask."""

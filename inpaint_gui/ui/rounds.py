@@ -409,7 +409,8 @@ class GenerationRounds(RoundViews, QObject):
     def _on_controller_request_finished(self, _rid: int) -> None:
         self.progress.hide()
         self._w.gallery.end_search_preview()
-        self._w.autosave.save_now()  # a crash from now on must not lose these candidates
+        # Once the writer has this on disk (a fraction of a second), a crash loses none of them.
+        self._w.autosave.start_save()
         candidates = self._w.gallery.candidates()
         n = len(candidates)
         # Which engine filled which part, when the default engine split the mask (faces).
@@ -431,7 +432,7 @@ class GenerationRounds(RoundViews, QObject):
     @Slot(int)
     def _on_controller_request_cancelled(self, _rid: int) -> None:
         self.progress.hide()
-        self._w.autosave.save_now()
+        self._w.autosave.start_save()
         self._w.gallery.set_progress(0, 0)
         self._w.gallery.end_search_preview()
         self.message.emit("Cancelled", 4000)

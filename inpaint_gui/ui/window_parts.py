@@ -28,6 +28,8 @@ class Autosave(Protocol):
 
     def save_now(self) -> None: ...
 
+    def start_save(self) -> None: ...
+
 
 class PresentationMode(Protocol):
     active: bool

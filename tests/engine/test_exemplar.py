@@ -83,6 +83,20 @@ def test_fill_is_copied_from_the_photo_not_averaged(texture):
     assert np.abs(grain[inner]).mean() < 1.0  # grey levels: the copies' own detail is kept
 
 
+def test_a_melded_fill_is_pasted_as_the_membrane_would_paste_it(texture, monkeypatch):
+    """A melded fill meets the photo at the hole's edge, so its paste skips the membrane blend: the
+    same bytes as with the membrane it would measure a zero offset for."""
+    hole = _hole(texture.shape[:2], (40, 50, 80, 100))
+    hole[10:20, 120:150] = True  # a second region
+    engine = PatchMatchEngine()
+    assert engine._paste_blend() == "hard"
+    fast = [c.image for c in engine.inpaint(texture, hole, n=2, seed=3)]
+    monkeypatch.setattr(engine, "_paste_blend", lambda: "membrane")
+    slow = [c.image for c in engine.inpaint(texture, hole, n=2, seed=3)]
+    assert all(np.array_equal(a, b) for a, b in zip(fast, slow, strict=True))
+    assert PatchMatchEngine(final="copy")._paste_blend() == "membrane"
+
+
 @pytest.mark.parametrize(
     "box",
     [(0, 0, 30, 40), (90, 120, 120, 160), (0, 60, 20, 160), (50, 0, 70, 160)],

@@ -50,19 +50,21 @@ def test_each_candidate_follows_the_network_fill_of_its_own_seed(engine, monkeyp
     photo's red into the bar of candidate 1 only, and every hole pixel is still the photo's own
     (hard blend and the "copy" final step, so no colour shift is added)."""
     img, hole = _photo()
-    real = engine.network.inpaint
+    real = engine._guides
 
-    def network_fill(image, mask, n, seed, **kw):
-        out = real(image, mask, n=n, seed=seed, **kw)
-        rows, cols = np.nonzero(mask)  # mask is patchmatch's region: find the hole in it
+    def guides(completion, layouts, level):
+        out = real(completion, layouts, level)  # one per seed, at the size of pyramid level `level`
+        small = completion.levels[level].hole
+        rows, cols = np.nonzero(small)
         top, left = rows.min(), cols.min()
-        for c in out:
-            c.image[mask] = 128
-            if c.seed == 1:
-                c.image[top : top + 56, left + 20 : left + 40] = (200, 40, 40)
+        f = small.shape[1] / completion.levels[0].hole.shape[1]
+        for index, guide in enumerate(out):
+            guide[small] = 128
+            if index == 1:  # seed 1
+                guide[top : top + round(56 * f), left + round(20 * f) : left + round(40 * f)] = (200, 40, 40)
         return out
 
-    monkeypatch.setattr(engine.network, "inpaint", network_fill)
+    monkeypatch.setattr(engine, "_guides", guides)
     monkeypatch.setattr(engine, "final", "copy")
     engine.configure(blend="hard")
     plain, barred = engine.inpaint(img, hole, n=2, seed=0)
@@ -133,3 +135,30 @@ def test_more_like_this_spread_0_gives_the_candidate_back_and_1_a_new_one(engine
     assert np.array_equal(same.image, base) and same.near == 5
     other = engine.inpaint(img, hole, n=1, seed=9, near=5, spread=1.0)[0].image
     assert not np.array_equal(other, base)
+
+
+def test_guides_are_composited_at_a_coarse_level_not_at_the_photos_size(engine):
+    """A large hole: each guide is made at the size of the pyramid level patchmatch reads it at (no
+    full-size composite), with the level's own known pixels outside the level's hole."""
+    rng = np.random.default_rng(1)
+    img = rng.integers(0, 256, (600, 600, 3), dtype=np.uint8)
+    hole = np.zeros((600, 600), bool)
+    hole[150:450, 150:450] = True
+    seen = []
+    real = engine._guides
+
+    def spy(completion, layouts, level):
+        out = real(completion, layouts, level)
+        seen.append((completion, level, out))
+        return out
+
+    engine._guides = spy
+    engine.inpaint(img, hole, n=2, seed=0)
+    ((completion, level, guides),) = seen
+    lv = completion.levels[level]
+    assert level > 0 and len(guides) == 2
+    known = np.clip(lv.image + 0.5, 0, 255).astype(np.uint8)[~lv.hole]
+    for guide in guides:
+        assert guide.shape == lv.image.shape and guide.dtype == np.uint8
+        assert np.array_equal(guide[~lv.hole], known)
+    assert not np.array_equal(guides[0][lv.hole], guides[1][lv.hole])  # each seed its own layout

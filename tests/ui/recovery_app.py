@@ -1,8 +1,9 @@
 """Run the app offscreen until a round of candidates has finished, say so, and wait to be killed.
 
 Used by test_recovery.py: `python recovery_app.py PHOTO SESSIONS SETTINGS.ini CHECKPOINT N`.
-Prints "FINISHED <seeds>" the moment the round's request_finished signal has been handled by the
-window (this script's slot is connected after the window's own), then idles.
+Prints "FINISHED <seeds>" the moment the save the round's request_finished started (the window's
+slot runs before this script's) is on disk, then idles: a crash before that moment leaves the
+previous save, as the autosave's design says.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ def main() -> None:
     window = MainWindow(settings=settings, session_root=Path(sessions))
 
     def finished(_rid: int) -> None:
+        if window.autosave.writing():
+            QTimer.singleShot(5, lambda: finished(_rid))
+            return
         print("FINISHED", " ".join(str(s) for s in window.gallery.seeds()), flush=True)
 
     def opened(_name: str) -> None:
