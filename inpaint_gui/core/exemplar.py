@@ -91,6 +91,10 @@ FINE_TEXTURE = True
 #: 0.56 -> 0.52; 6: no better LPIPS, less variety.
 _COARSE_THICKNESS = 3.0
 MAX_LEVELS = 8
+#: With a coarse_patch (Completion), the levels above this many finest ones match that larger patch.
+SMALL_LEVELS = 2
+#: ... and at most 1/COARSE_SHARE of the level's short side (twice its radius)
+COARSE_SHARE = 10
 #: A coarser level is used only if at least this share of its pixels can be copied from.
 _MIN_SOURCE_SHARE = 0.1
 #: texture_maps spreads the expected level at a quarter of the size on levels of at least this many pixels.
@@ -120,6 +124,9 @@ class Completion:
 
     image: uint8 [h, w, 3]. hole: bool [h, w], True = fill. exclude: bool [h, w], True = never copy
     from here (None: copy from anywhere outside the hole). patch: patch side in pixels (odd, >= 1).
+    coarse_patch: a larger side for the levels above the SMALL_LEVELS finest, where the layout is
+    settled (None: patch everywhere); the pyramid then stops a level or two sooner, as it keeps the
+    hole a few patch radii thick at its coarsest.
     Raises NoSourceError when no patch (not even a single pixel) can be copied.
     fill only reads the object, so several seeds may be filled in threads at once (the kernels
     release the GIL).
@@ -133,9 +140,11 @@ class Completion:
         patch: int = 7,
         final: str = "copy",
         jitter: float = 24.0,
+        coarse_patch: int | None = None,
     ) -> None:
-        if patch < 1 or patch % 2 == 0:
-            raise InputError(f"patch size must be an odd number of pixels >= 1, got {patch}")
+        for what, side in (("patch", patch), ("coarse patch", coarse_patch)):
+            if side is not None and (side < 1 or side % 2 == 0):
+                raise InputError(f"{what} size must be an odd number of pixels >= 1, got {side}")
         if final not in FINALS:
             raise InputError(f"final must be one of {', '.join(FINALS)}, got {final!r}")
         self.final = final
@@ -172,6 +181,8 @@ class Completion:
             r = finest.r
             scale = 2 ** len(self.levels)
             h, w = -(-img.shape[0] // 2), -(-img.shape[1] // 2)
+            if coarse_patch is not None and len(self.levels) >= SMALL_LEVELS:
+                r = max(r, min(coarse_patch // 2, min(h, w) // COARSE_SHARE))
             if min(h, w) < 4 * (2 * r + 1) or thickness / scale < _COARSE_THICKNESS * max(r, 1):
                 break
             # Averages of the known pixels only, so the removed object's colours never leak into

@@ -349,6 +349,7 @@ class GenerationRounds(RoundViews, QObject):
             exclude = self.exclude = None  # drawn on another photo
         options = {**self._w.settings.engine_options(), "patch_size": self._w.settings.patch_size}
         options["exclude"] = exclude
+        options["close_gaps"] = False  # generate() closed them already, in the round's own mask
         self._w.controller.generate(
             np.asarray(self._w.document.rgb), self.round.mask, n, seed, near, spread, options=options
         )

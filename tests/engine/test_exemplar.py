@@ -282,3 +282,28 @@ def test_request_extras_are_the_engines_own(texture):
         load_engine("telea").inpaint(texture, hole, on_step=print)
     with pytest.raises(InputError, match="exclusion area size"):
         PatchMatchEngine().inpaint(texture, hole, n=1, exclude=np.zeros((5, 5), bool))
+
+
+def test_coarse_levels_match_the_larger_patch_the_fine_ones_the_users():
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (400, 400, 3), dtype=np.uint8)
+    hole = _hole(image.shape[:2], (100, 100, 300, 300))
+    plain = Completion(image, hole, patch=7)
+    mixed = Completion(image, hole, patch=7, coarse_patch=15)
+    assert {lv.r for lv in plain.levels} == {3}
+    radii = [lv.r for lv in mixed.levels]
+    assert radii[:2] == [3, 3] and len(radii) > 2
+    # the larger patch, but never more than a tenth of a small level's side (a flat sky's fill copied
+    # lighter or darker sky from the far edges when a 15 px patch left only those as sources)
+    assert [lv.r for lv in mixed.levels[2:]] == [max(3, min(7, min(lv.hole.shape) // 10)) for lv in mixed.levels[2:]]
+    assert radii[2] == 7
+    # the hole stays several of the larger patches thick at the coarsest level: no more levels
+    assert len(mixed.levels) <= len(plain.levels)
+    a, b = mixed.fill(3), mixed.fill(3)
+    assert np.array_equal(a, b) and np.array_equal(a[~hole], image[~hole])
+
+
+def test_an_even_coarse_patch_is_refused():
+    image = np.zeros((64, 64, 3), np.uint8)
+    with pytest.raises(InputError, match="coarse patch"):
+        Completion(image, _hole((64, 64), (20, 20, 40, 40)), coarse_patch=14)
