@@ -93,7 +93,8 @@ _COARSE_THICKNESS = 3.0
 MAX_LEVELS = 8
 #: With a coarse_patch (Completion), the levels above this many finest ones match that larger patch.
 SMALL_LEVELS = 2
-#: ... and at most 1/COARSE_SHARE of the level's short side (twice its radius)
+#: ... with a radius of at most 1/COARSE_SHARE of the level's short side: a 15 px patch on a 50 px level
+#: left only the far edges of a flat sky gradient as sources, and the fill copied lighter or darker sky.
 COARSE_SHARE = 10
 #: A coarser level is used only if at least this share of its pixels can be copied from.
 _MIN_SOURCE_SHARE = 0.1
