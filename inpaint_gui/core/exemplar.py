@@ -93,6 +93,15 @@ _COARSE_THICKNESS = 3.0
 MAX_LEVELS = 8
 #: With a coarse_patch (Completion), the levels above this many finest ones match that larger patch.
 SMALL_LEVELS = 2
+#: Occurrence cost (_occurrence): a source whose pixels are already copied more than OCC_FREE times as
+#: often as an even use of every source would copy them costs OCCURRENCE x the round's median match
+#: cost per time above that. Without it the texture term drew fills to a few bright specks and copied
+#: each over and over (the coffee spoon's saucer: a lattice of droplets in five of six candidates).
+#: Object-removal benchmark at 2 MP, guided, two sets of 10 photos: LPIPS 0.159 -> 0.152 and 0.177 ->
+#: 0.158, diversity 0.111 -> 0.112 and 0.128 -> 0.123, seam 1.24 -> 1.12 and 1.31 -> 1.00 (the photos'
+#: own 0.96 and 1.10). A free share of 4 instead of 8: LPIPS 0.151, diversity 0.105 (first set).
+OCCURRENCE = 1.0
+OCC_FREE = 8.0
 #: ... with a radius of at most 1/COARSE_SHARE of the level's short side: a 15 px patch on a 50 px level
 #: left only the far edges of a flat sky gradient as sources, and the fill copied lighter or darker sky.
 COARSE_SHARE = 10
@@ -278,14 +287,20 @@ class Completion:
             if guide is not None and i < guided:  # cur is this level's own array: changed in place
                 cur = _guided_start(cur, level, guide)
             for k in range(rounds):
+                occ = np.zeros(level.hole.shape, np.float32)
+                if OCCURRENCE > 0:  # the round's distances first, to scale the occurrence cost
+                    pm.match_distances(
+                        cur, level.targets, nnf, dist, level.r, level.tex_src, level.tex_tgt, level.tex_w, occ
+                    )
+                    occ = _occurrence(level, nnf, dist)
                 pm.match_distances(
-                    cur, level.targets, nnf, dist, level.r, level.tex_src, level.tex_tgt, level.tex_w
+                    cur, level.targets, nnf, dist, level.r, level.tex_src, level.tex_tgt, level.tex_w, occ
                 )
                 if search.size:
                     pm.improve(
                         cur, search, level.is_target, level.valid, nnf, dist,
                         level.r, iters, radius, 2 if i == 0 else 0, int(state[1]) + k,
-                        level.tex_src, level.tex_tgt, level.tex_w,
+                        level.tex_src, level.tex_tgt, level.tex_w, occ,
                     )  # fmt: skip
                 last = i == n - 1 and k == rounds - 1
                 if last and self.final == "meld":
@@ -435,6 +450,25 @@ def texture_maps(
         spread = cv2.resize(spread, known[box].shape[::-1], interpolation=cv2.INTER_LINEAR)
     expected[box] = spread
     return level, expected, share
+
+
+def _occurrence(level: _Level, nnf: NDArray[np.int32], dist: NDArray[np.float32]) -> NDArray[np.float32]:
+    """The occurrence cost of each source centre (after Kaspar et al., "Self Tuning Texture
+    Optimization", 2015): how often the pixels of its patch are already copied, over how often they
+    would be if every source were used alike, above OCC_FREE, times OCCURRENCE and the round's median
+    match cost. A source copied into many places costs more, so a few specks are not copied into a
+    lattice; the free share leaves a hole that only part of the context suits to copy from it."""
+    h, w = level.hole.shape
+    ty, tx = np.divmod(level.targets, w)
+    src = nnf[ty, tx]
+    count = np.bincount(src[:, 0] * w + src[:, 1], minlength=h * w).reshape(h, w).astype(np.float32)
+    k = 2 * level.r + 1
+    covered = cv2.boxFilter(count, -1, (k, k), normalize=False, borderType=cv2.BORDER_CONSTANT)
+    per_patch = cv2.boxFilter(covered, -1, (k, k), normalize=True, borderType=cv2.BORDER_CONSTANT)
+    expected = len(level.targets) * k * k / max(1, int(level.valid.sum()))
+    scale = float(np.median(dist[ty, tx])) if len(ty) else 0.0
+    over = np.maximum(per_patch / max(expected, 1e-6) - OCC_FREE, 0.0)
+    return (OCCURRENCE * scale) * over
 
 
 def _thickness(hole: NDArray[np.bool_]) -> float:

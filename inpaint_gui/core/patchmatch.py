@@ -38,13 +38,13 @@ def _distance(img, ty, tx, sy, sx, r, limit):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _cost(img, ty, tx, sy, sx, r, limit, tex_src, tex_tgt, tex_w):  # pragma: no cover - compiled
+def _cost(img, ty, tx, sy, sx, r, limit, tex_src, tex_tgt, tex_w, occ):  # pragma: no cover - compiled
     """_distance plus tex_w[target] x the squared shortfall of the source patch's texture level below
     the level expected at the target (see exemplar.texture_maps; a busier source is not charged):
     without it the squared error prefers flat sources, because a hole being rebuilt is always
     smoother than the photo."""
     e = min(tex_src[sy, sx] - tex_tgt[ty, tx], 0.0)
-    extra = tex_w[ty, tx] * e * e
+    extra = tex_w[ty, tx] * e * e + occ[sy, sx]
     if extra >= limit:
         return extra
     return _distance(img, ty, tx, sy, sx, r, limit - extra) + extra
@@ -98,16 +98,16 @@ def upsample_nnf(coarse, targets, valid, nnf, seed):  # pragma: no cover - compi
 
 
 @njit(cache=True, nogil=True)
-def match_distances(img, targets, nnf, dist, r, tex_src, tex_tgt, tex_w):  # pragma: no cover - compiled
+def match_distances(img, targets, nnf, dist, r, tex_src, tex_tgt, tex_w, occ):  # pragma: no cover - compiled
     w = img.shape[1]
     for k in range(targets.shape[0]):
         y, x = targets[k] // w, targets[k] % w
-        dist[y, x] = _cost(img, y, x, nnf[y, x, 0], nnf[y, x, 1], r, np.inf, tex_src, tex_tgt, tex_w)
+        dist[y, x] = _cost(img, y, x, nnf[y, x, 0], nnf[y, x, 1], r, np.inf, tex_src, tex_tgt, tex_w, occ)
 
 
 @njit(cache=True, nogil=True)
 def improve(
-    img, targets, is_target, valid, nnf, dist, r, iterations, radius, jumps, seed, tex_src, tex_tgt, tex_w
+    img, targets, is_target, valid, nnf, dist, r, iterations, radius, jumps, seed, tex_src, tex_tgt, tex_w, occ
 ):  # pragma: no cover
     """PatchMatch iterations: propagation from the scan-order neighbours (alternating direction),
     then a random search in windows halving from `radius`, plus `jumps` uniform draws over all valid
@@ -130,7 +130,7 @@ def improve(
                     continue
                 if cy == by and cx == bx:
                     continue
-                d = _cost(img, ty, tx, cy, cx, r, bd, tex_src, tex_tgt, tex_w)
+                d = _cost(img, ty, tx, cy, cx, r, bd, tex_src, tex_tgt, tex_w, occ)
                 if d < bd:
                     by, bx, bd = cy, cx, d
             rad = radius
@@ -138,14 +138,14 @@ def improve(
                 cy = min(max(by + np.random.randint(-rad, rad + 1), 0), h - 1)
                 cx = min(max(bx + np.random.randint(-rad, rad + 1), 0), w - 1)
                 if valid[cy, cx]:
-                    d = _cost(img, ty, tx, cy, cx, r, bd, tex_src, tex_tgt, tex_w)
+                    d = _cost(img, ty, tx, cy, cx, r, bd, tex_src, tex_tgt, tex_w, occ)
                     if d < bd:
                         by, bx, bd = cy, cx, d
                 rad //= 2
             for _ in range(jumps):
                 j = _random_valid(valid)
                 cy, cx = j // w, j % w
-                d = _cost(img, ty, tx, cy, cx, r, bd, tex_src, tex_tgt, tex_w)
+                d = _cost(img, ty, tx, cy, cx, r, bd, tex_src, tex_tgt, tex_w, occ)
                 if d < bd:
                     by, bx, bd = cy, cx, d
             nnf[ty, tx, 0], nnf[ty, tx, 1], dist[ty, tx] = by, bx, bd

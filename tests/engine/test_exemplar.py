@@ -307,3 +307,29 @@ def test_an_even_coarse_patch_is_refused():
     image = np.zeros((64, 64, 3), np.uint8)
     with pytest.raises(InputError, match="coarse patch"):
         Completion(image, _hole((64, 64), (20, 20, 40, 40)), coarse_patch=14)
+
+
+def test_a_few_bright_specks_are_not_copied_all_over_the_fill(monkeypatch):
+    """A smooth surface with a few bright specks beside a textured one (a saucer with droplets by a
+    wooden table): the texture term draws the fill to the specks, and without the occurrence cost
+    each one was copied over and over, a regular lattice of dots."""
+    import inpaint_gui.core.exemplar as ex
+
+    rng = np.random.default_rng(0)
+    h, w = 160, 240
+    yy, xx = np.mgrid[0:h, 0:w]
+    smooth = 140 + 0.1 * xx[..., None] + rng.normal(0, 1.0, (h, w, 1))
+    wood = 110 + 25 * np.sin(yy / 2.5)[..., None] + rng.normal(0, 6, (h, w, 1))
+    img = np.where((xx < 90)[..., None], wood, smooth).repeat(3, 2)
+    for y, x in [(20, 200), (24, 210), (30, 205), (140, 220), (135, 200)]:
+        img[y : y + 2, x : x + 2] = 250
+    img = img.clip(0, 255).astype(np.uint8)
+    hole = _hole((h, w), (40, 70, 120, 160))
+
+    def speck_pixels() -> int:
+        fills = PatchMatchEngine().inpaint(img, hole, n=4, seed=0)
+        return sum(int((c.image[hole].min(1) > 200).sum()) for c in fills)
+
+    kept = speck_pixels()
+    monkeypatch.setattr(ex, "OCCURRENCE", 0.0)
+    assert kept < 0.75 * speck_pixels()  # 100 speck pixels in the four fills against 156
