@@ -45,24 +45,10 @@ def screened_poisson(
     fixed values outside it. gx[y, x]: the wanted u[y, x+1] - u[y, x]; gy[y, x]: u[y+1, x] - u[y, x]
     (float32 [h, w, c]). lam > 0.
     """
-    x = solve_hole(data, hole, gx, gy, lam, iterations, tolerance)
+    x = solve(hole_system(data, hole, gx, gy, lam), iterations, tolerance)
     out = np.array(data, dtype=np.float32)
     out[hole] = x
     return out
-
-
-def solve_hole(
-    data: NDArray[np.float32],
-    hole: NDArray[np.bool_],
-    gx: NDArray[np.float32],
-    gy: NDArray[np.float32],
-    lam: float = LAMBDA,
-    iterations: int = MAX_ITERATIONS,
-    tolerance: float = TOLERANCE,
-) -> NDArray[np.float32]:
-    """screened_poisson's values at the hole's pixels only, float32 [n, c] in the order of
-    data[hole], with no copy of the frame (the caller writes them where it wants)."""
-    return solve(hole_system(data, hole, gx, gy, lam), iterations, tolerance)
 
 
 @dataclass(frozen=True)
@@ -84,7 +70,9 @@ def hole_system(
     gy: NDArray[np.float32],
     lam: float = LAMBDA,
 ) -> HoleSystem:
-    """The system solve_hole solves, built in one pass over the frame (arguments as there)."""
+    """The system of screened_poisson's hole pixels, built in one pass over the frame (arguments as
+    there). solve gives their values, float32 [n, c] in the order of data[hole], with no copy of
+    the frame (the caller writes them where it wants)."""
     if lam <= 0:
         raise ValueError(f"the screening weight must be positive, got {lam}")
     if data.ndim != 3 or data.shape[:2] != hole.shape or gx.shape != data.shape or gy.shape != data.shape:
