@@ -15,7 +15,8 @@ network. Needs `inpaint metric-weights`.
 
 speed: seconds of face detection (engine.face_router.plan_face_parts, what the default engine adds
 to a request) on a 24 MP photo without faces and on the sample portrait scaled into a 24 MP frame,
-a hole on the face (nose and mouth) in both at the same place; median of --repeat.
+a hole on the face (nose and mouth) in both at the same place; then on the photo without faces
+with object-sized holes of 2% and 10% (bench/fullres.py's, at the centre); median of --repeat.
 
 framing: where the detector finds the face box and the eyes in faces/utk crops (core.faces.FRAMING).
 """
@@ -35,6 +36,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from fullres import photo_hole  # noqa: E402
 
 from inpaint_gui.core.faces import detect_faces  # noqa: E402
 from inpaint_gui.core.haar import EYE_CASCADE, FACE_CASCADE, load_cascade  # noqa: E402
@@ -144,11 +147,16 @@ def speed(args: argparse.Namespace) -> None:
     load_cascade(EYE_CASCADE)
     plan_face_parts(photo, mask)
     plan_face_parts(with_face, mask)
-    for name, image in (("no face", photo), ("portrait", with_face)):
+    cases = [("no face", photo, mask), ("portrait", with_face, mask)]
+    cases += [
+        (f"no face, {share:.0%} hole", photo, photo_hole((h, w), share, 1, (0.5, 0.5)))
+        for share in (0.02, 0.1)
+    ]
+    for name, image, hole in cases:
         times, cpu, parts = [], [], []
         for _ in range(args.repeat):
             start, start_cpu = time.perf_counter(), time.process_time()
-            parts = plan_face_parts(image, mask)
+            parts = plan_face_parts(image, hole)
             times.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
         print(

@@ -33,6 +33,12 @@ MIN_NEIGHBOURS = 2
 SURE_VOTES = 6
 #: Levels with at most this many window positions are searched at every pixel, others at every other.
 DENSE_WINDOWS = 4096
+#: Given the hole itself, a window is searched only when, grown by HOLE_REACH of its side all
+#: round, it touches the hole (a face's training frame and its cluster's spread reach about that
+#: far past a window), and when the hole covers at most HOLE_COVER of it (the routing leaves faces
+#: mostly covered by the hole to the photo engine; this is looser, for the cluster's spread).
+HOLE_REACH = 0.5
+HOLE_COVER = 0.95
 
 
 @dataclass(frozen=True)
@@ -131,16 +137,21 @@ def detect_faces(
     min_face: int = MIN_FACE,
     max_face: float | None = None,
     tilts: tuple[float, ...] = TILTS,
+    hole: NDArray[np.bool_] | None = None,
 ) -> list[Face]:
     """Frontal faces of min_face to max_face pixels (None: any size) whose box overlaps near =
     (top, left, bottom, right) (None: anywhere), most certain first. image: uint8 (H, W, 3) RGB
-    or (H, W) grey."""
+    or (H, W) grey. Given hole ((H, W) bool), only windows near it and not mostly covered by it
+    are searched (HOLE_REACH, HOLE_COVER): the faces a fill of that hole could use."""
     h, w = image.shape[:2]
     box = near if near is not None else (0, 0, h, w)
     top = float("inf") if max_face is None else max_face
+    if hole is not None and hole.shape != (h, w):
+        raise ValueError(f"hole must be ({h}, {w}), got {hole.shape}")
     pyramid = _Pyramid(image)
+    holes = None if hole is None else _Pyramid(hole.view(np.uint8) * np.uint8(255))
     for tilt in (0.0, *tilts):
-        found = [_with_eyes(image, f) for f in _search(image, box, min_face, top, tilt, pyramid)]
+        found = [_with_eyes(image, f) for f in _search(image, box, min_face, top, tilt, pyramid, holes)]
         faces = [f for f in found if f.eyes or f.votes >= SURE_VOTES]
         if faces:
             return faces
@@ -153,10 +164,16 @@ class _Pyramid:
 
     def __init__(self, image: NDArray[np.uint8]) -> None:
         self._levels: dict[int, NDArray[np.uint8]] = {}
+        self._crops: dict[tuple[float, tuple[int, int, int, int]], NDArray[np.uint8]] = {}
         self._image = image
 
     def crop(self, k: float, box: tuple[int, int, int, int]) -> NDArray[np.uint8]:
-        """box (top, left, bottom, right) of the image at scale k, grey."""
+        """box (top, left, bottom, right) of the image at scale k, grey (not to be written to)."""
+        if (k, box) not in self._crops:
+            self._crops[k, box] = self._crop(k, box)
+        return self._crops[k, box]
+
+    def _crop(self, k: float, box: tuple[int, int, int, int]) -> NDArray[np.uint8]:
         t, lft, b, r = box
         j = 0
         while 0.5 ** (j + 1) >= k and min(self._image.shape[:2]) >> (j + 1) >= 32:
@@ -185,6 +202,7 @@ def _search(
     max_face: float,
     tilt: float,
     pyramid: _Pyramid,
+    holes: _Pyramid | None = None,
 ) -> list[Face]:
     cascade = load_cascade(FACE_CASCADE)
     win = cascade.width
@@ -204,17 +222,17 @@ def _search(
         lh, lw = level.shape
         if lh >= win and lw >= win:
             centre = ((px - lft) * k, (py - t) * k)
+            cover = None if holes is None else holes.crop(k, (t, lft, b, r))
             if tilt:
-                level = cv2.warpAffine(
-                    level,
-                    cv2.getRotationMatrix2D(centre, tilt, 1.0),
-                    (lw, lh),
-                    borderMode=cv2.BORDER_REPLICATE,
-                )
+                turn = cv2.getRotationMatrix2D(centre, tilt, 1.0)
+                level = cv2.warpAffine(level, turn, (lw, lh), borderMode=cv2.BORDER_REPLICATE)
+                if cover is not None:
+                    cover = cv2.warpAffine(cover, turn, (lw, lh))
             # Windows 1 pixel apart where a level has few (faces large next to the hole), 2 where
             # it has many (small faces round a large hole): the search's cost stays bounded.
             step = 1 if (lh - win + 1) * (lw - win + 1) <= DENSE_WINDOWS else 2
-            for y, x in zip(*detect_grid(level, cascade, step), strict=True):
+            keep = None if cover is None else _near_hole(cover, win, step)
+            for y, x in zip(*detect_grid(level, cascade, step, keep=keep), strict=True):
                 # Box in the turned frame, image pixels: (x, y, side, side).
                 found.append(np.array([x / k + lft, y / k + t, s, s]))
         s *= SCALE_STEP
@@ -226,6 +244,25 @@ def _search(
         if _touches(face, box):
             faces.append(face)
     return faces
+
+
+def _near_hole(cover: NDArray[np.uint8], win: int, step: int) -> NDArray[np.bool_]:
+    """Per window of the grid `step` apart on a level (cover: the hole's share of each pixel,
+    0-255): whether it is near the hole and not mostly covered by it."""
+    lh, lw = cover.shape
+    g = round(HOLE_REACH * win)
+    ii = cv2.integral(cv2.copyMakeBorder(cover, g, g, g, g, cv2.BORDER_CONSTANT, value=0), sdepth=cv2.CV_64F)
+    ny, nx = len(range(0, lh - win + 1, step)), len(range(0, lw - win + 1, step))
+
+    def sums(at: int, side: int) -> NDArray[np.float64]:
+        """Sums over the side x side squares whose corners are at + the grid's, padded coordinates."""
+        a, b = slice(at, at + ny * step, step), slice(at + side, at + side + ny * step, step)
+        c, d = slice(at, at + nx * step, step), slice(at + side, at + side + nx * step, step)
+        return ii[b, d] - ii[a, d] - ii[b, c] + ii[a, c]
+
+    inside = sums(g, win)
+    around = sums(0, win + 2 * g)
+    return (around > 0) & (inside <= HOLE_COVER * 255 * win * win)
 
 
 def _touches(face: Face, box: tuple[int, int, int, int]) -> bool:

@@ -5,8 +5,9 @@ this needs are kept in core/cascades (OpenCV's own files, Intel License Agreemen
 and evaluated here the way OpenCV's HaarEvaluator does: each window's feature sums are divided by
 the window's standard deviation times its area (the window less a one-pixel border), compared with
 each stump's threshold; a window passes a stage when its leaves sum to at least the stage's
-threshold. Windows are evaluated all at once per stage, and only where the caller asks (near a
-hole), so a search stays a few milliseconds on any photo size.
+threshold. A compiled loop (numba) takes each window through the stages and stops at the first
+it fails, as OpenCV does, so most windows cost a stage or two; windows are evaluated only where the
+caller asks (near a hole), so a search stays a few milliseconds on any photo size.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numba import njit
 from numpy.typing import NDArray
 
 CASCADE_DIR = Path(__file__).with_name("cascades")
@@ -26,54 +27,22 @@ FACE_CASCADE = "haarcascade_frontalface_default.xml"
 EYE_CASCADE = "haarcascade_eye.xml"
 #: Windows whose grey levels vary less than this (standard deviation, 0-255) are rejected, as OpenCV does.
 MIN_STD = 10.0
-STRIDE_STEP = 64
-
-
-@dataclass(frozen=True)
-class Stage:
-    threshold: float
-    corners: NDArray[np.int64]  # [U] distinct rect corners of the stage, as offsets in the flat integral
-    matrix: NDArray[np.float64]  # [U, K] each corner's signed weight in each stump's feature
-    thresholds: NDArray[np.float64]  # [K]
-    leaves: NDArray[np.float64]  # [K, 2] (value below threshold, value at or above)
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: one object per file (load_cascade)
 class Cascade:
-    """A parsed stump cascade; rects are kept in window coordinates and laid out per image width."""
+    """A parsed stump cascade, flattened for the compiled evaluator: stage s holds stumps
+    stage_end[s - 1]:stage_end[s], stump k the rects rect_end[k - 1]:rect_end[k]."""
 
     width: int
     height: int
-    rects: NDArray[np.int64]  # [F, 3, 4] x, y, w, h of each feature's rects
-    weights: NDArray[np.float64]  # [F, 3] (0 for a missing third rect)
-    stages: tuple[tuple[float, NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]], ...]
-    # each stage: (threshold, feature index [K], stump threshold [K], leaves [K, 2])
-
-    def laid_out(self, stride: int) -> list[Stage]:
-        """The stages with rect corners as offsets into a flat integral image `stride` wide."""
-        return _laid_out(self, stride)
-
-
-@functools.lru_cache(maxsize=64)
-def _laid_out(cascade: Cascade, stride: int) -> list[Stage]:
-    out = []
-    for threshold, feats, thr, leaves in cascade.stages:
-        # A feature is a signed sum of integral values at its rects' corners: x, y, w, h ->
-        # +(y, x) -(y, x+w) -(y+h, x) +(y+h, x+w), times the rect's weight. Corners shared between
-        # rects and stumps are read once; one matrix product then gives every stump's value.
-        r = cascade.rects[feats]  # [K, 3, 4]
-        wts = cascade.weights[feats]  # [K, 3]
-        x, y, w, h = r[..., 0], r[..., 1], r[..., 2], r[..., 3]
-        offsets = np.stack(
-            [y * stride + x, y * stride + x + w, (y + h) * stride + x, (y + h) * stride + x + w], -1
-        )  # [K, 3, 4]
-        signs = wts[..., None] * np.array([1.0, -1.0, -1.0, 1.0])  # [K, 3, 4]
-        corners, which = np.unique(offsets.ravel(), return_inverse=True)
-        matrix = np.zeros((len(corners), len(feats)))
-        stump = np.broadcast_to(np.arange(len(feats))[:, None, None], offsets.shape).ravel()
-        np.add.at(matrix, (which, stump), signs.ravel())
-        out.append(Stage(threshold, corners, matrix, thr.astype(np.float64), leaves.astype(np.float64)))
-    return out
+    stage_end: NDArray[np.int64]  # [S]
+    stage_threshold: NDArray[np.float64]  # [S]
+    rect_end: NDArray[np.int64]  # [K]
+    stump_threshold: NDArray[np.float64]  # [K]
+    leaves: NDArray[np.float64]  # [K, 2] (value below threshold, value at or above)
+    rects: NDArray[np.int64]  # [R, 4] x, y, w, h in the window
+    weights: NDArray[np.float64]  # [R]
 
 
 @functools.lru_cache(maxsize=4)
@@ -103,10 +72,33 @@ def load_cascade(name: str) -> Cascade:
             idx.append(int(nodes[2]))
             thr.append(float(nodes[3]))
             leaves.append([float(v) for v in (wc.findtext("leafValues") or "").split()])
-        stages.append(
-            (float(st.findtext("stageThreshold", "0")), np.array(idx), np.array(thr), np.array(leaves))
-        )
-    return Cascade(width, height, np.array(rects, np.int64), np.array(weights), tuple(stages))
+        stages.append((float(st.findtext("stageThreshold", "0")), idx, thr, leaves))
+    stage_end, rect_end, flat_rects, flat_weights = [], [], [], []
+    for _, idx, _, _ in stages:
+        for f in idx:
+            used = [(r, wt) for r, wt in zip(rects[f], weights[f], strict=True) if wt != 0.0]
+            flat_rects += [r for r, _ in used]
+            flat_weights += [wt for _, wt in used]
+            rect_end.append(len(flat_rects))
+        stage_end.append(len(rect_end))
+    return Cascade(
+        width,
+        height,
+        np.array(stage_end, np.int64),
+        np.array([st[0] for st in stages], np.float64),
+        np.array(rect_end, np.int64),
+        np.array([t for st in stages for t in st[2]], np.float64),
+        np.array([v for st in stages for v in st[3]], np.float64).reshape(-1, 2),
+        np.array(flat_rects, np.int64).reshape(-1, 4),
+        np.array(flat_weights, np.float64),
+    )
+
+
+def warm_up() -> None:
+    """Parse both cascades and compile the evaluator (or load it from numba's cache)."""
+    load_cascade(EYE_CASCADE)
+    grey = np.random.default_rng(0).integers(0, 256, (32, 32), dtype=np.uint8)
+    detect_grid(grey, load_cascade(FACE_CASCADE))
 
 
 def detect_windows(
@@ -129,7 +121,11 @@ def detect_windows(
     q = sq[base + n0] - sq[base + n1] - sq[base + n2] + sq[base + n3]
     nf = np.sqrt(np.maximum(area * q - s * s, 0.0))
     keep = nf > MIN_STD * area
-    passed = _stages(flat, base[keep], 1.0 / nf[keep], cascade.laid_out(stride))
+    c = cascade
+    passed = _stages(
+        flat, stride, base[keep], 1.0 / nf[keep], c.stage_end, c.stage_threshold, c.rect_end,
+        c.stump_threshold, c.leaves, c.rects, c.weights,
+    )  # fmt: skip
     out = np.zeros_like(ok)
     out[alive[keep][passed]] = True
     return out
@@ -141,67 +137,66 @@ def detect_grid(
     step: int = 1,
     rows: tuple[int, int] | None = None,
     cols: tuple[int, int] | None = None,
+    keep: NDArray[np.bool_] | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """The top-left corners (ys, xs) of the windows that pass every stage, among those `step`
-    pixels apart whose corners lie in rows x cols ([start, stop) each; None: all that fit).
+    pixels apart whose corners lie in rows x cols ([start, stop) each; None: all that fit) and,
+    given keep (one bool per window of that grid: rows then columns), only where keep is True.
 
-    Same windows as detect_windows on that grid; the variance and the first stage, which every
-    window meets, are read from a sliding view of the integral image instead of gathered."""
+    Same windows as detect_windows on that grid."""
     h, w = grey.shape
     ww, wh = cascade.width, cascade.height
     r0, r1 = (0, h - wh + 1) if rows is None else (max(0, rows[0]), min(rows[1], h - wh + 1))
     c0, c1 = (0, w - ww + 1) if cols is None else (max(0, cols[0]), min(cols[1], w - ww + 1))
     if r1 <= r0 or c1 <= c0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    total, squares, stride = _integrals(grey)
-    view = sliding_window_view(total, (wh + 1, ww + 1))[r0:r1:step, c0:c1:step]  # [ny, nx, wh+1, ww+1]
-    sq_view = sliding_window_view(squares, (wh + 1, ww + 1))[r0:r1:step, c0:c1:step]
-    area = float((ww - 2) * (wh - 2))
-    s = _inner_sum(view).astype(np.float64)
-    q = _inner_sum(sq_view)
-    nf = np.sqrt(np.maximum(area * q - s * s, 0.0))  # [ny, nx]
-    stages = cascade.laid_out(stride)
-    first = stages[0]
-    cy, cx = np.divmod(first.corners, stride)
-    value = (view[:, :, cy, cx].astype(np.float64) @ first.matrix) / np.maximum(nf, 1e-9)[..., None]
-    votes = np.where(value < first.thresholds, first.leaves[:, 0], first.leaves[:, 1]).sum(-1)
-    iy, ix = np.nonzero((nf > MIN_STD * area) & (votes >= first.threshold))
-    ys, xs = r0 + iy * step, c0 + ix * step
-    passed = _stages(total.ravel(), ys * stride + xs, 1.0 / nf[iy, ix], stages[1:])
+    ys, xs = np.mgrid[r0:r1:step, c0:c1:step]
+    if keep is not None:
+        if keep.shape != ys.shape:
+            raise ValueError(f"keep must be one flag per window, {ys.shape}, got {keep.shape}")
+        ys, xs = ys[keep], xs[keep]
+    ys, xs = ys.ravel(), xs.ravel()
+    passed = detect_windows(grey, cascade, ys, xs)
     return ys[passed], xs[passed]
 
 
-def _inner_sum(view: NDArray) -> NDArray:
-    """Each window's sum over its inner rect (the window less one pixel all round): view [..., H, W]
-    holds each window's integral corners."""
-    return view[..., 1, 1] - view[..., 1, -2] - view[..., -2, 1] + view[..., -2, -2]
-
-
 def _integrals(grey: NDArray[np.uint8]) -> tuple[NDArray[np.int32], NDArray[np.float64], int]:
-    """The integral and squared integral images, rows padded to a multiple of STRIDE_STEP so the
-    stages' offsets are laid out for few widths (the padding is never read)."""
-    h, w = grey.shape
-    stride = -(-(w + 1) // STRIDE_STEP) * STRIDE_STEP
-    padded = cv2.copyMakeBorder(grey, 0, 0, 0, stride - w - 1, cv2.BORDER_CONSTANT, value=0)
-    total, squares = cv2.integral2(padded, sdepth=cv2.CV_32S, sqdepth=cv2.CV_64F)
-    return total, squares, stride
+    """The integral and squared integral images, and their row length."""
+    total, squares = cv2.integral2(grey, sdepth=cv2.CV_32S, sqdepth=cv2.CV_64F)
+    return total, squares, grey.shape[1] + 1
 
 
+@njit(cache=True, nogil=True)
 def _stages(
-    flat: NDArray[np.int32], base: NDArray[np.int64], inv: NDArray[np.float64], stages: list[Stage]
-) -> NDArray[np.int64]:
-    """Indices into base of the windows (flat integral offsets base, 1 / normalising factor inv)
-    that pass every stage."""
-    alive = np.arange(base.size)
-    for stage in stages:
-        if alive.size == 0:
-            break
-        c = flat[base[:, None] + stage.corners].astype(np.float64)  # [N, U]
-        value = (c @ stage.matrix) * inv[:, None]  # [N, K]
-        votes = np.where(value < stage.thresholds, stage.leaves[:, 0], stage.leaves[:, 1]).sum(1)
-        passed = votes >= stage.threshold
-        alive, base, inv = alive[passed], base[passed], inv[passed]
-    return alive
+    flat, stride, base, inv, stage_end, stage_threshold, rect_end, stump_threshold, leaves, rects, weights
+):  # pragma: no cover - compiled
+    """Which windows (flat integral offsets base, 1 / normalising factor inv) pass every stage."""
+    out = np.zeros(base.size, np.bool_)
+    for i in range(base.size):
+        b = base[i]
+        stump = rect = 0
+        passed = True
+        for s in range(stage_end.size):
+            votes = 0.0
+            while stump < stage_end[s]:
+                value = 0.0
+                while rect < rect_end[stump]:
+                    x, y, w, h = rects[rect, 0], rects[rect, 1], rects[rect, 2], rects[rect, 3]
+                    o = b + y * stride + x
+                    below = o + h * stride
+                    total = flat[o] - flat[o + w] - flat[below] + flat[below + w]
+                    value += weights[rect] * total
+                    rect += 1
+                if value * inv[i] < stump_threshold[stump]:
+                    votes += leaves[stump, 0]
+                else:
+                    votes += leaves[stump, 1]
+                stump += 1
+            if votes < stage_threshold[s]:
+                passed = False
+                break
+        out[i] = passed
+    return out
 
 
 def group_boxes(

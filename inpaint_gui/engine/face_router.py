@@ -23,10 +23,10 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from inpaint_gui.core import haar
 from inpaint_gui.core.compose import InputError, mask_bbox
 from inpaint_gui.core.detail import DetailMap, paste_region
 from inpaint_gui.core.faces import FRAMING, MIN_FACE, Face, Framing, detect_faces
-from inpaint_gui.core.haar import EYE_CASCADE, FACE_CASCADE, load_cascade
 from inpaint_gui.core.metrics import seam_score
 from inpaint_gui.core.region import Region
 from inpaint_gui.engine.base import Candidate, CandidateCallback, Engine
@@ -80,7 +80,7 @@ def plan_face_parts(
     side = max(box[2] - box[0], box[3] - box[1])
     h, w = mask.shape
     smallest = max(MIN_FACE, round(FACE_SHARE * max(h, w)))
-    faces = detect_faces(image, box, smallest, FACE_PER_HOLE * side)
+    faces = detect_faces(image, box, smallest, FACE_PER_HOLE * side, hole=mask)
     taken = np.zeros(mask.shape, bool)
     parts = []
     for face in faces:
@@ -313,11 +313,11 @@ class FaceRoutedEngine(_FaceRouting, GuidedEngine):
         return cls(network, faces_network)
 
     def warm_up(self) -> None:
-        """The matcher, and the face and eye cascades (parsing them takes about 0.3 s)."""
+        """The matcher, and the face and eye cascades (parsing them takes about 0.3 s) and their
+        compiled evaluator."""
         super().warm_up()
         if self.faces_network is not None:
-            load_cascade(FACE_CASCADE)
-            load_cascade(EYE_CASCADE)
+            haar.warm_up()
 
     def _face_framing(self) -> Framing | None:
         return None if self.faces_network is None else FRAMING.at(self.faces_network.info.resolution)
@@ -338,8 +338,7 @@ class FramedLatentEngine(_FaceRouting, LatentEngine):
 
     def warm_up(self, n: int = 6) -> None:
         super().warm_up(n)
-        load_cascade(FACE_CASCADE)
-        load_cascade(EYE_CASCADE)
+        haar.warm_up()
 
     def _face_framing(self) -> Framing | None:
         return FRAMING.at(self.generator.config.resolution)

@@ -120,3 +120,79 @@ def test_the_grid_search_finds_the_windows_the_window_by_window_one_does(astrona
     assert hits.any()
     found = detect_grid(level, cascade, step, rows, cols)
     assert sorted(zip(*found, strict=True)) == sorted(zip(ys[hits], xs[hits], strict=True))
+
+
+def _plain_cascade(grey: np.ndarray, cascade, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """OpenCV's stump cascade written out stump by stump in float64, every stage for every window."""
+    ii, sq = cv2.integral2(grey, sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
+    ww, wh = cascade.width, cascade.height
+
+    def rect(x, y, w, h, table=ii):
+        return (
+            table[ys + y + h, xs + x + w]
+            - table[ys + y, xs + x + w]
+            - table[ys + y + h, xs + x]
+            + table[ys + y, xs + x]
+        )
+
+    area = (ww - 2) * (wh - 2)
+    s, q = rect(1, 1, ww - 2, wh - 2), rect(1, 1, ww - 2, wh - 2, sq)
+    nf = np.sqrt(np.maximum(area * q - s * s, 0.0))
+    alive = nf > 10.0 * area
+    stump = 0
+    for s_end, s_thr in zip(cascade.stage_end, cascade.stage_threshold, strict=True):
+        votes = np.zeros(len(ys))
+        while stump < s_end:
+            first = 0 if stump == 0 else cascade.rect_end[stump - 1]
+            value = sum(
+                cascade.weights[r] * rect(*cascade.rects[r]) for r in range(first, cascade.rect_end[stump])
+            )
+            below = value / np.maximum(nf, 1e-9) < cascade.stump_threshold[stump]
+            votes += np.where(below, *cascade.leaves[stump])
+            stump += 1
+        alive &= votes >= s_thr
+    return alive
+
+
+@pytest.mark.parametrize("name", [FACE_CASCADE, EYE_CASCADE])
+def test_the_compiled_cascade_passes_the_windows_a_plain_evaluation_does(astronaut, name):
+    cascade = load_cascade(name)
+    grey = cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY)
+    scale = 24 / 100 if name == FACE_CASCADE else 1.0  # the face, or the eyes, at the window's size
+    level = cv2.resize(grey[40:260, 120:340], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    h, w = level.shape
+    ys, xs = np.mgrid[0 : h - cascade.height + 1, 0 : w - cascade.width + 1]
+    ys, xs = ys.ravel(), xs.ravel()
+    expected = _plain_cascade(level, cascade, ys, xs)
+    assert expected.any() and not expected.all()
+    assert np.array_equal(detect_windows(level, cascade, ys, xs), expected)
+
+
+def test_a_grid_search_with_keep_searches_only_the_kept_windows(astronaut):
+    cascade = load_cascade(FACE_CASCADE)
+    grey = cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY)
+    level = cv2.resize(grey[40:260, 120:340], None, fx=0.24, fy=0.24, interpolation=cv2.INTER_AREA)
+    ys, xs = detect_grid(level, cascade, 2)
+    assert len(ys) > 2
+    rows, cols = len(range(0, level.shape[0] - 23, 2)), len(range(0, level.shape[1] - 23, 2))
+    keep = np.zeros((rows, cols), bool)
+    keep[ys[0] // 2, xs[0] // 2] = keep[0, 0] = True
+    kept = detect_grid(level, cascade, 2, keep=keep)
+    assert sorted(zip(*kept, strict=True)) == [(ys[0], xs[0])]
+    with pytest.raises(ValueError, match="one flag per window"):
+        detect_grid(level, cascade, 2, keep=keep[1:])
+
+
+def test_given_the_hole_only_faces_it_could_use_are_searched(astronaut, reference):
+    h, w = astronaut.shape[:2]
+    hole = np.zeros((h, w), bool)
+    hole[NOSE[0] : NOSE[2], NOSE[1] : NOSE[3]] = True
+    # A hole on the nose: the same face as without the hole.
+    assert detect_faces(astronaut, NOSE, hole=hole) == [reference]
+    # A hole over the whole face: no window there is searched, as its fill would not use a face.
+    whole = np.zeros((h, w), bool)
+    whole[40:200, 150:300] = True
+    assert detect_faces(astronaut, (40, 150, 200, 300)) != []
+    assert detect_faces(astronaut, (40, 150, 200, 300), hole=whole) == []
+    with pytest.raises(ValueError, match="hole must be"):
+        detect_faces(astronaut, NOSE, hole=hole[1:])
