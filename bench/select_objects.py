@@ -11,6 +11,9 @@ measured again with those strokes: the "+ strokes" rows.
 Time: one box on a 24 MP photo (the large bird in elem_julia-craice.jpg, 6000x4000), median of
 --repeat runs, wall and CPU seconds, alternating with runs without the second GrabCut pass.
 --one-pass measures everything without the second pass (the baseline it is compared with).
+--edge-bound also prints, per object (box only, grow 0), the figures an ideal edge step would
+reach: every pixel within 1, 2 or 3 px of the outline put on the truth's side. An object that
+fails there cannot be passed by any edge-precision step (guided filter, snapping, matting).
 --baseline REF also runs core/selection.py as it was at git commit REF, object by object in
 the same run, and prints its grow-0 figures beside ("before"); the time alternates with it.
 
@@ -58,6 +61,16 @@ def _score(sel, truth: np.ndarray) -> tuple[float, float]:
     return np.count_nonzero(full & truth) / area, np.count_nonzero(full & ~truth) / area
 
 
+def _edge_bound(full: np.ndarray, truth: np.ndarray, reach: int) -> tuple[float, float]:
+    """Coverage and extra if every pixel within `reach` px of the outline were decided right."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    u8 = full.view(np.uint8)
+    band = cv2.dilate(u8, kernel) != cv2.erode(u8, kernel)
+    ideal = np.where(band, truth, full)
+    area = np.count_nonzero(truth)
+    return np.count_nonzero(ideal & truth) / area, np.count_nonzero(ideal & ~truth) / area
+
+
 def _one_pass(small, labels, first):
     return first.astype(np.float32)
 
@@ -85,6 +98,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", default="", help="comma-separated object names")
     ap.add_argument("--one-pass", action="store_true", help="without the second GrabCut pass")
+    ap.add_argument("--edge-bound", action="store_true", help="what an ideal edge step could reach")
     ap.add_argument("--baseline", default="", help="git commit whose selection.py runs beside")
     args = ap.parse_args()
     base = _module_at(args.baseline) if args.baseline else None
@@ -129,6 +143,11 @@ def main() -> int:
             base_rows.append(b0)
             line += f" |        {b0[0]:7.1%} {b0[1]:7.1%}"
         print(line)
+        if args.edge_bound:
+            bounds = (_edge_bound(sel0.full(), truth, reach) for reach in (1, 2, 3))
+            pairs = zip((1, 2, 3), bounds, strict=True)
+            text = " | ".join(f"{r} px {c:6.1%} {e:6.1%}" for r, (c, e) in pairs)
+            print(f"{'ideal edge':>14} {'':>10} {'':>22} {text}")
         if "strokes" in meta:
             st = meta["strokes"]
             fg = [Stroke(tuple(map(tuple, s)), st["radius"]) for s in st.get("fg", [])]
