@@ -13,7 +13,7 @@ rest of the measured box, what a fill can see), seam score (core.metrics, minus 
 diversity (mean pairwise L1 in the hole, and LPIPS between candidates). With --faces, eval faces
 at their own size (128 px: the network works at native size there, so only the blend differs).
 
-Pipelines (all the shipped faces network unless --checkpoint):
+Pipelines (the shipped faces network unless --checkpoint; guided: the app's scenes network):
   regions   one region per hole group, context 0.5, similarity detail, membrane blend (the default)
   attention the same with detail from the attention map
   nodetail  regions, no detail, membrane blend
@@ -60,9 +60,11 @@ class _WholeCrop(PluralisticEngine):
         return [plan_region(mask, max_side=self.max_side, multiple=self.size_multiple, margin=self.context)]
 
 
-def make_engine(name: str, checkpoint: Path) -> Engine:
+def make_engine(name: str, checkpoint: Path | None) -> Engine:
     if name in ("patchmatch", "guided"):  # as the app loads them (matcher compiled or loaded first)
+        # guided: the shipped scenes network as its guide, as in the app, unless --checkpoint.
         return load_engine(name, checkpoint=checkpoint if name == "guided" else None, device="cpu")
+    checkpoint = checkpoint or CHECKPOINT
     cls = _WholeCrop if name == "crop" else PluralisticEngine
     eng = cls.from_checkpoint(checkpoint, device="cpu")
     detail.warm_up()  # as the app's loader (engine.registry) does: numba's import and kernel load
@@ -153,7 +155,7 @@ def run(eng, image, mask, n, seed=0):
     cands = eng.inpaint(
         image, mask, n=n, seed=seed, on_candidate=lambda c, i, t: first.append(time.perf_counter() - start)
     )
-    return [c.image for c in cands], first[0], time.perf_counter() - start
+    return cands, first[0], time.perf_counter() - start
 
 
 def quality(args) -> int:
@@ -176,7 +178,8 @@ def quality(args) -> int:
         for name, eng in engines.items():
             if name == "native" and image.shape[0] * image.shape[1] > args.native_max:
                 continue
-            fills, first, total = run(eng, image, mask, args.n)
+            cands, first, total = run(eng, image, mask, args.n)
+            fills = [c.image for c in cands]
             rec = measure(image, mask, fills, perceptual)
             rec.update(seconds_first=first, seconds_all=total)
             per[name].append(rec)
@@ -215,7 +218,8 @@ def faces(args, engines, perceptual) -> dict:
             if loaded is None:
                 continue
             image, mask = loaded
-            fills, first, total = run(eng, image, mask, args.n)
+            cands, first, total = run(eng, image, mask, args.n)
+            fills = [c.image for c in cands]
             rec = measure(image, mask, fills, perceptual)
             rec.update(seconds_first=first, seconds_all=total)
             recs.append(rec)
@@ -235,7 +239,7 @@ def speed(args) -> int:
         mask = photo_hole((h, w), args.hole, 1, (0.5, 0.5))
     eng = make_engine(args.pipeline, args.checkpoint)
     run(eng, image[:512, :512].copy(), np.pad(np.ones((64, 64), bool), 224), 1)  # warm-up: first-call costs
-    fills, first, total = run(eng, image, mask, args.n)
+    cands, first, total = run(eng, image, mask, args.n)  # held as the app holds them
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
@@ -274,7 +278,11 @@ def speed_small(args) -> int:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", type=Path, default=CHECKPOINT)
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="the network (default: faces for the pluralistic pipelines, scenes for guided)",
+    )
     p.add_argument("-n", type=int, default=6)
     p.add_argument("--hole", type=float, default=0.02, help="share of the image to fill")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")

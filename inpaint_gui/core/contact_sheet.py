@@ -122,18 +122,26 @@ def contact_sheet(
         numbers = list(range(1, len(candidates) + 1))
     if len(numbers) != len(candidates):
         raise InputError("numbers must have one entry per candidate")
-    shape = candidates[0].image.shape
-    tiles: list[tuple[NDArray[np.uint8], str, str]] = []
+    # Each picture is made as its image is read: a candidate may composite its whole image on
+    # demand (engine.Candidate), so no more than one full-size copy is alive at a time.
+    tiles: list[tuple[str, str]] = []
+    pictures: list[NDArray[np.uint8]] = []
+    shape = None
     if original is not None:
-        if original.shape != shape:
-            raise InputError("the original and the candidates differ in size")
-        tiles.append((original, "", "original"))
+        shape = original.shape
+        tiles.append(("", "original"))
+        pictures.append(fit_image(original, box, cell))
     for number, cand in zip(numbers, candidates, strict=True):
-        if cand.image.shape != shape or cand.image.dtype != np.uint8:
+        image = cand.image
+        shape = image.shape if shape is None else shape
+        if image.shape != shape and original is not None:
+            raise InputError("the original and the candidates differ in size")
+        if image.shape != shape or image.dtype != np.uint8:
             raise InputError("candidate images must all be uint8 (H, W, 3) of one size")
-        tiles.append((cand.image, str(number), candidate_label(number, cand.seed, cand.score)))
+        tiles.append((str(number), candidate_label(number, cand.seed, cand.score)))
+        pictures.append(fit_image(image, box, cell))
+        del image
 
-    pictures = [fit_image(im, box, cell) for im, _, _ in tiles]
     pic_h = max(p.shape[0] for p in pictures)
     pic_w = max(p.shape[1] for p in pictures)
     count = len(tiles)
@@ -155,7 +163,7 @@ def contact_sheet(
     if title:
         _put_text_fitted(sheet, title, gap, title_h - gap, sheet.shape[1] - 2 * gap, text_scale * 1.3)
 
-    for i, ((_, badge, caption), picture) in enumerate(zip(tiles, pictures, strict=True)):
+    for i, ((badge, caption), picture) in enumerate(zip(tiles, pictures, strict=True)):
         r, c = divmod(i, cols)
         x0 = gap + c * tile_w
         y0 = title_h + gap + r * tile_h

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from inpaint_gui.core.blend import BLEND_MODES
-from inpaint_gui.core.compose import InputError, check_image_and_mask
+from inpaint_gui.core.compose import InputError, check_image_and_mask, mask_bbox
 from inpaint_gui.core.detail import DetailMap, paste_region
 from inpaint_gui.core.mask_prep import MAX_GROW, close_gaps, grow_mask
 from inpaint_gui.core.metrics import seam_score
@@ -23,19 +23,22 @@ from inpaint_gui.core.region import Region, cut, plan_regions
 log = logging.getLogger(__name__)
 
 MAX_SEED = 2**63 - 1
-#: The most candidates one request may ask for: each is a full-size copy of the image, so a
+#: The most candidates one request may ask for: each holds a copy of the hole's box, so a
 #: mistyped n must not reach the allocator (the app offers up to 32, the command line 100).
 MAX_CANDIDATES = 100
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Candidate:
-    """One proposed fill.
+    """One proposed fill: the input image with `patch` in place of its pixels at (top, left).
 
     `inpaint(image, mask, n=1, seed=c.seed, near=c.near, spread=c.spread)` reproduces it.
+    Only the patch (the hole's box) is the candidate's own: `photo` is the request's input, shared by
+    its candidates and never written to, so six candidates of a 24 MP photo hold six crops of the
+    hole instead of six copies of the photo. Without a photo the patch is the whole image.
     """
 
-    image: NDArray[np.uint8]  # (H, W, 3) RGB, same size as the input
+    patch: NDArray[np.uint8]  # (h, w, 3) RGB: the candidate's pixels in its box
     seed: int
     score: float  # higher = blends better with its surroundings
     seconds: float  # time spent on this candidate, its share of batched work included
@@ -43,6 +46,64 @@ class Candidate:
     spread: float = 0.0  # how far from `near` it was sampled (0..1)
     closed_gaps: int = 0  # small unpainted islands inside the mask that were filled too (close_gaps)
     filled_by: str = ""  # which engine filled which part, when several did ("" = this engine alone)
+    photo: NDArray[np.uint8] | None = None  # (H, W, 3): the input, the same outside the box
+    top: int = 0
+    left: int = 0
+
+    def __post_init__(self) -> None:
+        if self.photo is not None and self.photo.flags.writeable:
+            view = self.photo.view()
+            view.flags.writeable = False  # shared by a request's candidates
+            object.__setattr__(self, "photo", view)
+
+    @classmethod
+    def in_box(
+        cls,
+        filled: NDArray[np.uint8],
+        photo: NDArray[np.uint8],
+        box: tuple[int, int, int, int],
+        seed: int,
+        score: float,
+        seconds: float,
+        **fields: Any,
+    ) -> Candidate:
+        """The candidate whose whole picture is `filled`, which equals `photo` outside box =
+        (top, left, bottom, right)."""
+        top, left, bottom, right = box
+        patch = np.array(filled[top:bottom, left:right], dtype=np.uint8, copy=True)
+        return cls(patch, seed, score, seconds, photo=photo, top=top, left=left, **fields)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The whole picture's shape, (H, W, 3)."""
+        return self.patch.shape if self.photo is None else self.photo.shape
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right) of the patch in the picture."""
+        h, w = self.patch.shape[:2]
+        return self.top, self.left, self.top + h, self.left + w
+
+    @property
+    def image(self) -> NDArray[np.uint8]:
+        """The whole picture, (H, W, 3) RGB: a new array at every call when the candidate has a
+        photo (use region for a part of it); the patch itself when it has none."""
+        if self.photo is None:
+            return self.patch
+        return self.region(0, 0, *self.photo.shape[:2])
+
+    def region(self, top: int, left: int, bottom: int, right: int) -> NDArray[np.uint8]:
+        """A new array of the picture's pixels in (top, left, bottom, right), clipped to it."""
+        h, w = self.shape[:2]
+        top, left, bottom, right = max(0, top), max(0, left), min(h, bottom), min(w, right)
+        if self.photo is None:
+            return np.array(self.patch[top:bottom, left:right], copy=True)
+        out = np.array(self.photo[top:bottom, left:right], copy=True)
+        pt, pl, pb, pr = self.box
+        t, lft, b, r = max(top, pt), max(left, pl), min(bottom, pb), min(right, pr)
+        if t < b and lft < r:
+            out[t - top : b - top, lft - left : r - left] = self.patch[t - pt : b - pt, lft - pl : r - pl]
+        return out
 
 
 class Cancelled(Exception):
@@ -166,7 +227,8 @@ class Engine(abc.ABC):
 
         image: uint8 (H, W, 3) RGB. mask: bool (H, W), True = fill.
         Returns n candidates (1 for engines that are not pluralistic) whose seeds
-        are seed, seed + 1, ...; pixels outside the mask equal the input's. The mask filled is the
+        are seed, seed + 1, ...; pixels outside the mask equal the input's (the candidates refer to
+        `image` there rather than copy it: do not write to it while they are in use). The mask filled is the
         one given with its small enclosed gaps closed (close_gaps; each candidate's closed_gaps
         says how many) and grown by `grow` pixels.
         should_cancel is polled between candidates; when it returns True,
@@ -242,6 +304,8 @@ class Engine(abc.ABC):
                 work_image, work_mask = cut(region, image, mask)
                 fills.append(self._fill_region(region, work_image, work_mask, seeds, near, spread))
             caches: list[dict] = [{} for _ in regions]
+            changed = mask_bbox(mask)  # outside the mask every candidate is the input itself
+            assert changed is not None
             for index in range(count):
                 filled = image.copy()
                 weights, scores = [], []
@@ -260,9 +324,11 @@ class Engine(abc.ABC):
                     if len(regions) > 1:
                         self._check_cancel(should_cancel)
                 score = float(np.average(scores, weights=weights)) if sum(weights) else 0.0
-                candidate = Candidate(
-                    filled, seeds[index], score, time.perf_counter() - start, closed_gaps=closed_gaps
-                )
+                candidate = Candidate.in_box(
+                    filled, image, changed, seeds[index], score, time.perf_counter() - start,
+                    closed_gaps=closed_gaps,
+                )  # fmt: skip
+                del filled
                 if near is not None:
                     candidate = dataclasses.replace(candidate, near=near, spread=spread)
                 start = time.perf_counter()
@@ -349,7 +415,7 @@ class Engine(abc.ABC):
     ) -> list[Candidate]:
         out = []
         for index, s in enumerate(seeds):
-            candidate = Candidate(image.copy(), s, 0.0, 0.0, near, spread)
+            candidate = Candidate(image[:0, :0].copy(), s, 0.0, 0.0, near, spread, photo=image)
             out.append(candidate)
             if on_candidate is not None:
                 on_candidate(candidate, index, len(seeds))

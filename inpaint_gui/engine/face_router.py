@@ -245,24 +245,44 @@ class _FaceRouting(Engine):
         said = f"{self.face_filler}: {count} face{'s' if count > 1 else ''}"
         filled_by = f"{said}; {self.name}: the rest" if rest.any() else said
 
+        box = mask_bbox(mask)
+        assert box is not None
+
         def with_faces(candidate: Candidate, index: int) -> Candidate:
-            out = candidate.image.copy()
+            """The candidate with seed index's faces, over the user's photo (the photo engine's
+            candidates are made over the first seed's faces)."""
+            top, left, bottom, right = box
+            out = candidate.region(*box)
             for fp, per_seed in zip(parts, fills, strict=True):
+                # The part lies in the mask, so in box; its frame's box may reach past it.
                 t, lft, b, r = fp.box
-                np.copyto(out[t:b, lft:r], per_seed[index], where=fp.part[..., None])
-            return dataclasses.replace(candidate, image=out, filled_by=filled_by, closed_gaps=closed_gaps)
+                y0, x0, y1, x1 = max(t, top), max(lft, left), min(b, bottom), min(r, right)
+                np.copyto(
+                    out[y0 - top : y1 - top, x0 - left : x1 - left],
+                    per_seed[index][y0 - t : y1 - t, x0 - lft : x1 - lft],
+                    where=fp.part[y0 - t : y1 - t, x0 - lft : x1 - lft, None],
+                )
+            return dataclasses.replace(
+                candidate,
+                patch=out,
+                photo=image,
+                top=box[0],
+                left=box[1],
+                filled_by=filled_by,
+                closed_gaps=closed_gaps,
+            )
 
         if not rest.any():
             out = []
-            box = mask_bbox(mask)
-            assert box is not None
-            sl = (slice(box[0], box[2]), slice(box[1], box[3]))
             share = (time.perf_counter() - start_time) / len(seeds)
             for index, s in enumerate(seeds):
-                candidate = with_faces(
-                    Candidate(image, s, 0.0, share, near, spread if near is not None else 0.0), index
+                spread_of = spread if near is not None else 0.0
+                alone = Candidate.in_box(
+                    image, image, (0, 0, 0, 0), s, 0.0, share, near=near, spread=spread_of
                 )
-                candidate = dataclasses.replace(candidate, score=seam_score(candidate.image[sl], mask[sl]))
+                candidate = with_faces(alone, index)
+                hole = mask[box[0] : box[2], box[1] : box[3]]
+                candidate = dataclasses.replace(candidate, score=seam_score(candidate.patch, hole))
                 out.append(candidate)
                 if on_candidate is not None:
                     on_candidate(candidate, index, len(seeds))
@@ -270,7 +290,7 @@ class _FaceRouting(Engine):
                     self._check_cancel(should_cancel)
             return out
         # The photo engine sees the faces filled (the first seed's), not what the user masked.
-        start = with_faces(Candidate(image, seeds[0], 0.0, 0.0), 0).image
+        start = with_faces(Candidate.in_box(image, image, (0, 0, 0, 0), seeds[0], 0.0, 0.0), 0).image
         done: list[Candidate] = []
 
         def routed(candidate: Candidate, index: int, total: int) -> None:

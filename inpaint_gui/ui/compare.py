@@ -89,23 +89,21 @@ class CompareView(QWidget):
         """Show candidates (with image, seed, score) of original; mask, if given, bounds the changes."""
         if original.ndim != 3 or original.shape[2] != 3 or original.dtype != np.uint8:
             raise InputError("the original must be a uint8 (H, W, 3) image")
-        images = [c.image for c in candidates]
-        if any(im.shape != original.shape for im in images):
+        if any(c.shape != original.shape for c in candidates):
             raise InputError("candidates and the original differ in size")
-        numbers = list(numbers) if numbers is not None else list(range(1, len(images) + 1))
+        numbers = list(numbers) if numbers is not None else list(range(1, len(candidates) + 1))
         h, w = original.shape[:2]
         box = mask_bbox(mask) if mask is not None and mask.shape == (h, w) else None
         if box is None:
-            box = changed_box(original, images)
+            box = changed_box(original, [c.image for c in candidates])
         self._base = QPixmap.fromImage(rgb_to_qimage(original))
         self._patches = []
         if box is not None:
-            top, left, bottom, right = box
-            for im in images:
-                patch = QPixmap.fromImage(rgb_to_qimage(np.ascontiguousarray(im[top:bottom, left:right])))
-                self._patches.append((patch, top, left))
+            for c in candidates:
+                patch = QPixmap.fromImage(rgb_to_qimage(c.region(*box)))
+                self._patches.append((patch, box[0], box[1]))
         else:  # no candidate changes anything: each shows the original
-            self._patches = [(QPixmap(), 0, 0) for _ in images]
+            self._patches = [(QPixmap(), 0, 0) for _ in candidates]
         pairs = zip(numbers, candidates, strict=True)
         self._labels = [f"{n}   seed {c.seed}   seam {seam_excess(c.score):+.2f}" for n, c in pairs]
         self._size = (h, w)

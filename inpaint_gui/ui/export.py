@@ -132,7 +132,7 @@ def export_contact_sheet(
     target = Path(path).resolve()
     if any(target == Path(p).resolve() for p in protect):
         raise ImageError(f"{path}: is the original image; choose another name for the contact sheet")
-    shape = candidates[0].image.shape if candidates else (0, 0)
+    shape = candidates[0].shape if candidates else (0, 0)
     box = focus_box(mask, shape) if mask is not None and mask.any() else None
     sheet = contact_sheet(candidates, original=original, box=box, cell=cell, title=title, numbers=numbers)
     return save_image(path, sheet, quality=quality, overwrite=overwrite, protect=protect)

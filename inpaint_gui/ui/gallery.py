@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inpaint_gui.core.compose import mask_bbox
 from inpaint_gui.core.contact_sheet import Box, candidate_label, fit_image, focus_box
 from inpaint_gui.core.metrics import SEAM_HELP
 from inpaint_gui.core.uncertainty import uncertainty_overlay
@@ -371,7 +372,18 @@ class CandidateGallery(QWidget):
         """
         if len(self._candidates) < 2:
             return None
-        return uncertainty_overlay([c.image for c in self._candidates], mask, opacity)
+        box = mask_bbox(mask) if mask is not None else None
+        if box is None:
+            return uncertainty_overlay([c.image for c in self._candidates], mask, opacity)
+        # Only the mask's box differs between candidates: computed on their crops of it.
+        assert mask is not None
+        top, left, bottom, right = box
+        crop = uncertainty_overlay(
+            [c.region(*box) for c in self._candidates], mask[top:bottom, left:right], opacity
+        )
+        out = np.zeros((*mask.shape, 4), np.uint8)
+        out[top:bottom, left:right] = crop
+        return out
 
     # ---- internals -------------------------------------------------------
 
@@ -385,7 +397,8 @@ class CandidateGallery(QWidget):
         return icon, thumb.shape[0]
 
     def _make_icon(self, candidate: Any) -> QIcon:
-        icon, height = self._icon(candidate.image, self._box)
+        box = self._box
+        icon, height = self._icon(candidate.image if box is None else candidate.region(*box), None)
         self._tallest = max(self._tallest, height)
         return icon
 

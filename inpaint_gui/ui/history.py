@@ -89,7 +89,7 @@ class RoundRecord:
 
     def add(self, candidate: Candidate) -> None:
         top, left, bottom, right = self.box
-        crop = np.array(candidate.image[top:bottom, left:right], dtype=np.uint8, copy=True)
+        crop = candidate.region(top, left, bottom, right)
         self.candidates.append(
             KeptCandidate(
                 crop,
@@ -113,8 +113,8 @@ class RoundRecord:
             self.token = secrets.token_hex(4)
 
     def rebuild(self, image: NDArray[np.uint8]) -> list[Candidate]:
-        """The candidates as full images over image (the document as it is now): each one's
-        masked pixels written into a copy, as the gallery, previews and Apply expect."""
+        """The candidates over image (the document as it is now): each one's masked pixels over
+        image's, as the gallery, previews and Apply expect."""
         if image.shape[:2] != self.image_shape:
             raise ValueError(
                 f"round {self.number} was made for a {self.image_shape} image, not {image.shape[:2]}"
@@ -123,9 +123,13 @@ class RoundRecord:
         fill = self.fill_crop()
         out = []
         for c in self.candidates:
-            full = np.array(image, copy=True)
-            full[top:bottom, left:right][fill] = c.crop[fill]
-            out.append(Candidate(full, c.seed, c.score, c.seconds, c.near, c.spread))
+            patch = np.array(image[top:bottom, left:right], copy=True)
+            patch[fill] = c.crop[fill]
+            out.append(
+                Candidate(
+                    patch, c.seed, c.score, c.seconds, c.near, c.spread, photo=image, top=top, left=left
+                )
+            )
         return out
 
     def describe(self) -> str:

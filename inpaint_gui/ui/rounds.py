@@ -65,10 +65,11 @@ class Round:
         own = self.drawn if self.drawn is not None else self.mask if self.painted is None else self.painted
         return mask.shape == own.shape and np.array_equal(mask, own)
 
-    def blended(self, current: NDArray[np.uint8], candidate: NDArray[np.uint8]) -> NDArray[np.uint8]:
-        """The box's pixels as applying candidate would leave them: the soft edge blended in."""
+    def blended(self, current: NDArray[np.uint8], cand: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """The box's pixels as applying a candidate whose box pixels are cand would leave them: the
+        soft edge blended in."""
         top, left, bottom, right = self.box
-        cand, here = candidate[top:bottom, left:right], current[top:bottom, left:right]
+        here = current[top:bottom, left:right]
         if self.painted is None or self.feather <= 0:
             return np.ascontiguousarray(np.where(self.mask[top:bottom, left:right, None], cand, here))
         alpha, _ = feather_alpha(self.painted[top:bottom, left:right], self.feather)
@@ -470,7 +471,8 @@ class GenerationRounds(RoundViews, QObject):
             self._w.canvas.set_preview(None)
         else:
             top, left, _, _ = self.round.box
-            crop = self.round.blended(np.asarray(self._w.document.rgb), candidates[index].image)
+            box = self.round.box
+            crop = self.round.blended(np.asarray(self._w.document.rgb), candidates[index].region(*box))
             self._w.canvas.set_preview(crop, top, left)
         self.state_changed.emit()
 
@@ -490,7 +492,7 @@ class GenerationRounds(RoundViews, QObject):
         if self.round.feather > 0:  # write the blended soft edge, not the raw fill
             top, left, bottom, right = self.round.box
             image = np.array(doc.rgb)
-            image[top:bottom, left:right] = self.round.blended(image, c.image)
+            image[top:bottom, left:right] = self.round.blended(image, c.region(top, left, bottom, right))
         if doc.apply_fill(
             image, self.round.mask, seed=c.seed, engine=self.round.engine, near=c.near, spread=c.spread
         ):

@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from inpaint_gui.core.image_io import ImageError, load_image
+from inpaint_gui.engine.base import Candidate
 from inpaint_gui.ui import export as export_mod
 from inpaint_gui.ui.export import ExportTask, candidate_filename, export_candidates, export_contact_sheet
 
 
-@dataclass(frozen=True)
-class Cand:
-    image: np.ndarray
-    seed: int
-    score: float
-    near: int | None = None
-    spread: float = 0.0
-
-
-def _cands(n: int = 3) -> list[Cand]:
+def _cands(n: int = 3) -> list[Candidate]:
     rng = np.random.default_rng(0)
-    return [Cand(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8), 50 + i, -0.5 * i) for i in range(n)]
+    return [
+        Candidate(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8), 50 + i, -0.5 * i, 0.0) for i in range(n)
+    ]
 
 
 def test_export_candidates_writes_lossless_files_and_manifest(tmp_path: Path) -> None:

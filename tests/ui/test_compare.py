@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from inpaint_gui.core.compose import InputError
+from inpaint_gui.engine.base import Candidate
 from inpaint_gui.ui.compare import CompareDialog, CompareView, changed_box
 from inpaint_gui.ui.qimage import qimage_to_rgb
 
 COLOURS = [(250, 0, 0), (0, 250, 0), (0, 0, 250)]
 
 
-@dataclass(frozen=True)
-class Cand:
-    image: np.ndarray
-    seed: int
-    score: float
+def Cand(image: np.ndarray, seed: int, score: float) -> Candidate:  # noqa: N802 - reads as a type
+    return Candidate(image, seed, score, 0.0)
 
 
 @pytest.fixture

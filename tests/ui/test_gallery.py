@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
+from inpaint_gui.engine.base import Candidate
 from inpaint_gui.ui.gallery import CandidateGallery
 
 
-@dataclass(frozen=True)
-class Cand:
-    image: np.ndarray
-    seed: int
-    score: float
-    seconds: float = 0.1
-    near: int | None = None
-    spread: float = 0.0
+def Cand(image: np.ndarray, seed: int, score: float) -> Candidate:  # noqa: N802 - reads as a type
+    return Candidate(image, seed, score, 0.1)
 
 
 SCORES = [-3.0, -1.0, -5.0, -0.5, -2.0, -4.0]
 
 
-def _cands(n: int = 6) -> list[Cand]:
+def _cands(n: int = 6) -> list[Candidate]:
     out = []
     for i in range(n):
         im = np.full((40, 60, 3), 40 * i, np.uint8)
