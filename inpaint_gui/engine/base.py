@@ -304,8 +304,14 @@ class Engine(abc.ABC):
                 work_image, work_mask = cut(region, image, mask)
                 fills.append(self._fill_region(region, work_image, work_mask, seeds, near, spread))
             caches: list[dict] = [{} for _ in regions]
-            changed = mask_bbox(mask)  # outside the mask every candidate is the input itself
+            # Outside the mask (and, feathered, its band) every candidate is the input itself.
+            changed = mask_bbox(mask)
             assert changed is not None
+            if self._paste_blend() == "feather":
+                h, w = mask.shape
+                t, lft, b, r = changed
+                band = self.blend_band
+                changed = (max(0, t - band), max(0, lft - band), min(h, b + band), min(w, r + band))
             for index in range(count):
                 filled = image.copy()
                 weights, scores = [], []

@@ -252,7 +252,10 @@ class _FaceRouting(Engine):
             """The candidate with seed index's faces, over the user's photo (the photo engine's
             candidates are made over the first seed's faces)."""
             top, left, bottom, right = box
-            out = candidate.region(*box)
+            if candidate.patch.size:  # the photo engine's box (a feathered fill reaches past the mask)
+                ct, cl, cb, cr = candidate.box
+                top, left, bottom, right = min(top, ct), min(left, cl), max(bottom, cb), max(right, cr)
+            out = candidate.region(top, left, bottom, right)
             for fp, per_seed in zip(parts, fills, strict=True):
                 # The part lies in the mask, so in box; its frame's box may reach past it.
                 t, lft, b, r = fp.box
@@ -266,8 +269,8 @@ class _FaceRouting(Engine):
                 candidate,
                 patch=out,
                 photo=image,
-                top=box[0],
-                left=box[1],
+                top=top,
+                left=left,
                 filled_by=filled_by,
                 closed_gaps=closed_gaps,
             )

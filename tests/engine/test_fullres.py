@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from inpaint_gui.core import quality as q
-from inpaint_gui.core.compose import InputError
+from inpaint_gui.core.compose import InputError, mask_bbox
 from inpaint_gui.engine import load_engine
 from inpaint_gui.engine.pluralistic import DETAIL_MODES
 
@@ -103,6 +103,11 @@ def test_feather_changes_only_a_thin_band_outside_the_mask(settings):
     grown = cv2.dilate(mask.astype(np.uint8), np.ones((2 * band + 3, 2 * band + 3), np.uint8)).astype(bool)
     for c in settings.inpaint(img, mask, n=2, seed=0):
         assert np.array_equal(c.image[~grown], img[~grown])
+        # The band is blended beyond the mask's box too, and the candidate keeps that part.
+        top, left, bottom, right = mask_bbox(mask)
+        beyond = grown.copy()
+        beyond[top:bottom, left:right] = False
+        assert (c.image[beyond] != img[beyond]).any()
 
 
 def test_odd_sizes_corners_thin_strokes_and_many_holes(settings):
