@@ -45,7 +45,9 @@ def screened_poisson(
     fixed values outside it. gx[y, x]: the wanted u[y, x+1] - u[y, x]; gy[y, x]: u[y+1, x] - u[y, x]
     (float32 [h, w, c]). lam > 0.
     """
-    x = solve(hole_system(data, hole, gx, gy, lam), iterations, tolerance)
+    if data.ndim != 3 or data.shape[:2] != hole.shape or gx.shape != data.shape or gy.shape != data.shape:
+        raise ValueError(f"shapes differ: data {data.shape}, hole {hole.shape}, gx {gx.shape}, gy {gy.shape}")
+    x = solve(hole_system(data, hole, divergence(gx, gy), lam), iterations, tolerance)
     out = np.array(data, dtype=np.float32)
     out[hole] = x
     return out
@@ -63,21 +65,39 @@ class HoleSystem:
     start: NDArray[np.float32]  # [n, c]
 
 
+def divergence(
+    gx: NDArray[np.float32], gy: NDArray[np.float32], out: NDArray[np.float32] | None = None
+) -> NDArray[np.float32]:
+    """The gradients' part of each pixel's right side, float32 [h, w, c]: the sum over its
+    neighbours q inside the frame of the wanted u_p - u_q (gx, gy as in screened_poisson).
+
+    out may be gx itself: the meld forms it in place, so the solve's system is built with two
+    box-sized arrays alive instead of three (100 MB less per fill for a 24 MP photo's 10% hole)."""
+    gx, gy = (np.asarray(a, dtype=np.float32) for a in (gx, gy))
+    if gx.ndim != 3 or gy.shape != gx.shape:
+        raise ValueError(f"gradient shapes differ or are not [h, w, c]: gx {gx.shape}, gy {gy.shape}")
+    if out is None:
+        out = np.empty_like(gx)
+    elif out.shape != gx.shape or out.dtype != np.float32:
+        raise ValueError(f"out must be float32 {gx.shape}, got {out.dtype} {out.shape}")
+    _divergence(gx, gy, out)
+    return out
+
+
 def hole_system(
     data: NDArray[np.float32],
     hole: NDArray[np.bool_],
-    gx: NDArray[np.float32],
-    gy: NDArray[np.float32],
+    div: NDArray[np.float32],
     lam: float = LAMBDA,
 ) -> HoleSystem:
-    """The system of screened_poisson's hole pixels, built in one pass over the frame (arguments as
-    there). solve gives their values, float32 [n, c] in the order of data[hole], with no copy of
-    the frame (the caller writes them where it wants)."""
+    """The system of screened_poisson's hole pixels, built in one pass over the frame (data, hole and
+    lam as there; div: divergence of the wanted gradients). solve gives their values, float32 [n, c]
+    in the order of data[hole], with no copy of the frame (the caller writes them where it wants)."""
     if lam <= 0:
         raise ValueError(f"the screening weight must be positive, got {lam}")
-    if data.ndim != 3 or data.shape[:2] != hole.shape or gx.shape != data.shape or gy.shape != data.shape:
-        raise ValueError(f"shapes differ: data {data.shape}, hole {hole.shape}, gx {gx.shape}, gy {gy.shape}")
-    data, gx, gy = (np.asarray(a, dtype=np.float32) for a in (data, gx, gy))
+    if data.ndim != 3 or data.shape[:2] != hole.shape or div.shape != data.shape:
+        raise ValueError(f"shapes differ: data {data.shape}, hole {hole.shape}, div {div.shape}")
+    data, div = (np.asarray(a, dtype=np.float32) for a in (data, div))
     n = int(np.count_nonzero(hole))
     ch = data.shape[2]
     x = np.empty((n, ch), np.float32)
@@ -85,7 +105,7 @@ def hole_system(
     rhs = np.empty((n, ch), np.float32)
     diag = np.empty(n, np.float32)
     if n:
-        _system(data, hole, gx, gy, np.float32(lam), neighbours, rhs, diag, x)
+        _system(data, hole, div, np.float32(lam), neighbours, rhs, diag, x)
     return HoleSystem(neighbours, diag, rhs, x)
 
 
@@ -112,10 +132,32 @@ def solve(
 
 
 @njit(cache=True, nogil=True)
-def _system(data, hole, gx, gy, lam, neighbours, rhs, diag, x):  # pragma: no cover - compiled
+def _divergence(gx, gy, out):  # pragma: no cover - compiled
+    """out[y, x] = gx[y, x-1] - gx[y, x] + gy[y-1, x] - gy[y, x], each term only where its neighbour
+    is inside the frame. out may be gx: the row's previous gx is kept before it is overwritten."""
+    h, w, ch = gx.shape
+    prev = np.zeros(ch, np.float32)
+    for y in range(h):
+        prev[:] = 0.0
+        for xx in range(w):
+            for c in range(ch):
+                g = gx[y, xx, c]
+                d = prev[c]
+                if xx + 1 < w:
+                    d -= g
+                if y > 0:
+                    d += gy[y - 1, xx, c]
+                if y + 1 < h:
+                    d -= gy[y, xx, c]
+                prev[c] = g
+                out[y, xx, c] = d
+
+
+@njit(cache=True, nogil=True)
+def _system(data, hole, div, lam, neighbours, rhs, diag, x):  # pragma: no cover - compiled
     """Per hole pixel p, numbered in row-major order: its hole neighbours (number, or n: none), the
-    diagonal deg + lam, the right side sum_q s_pq + sum_{q known} data_q + lam data_p (s_pq the
-    wanted u_p - u_q) and the start x = data_p. One pass over the grid, no index arrays."""
+    diagonal deg + lam, the right side div_p + sum_{q known} data_q + lam data_p and the start
+    x = data_p. One pass over the grid, no index arrays."""
     h, w = hole.shape
     ch = data.shape[2]
     # The number of each hole pixel, one row at a time: the row above's are kept to link to them.
@@ -135,7 +177,7 @@ def _system(data, hole, gx, gy, lam, neighbours, rhs, diag, x):  # pragma: no co
                 continue
             deg = 0
             for c in range(ch):
-                rhs[k, c] = lam * data[y, xx, c]
+                rhs[k, c] = lam * data[y, xx, c] + div[y, xx, c]
                 x[k, c] = data[y, xx, c]
             for j in range(4):
                 if j == 0:
@@ -149,16 +191,6 @@ def _system(data, hole, gx, gy, lam, neighbours, rhs, diag, x):  # pragma: no co
                 if qy < 0 or qy >= h or qx < 0 or qx >= w:
                     continue
                 deg += 1
-                for c in range(ch):
-                    if j == 0:
-                        s = -gx[y, xx, c]
-                    elif j == 1:
-                        s = gx[qy, qx, c]
-                    elif j == 2:
-                        s = -gy[y, xx, c]
-                    else:
-                        s = gy[qy, qx, c]
-                    rhs[k, c] += s
                 if hole[qy, qx]:
                     # Below's number is not known yet: that link is made from below (j == 3).
                     if j == 0:
