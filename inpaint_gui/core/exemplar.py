@@ -490,15 +490,10 @@ def _astray(
     coarse: NDArray[np.int32], targets: NDArray[np.int64], nnf: NDArray[np.int32]
 ) -> NDArray[np.int64]:
     """The targets whose carried-up match (patchmatch.upsample_nnf) was not usable and was replaced
-    by a random source."""
-    ch, cw = coarse.shape[:2]
-    w = nnf.shape[1]
-    y, x = np.divmod(targets, w)
-    py, px = np.minimum(y // 2, ch - 1), np.minimum(x // 2, cw - 1)
-    parent = coarse[py, px]
-    got = nnf[y, x]
-    carried = (got[:, 0] == 2 * parent[:, 0] + (y - 2 * py)) & (got[:, 1] == 2 * parent[:, 1] + (x - 2 * px))
-    return targets[~carried]
+    by a random source (patchmatch.astray: one compiled pass; numpy's took 0.2 s and some 180 MB of
+    index arrays for the 2.9 million targets of a 24 MP photo's 10% hole)."""
+    out = np.empty_like(targets)
+    return out[: pm.astray(coarse, targets, nnf, out)]
 
 
 def _within_budget(rounds: int, iters: int, targets: int) -> tuple[int, int]:
