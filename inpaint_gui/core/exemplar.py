@@ -559,8 +559,9 @@ def _meld(level: _Level, nnf: NDArray, dist: NDArray, cur: NDArray[np.uint8]) ->
     del data, div  # the solve needs none of the box-sized arrays
     solved = solve(system)  # [n, 3], in the order of region[hole]
     del system
+    np.clip(np.rint(solved, out=solved), 0, 255, out=solved)
     region = cur[box]
-    region[hole] = np.clip(np.rint(solved), 0, 255).astype(np.uint8)
+    region[hole] = solved  # whole numbers in 0..255 by now: the cast to uint8 is exact
 
 
 def _rounding(out: NDArray) -> float:
