@@ -30,8 +30,8 @@ def prefer_sleeping_threads() -> bool:
 #: M_MMAP_THRESHOLD). glibc's own threshold rises to the size of the last such block freed, up to
 #: 32 MB, so the exemplar fills' arrays of a few MB to 32 MB (a large photo's coarser pyramid levels)
 #: came from the worker threads' heaps, which kept what was freed. A 6000x4000 photo's 10% hole, six
-#: guided candidates: peak RSS 2.89 -> 2.52 GB (1 MB: 2.58 GB), at about 2 s more system time
-#: (docs/speed.md).
+#: guided candidates: peak RSS 2.89-3.01 GB with glibc's default, 2.40-2.63 GB with 4 MB (1 MB:
+#: 2.55-2.60 GB), at about 2 s more system time (docs/speed.md).
 LARGE_ALLOCATION = 4 << 20
 #: glibc's mallopt parameter number of M_MMAP_THRESHOLD (malloc.h).
 _M_MMAP_THRESHOLD = -3
