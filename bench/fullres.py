@@ -48,6 +48,7 @@ from inpaint_gui.core.metrics import seam_score
 from inpaint_gui.core.region import plan_region
 from inpaint_gui.engine import Engine, load_engine
 from inpaint_gui.engine.pluralistic import PluralisticEngine
+from inpaint_gui.runtime import return_large_frees
 
 CHECKPOINT = Path(__file__).resolve().parents[1] / "checkpoints" / "pluralistic_faces.safetensors"
 PIPELINES = ("regions", "attention", "nodetail", "crop", "native", "patchmatch", "guided")
@@ -307,6 +308,7 @@ def main() -> int:
         sp.add_argument("--pipeline", default="regions", choices=PIPELINES)
         sp.set_defaults(func=fn)
     args = p.parse_args()
+    return_large_frees()  # as the app's entry points do: the peak RSS is the app's
     if args.threads:
         import torch
 

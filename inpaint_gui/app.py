@@ -40,9 +40,10 @@ def _configure_logging(verbose: bool, log_file: str | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
-    from inpaint_gui.runtime import prefer_sleeping_threads
+    from inpaint_gui.runtime import prefer_sleeping_threads, return_large_frees
 
     prefer_sleeping_threads()  # before the worker imports torch
+    return_large_frees()
     args = _parse(sys.argv[1:] if argv is None else argv)
     from inpaint_gui.qt_check import xcb_problem
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 
 import pytest
 
-from inpaint_gui.runtime import prefer_sleeping_threads
+from inpaint_gui.runtime import prefer_sleeping_threads, return_large_frees
 
 WAIT = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
 
@@ -48,3 +49,14 @@ def test_the_cli_sets_it_before_torch_loads() -> None:
     env = {k: v for k, v in os.environ.items() if k not in WAIT}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "PASSIVE", out.stderr
+
+
+def test_large_frees_setting_leaves_the_users_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
+    assert not return_large_frees()
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
+def test_large_frees_are_given_back_on_linux(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    assert return_large_frees()

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from inpaint_gui.core import patchmatch as pm
 from inpaint_gui.core.blend import RING, membrane
 from inpaint_gui.core.compose import InputError, mask_bbox
-from inpaint_gui.core.poisson import LAMBDA, hole_system, solve
+from inpaint_gui.core.poisson import LAMBDA, divergence, hole_system, solve
 
 log = logging.getLogger(__name__)
 
@@ -413,7 +413,9 @@ def texture_maps(
         grey = np.empty(image.shape[:2], np.float32)
         pm.grey(image, grey)
         mean = cv2.blur(grey, (k, k), borderType=cv2.BORDER_REFLECT)
-        sq = cv2.sqrBoxFilter(grey, -1, (k, k), borderType=cv2.BORDER_REFLECT)
+        # float32 out (ddepth -1 would give float64: twice the memory, 92 MB more at 24 MP, in every
+        # level's map, as the coarser levels pool this one).
+        sq = cv2.sqrBoxFilter(grey, cv2.CV_32F, (k, k), borderType=cv2.BORDER_REFLECT)
         np.subtract(sq, np.square(mean, out=mean), out=sq)
         level = np.sqrt(np.maximum(sq, 0.0, out=sq), out=sq)
     # The other two maps are read at targets only: computed on the targets' box (plus the spread's
@@ -488,15 +490,10 @@ def _astray(
     coarse: NDArray[np.int32], targets: NDArray[np.int64], nnf: NDArray[np.int32]
 ) -> NDArray[np.int64]:
     """The targets whose carried-up match (patchmatch.upsample_nnf) was not usable and was replaced
-    by a random source."""
-    ch, cw = coarse.shape[:2]
-    w = nnf.shape[1]
-    y, x = np.divmod(targets, w)
-    py, px = np.minimum(y // 2, ch - 1), np.minimum(x // 2, cw - 1)
-    parent = coarse[py, px]
-    got = nnf[y, x]
-    carried = (got[:, 0] == 2 * parent[:, 0] + (y - 2 * py)) & (got[:, 1] == 2 * parent[:, 1] + (x - 2 * px))
-    return targets[~carried]
+    by a random source (patchmatch.astray: one compiled pass; numpy's took 0.2 s and some 180 MB of
+    index arrays for the 2.9 million targets of a 24 MP photo's 10% hole)."""
+    out = np.empty_like(targets)
+    return out[: pm.astray(coarse, targets, nnf, out)]
 
 
 def _within_budget(rounds: int, iters: int, targets: int) -> tuple[int, int]:
@@ -556,12 +553,15 @@ def _meld(level: _Level, nnf: NDArray, dist: NDArray, cur: NDArray[np.uint8]) ->
         ys, xs = np.nonzero(pair & (wt[: bh - dy, : bw - dx] <= 0))
         g[ys, xs] = data[ys + dy, xs + dx] - data[ys, xs]
     del wx, wy, wt, g
-    system = hole_system(data, hole, gx, gy, LAMBDA)
-    del data, gx, gy  # the solve needs none of the box-sized arrays
+    div = divergence(gx, gy, out=gx)  # in gx's place: the system is built with two box arrays alive
+    del gx, gy
+    system = hole_system(data, hole, div, LAMBDA)
+    del data, div  # the solve needs none of the box-sized arrays
     solved = solve(system)  # [n, 3], in the order of region[hole]
     del system
+    np.clip(np.rint(solved, out=solved), 0, 255, out=solved)
     region = cur[box]
-    region[hole] = np.clip(np.rint(solved), 0, 255).astype(np.uint8)
+    region[hole] = solved  # whole numbers in 0..255 by now: the cast to uint8 is exact
 
 
 def _rounding(out: NDArray) -> float:

@@ -98,6 +98,23 @@ def upsample_nnf(coarse, targets, valid, nnf, seed):  # pragma: no cover - compi
 
 
 @njit(cache=True, nogil=True)
+def astray(coarse, targets, nnf, out):  # pragma: no cover - compiled
+    """Write to out the targets whose source is not the one upsample_nnf carries up from coarse
+    (there it was not valid and a random one was drawn), in the order of targets; returns how many."""
+    ch, cw = coarse.shape[0], coarse.shape[1]
+    w = nnf.shape[1]
+    count = 0
+    for k in range(targets.shape[0]):
+        y, x = targets[k] // w, targets[k] % w
+        py, px = min(y // 2, ch - 1), min(x // 2, cw - 1)
+        sy, sx = 2 * coarse[py, px, 0] + (y - 2 * py), 2 * coarse[py, px, 1] + (x - 2 * px)
+        if nnf[y, x, 0] != sy or nnf[y, x, 1] != sx:
+            out[count] = targets[k]
+            count += 1
+    return count
+
+
+@njit(cache=True, nogil=True)
 def match_distances(img, targets, nnf, dist, r, tex_src, tex_tgt, tex_w, occ):  # pragma: no cover - compiled
     w = img.shape[1]
     for k in range(targets.shape[0]):
@@ -107,7 +124,21 @@ def match_distances(img, targets, nnf, dist, r, tex_src, tex_tgt, tex_w, occ):  
 
 @njit(cache=True, nogil=True)
 def improve(
-    img, targets, is_target, valid, nnf, dist, r, iterations, radius, jumps, seed, tex_src, tex_tgt, tex_w, occ
+    img,
+    targets,
+    is_target,
+    valid,
+    nnf,
+    dist,
+    r,
+    iterations,
+    radius,
+    jumps,
+    seed,
+    tex_src,
+    tex_tgt,
+    tex_w,
+    occ,
 ):  # pragma: no cover
     """PatchMatch iterations: propagation from the scan-order neighbours (alternating direction),
     then a random search in windows halving from `radius`, plus `jumps` uniform draws over all valid
