@@ -295,7 +295,8 @@ def test_coarse_levels_match_the_larger_patch_the_fine_ones_the_users():
     assert radii[:2] == [3, 3] and len(radii) > 2
     # the larger patch, but never more than a tenth of a small level's side (a flat sky's fill copied
     # lighter or darker sky from the far edges when a 15 px patch left only those as sources)
-    assert [lv.r for lv in mixed.levels[2:]] == [max(3, min(7, min(lv.hole.shape) // 10)) for lv in mixed.levels[2:]]
+    capped = [max(3, min(7, min(lv.hole.shape) // 10)) for lv in mixed.levels[2:]]
+    assert [lv.r for lv in mixed.levels[2:]] == capped
     assert radii[2] == 7
     # the hole stays several of the larger patches thick at the coarsest level: no more levels
     assert len(mixed.levels) <= len(plain.levels)
