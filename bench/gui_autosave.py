@@ -102,8 +102,10 @@ def main() -> int:
         raise SystemExit("this code has no writer-thread save on candidate arrival: use --modes sync")
     mp = h * w / 1e6
     crop_mb = (box[2] - box[0]) * (box[3] - box[1]) * 3 / 1e6
-    print(f"{w}x{h} ({mp:.1f} MP), hole box {box[3] - box[1]}x{box[2] - box[0]}, {args.n} candidates "
-          f"of {crop_mb:.1f} MB, {os.cpu_count()} CPUs")
+    print(
+        f"{w}x{h} ({mp:.1f} MP), hole box {box[3] - box[1]}x{box[2] - box[0]}, {args.n} candidates "
+        f"of {crop_mb:.1f} MB, {os.cpu_count()} CPUs"
+    )
     rng = np.random.default_rng(1)
     beat = Heartbeat()
     results: dict[str, list[tuple[float, float]]] = {m: [] for m in modes}
@@ -131,12 +133,16 @@ def main() -> int:
             stall = max(gaps) - PERIOD_MS if gaps else 0.0
             done_ms = (written[0] - start) * 1000
             results[mode].append((call_ms, stall))
-            print(f"{mode:<7} trial {trial + 1}: slot {call_ms:6.1f} ms, longest stall {stall:6.1f} ms, "
-                  f"written after {done_ms:6.1f} ms, load {load:.1f}")
+            print(
+                f"{mode:<7} trial {trial + 1}: slot {call_ms:6.1f} ms, longest stall {stall:6.1f} ms, "
+                f"written after {done_ms:6.1f} ms, load {load:.1f}"
+            )
     for mode, rows in results.items():
         calls, stalls = [r[0] for r in rows], [r[1] for r in rows]
-        print(f"{mode:<7} slot median {statistics.median(calls):.1f} ms ({min(calls):.1f}-{max(calls):.1f}), "
-              f"stall median {statistics.median(stalls):.1f} ms ({min(stalls):.1f}-{max(stalls):.1f})")
+        print(
+            f"{mode:<7} slot median {statistics.median(calls):.1f} ms ({min(calls):.1f}-{max(calls):.1f}), "
+            f"stall median {statistics.median(stalls):.1f} ms ({min(stalls):.1f}-{max(stalls):.1f})"
+        )
     doc.edit_mask("clear", lambda m: m.clear())
     rounds.history.records.clear()
     window.close()

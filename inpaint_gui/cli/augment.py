@@ -47,9 +47,7 @@ def register(commands: argparse._SubParsersAction, verbosity: argparse.ArgumentP
     )
     p.add_argument("--data", type=Path, required=True, metavar="DIR", help="folder of images (recursive)")
     p.add_argument("-o", "--outdir", type=Path, required=True, metavar="OUT")
-    p.add_argument(
-        "-k", type=_count, default=4, help=f"variants per image, 1 to {MAX_VARIANTS} (default 4)"
-    )
+    p.add_argument("-k", type=_count, default=4, help=f"variants per image, 1 to {MAX_VARIANTS} (default 4)")
     p.add_argument("--engine", default=available_engines()[0], metavar="NAME")
     p.add_argument("--checkpoint", type=Path, metavar="PATH")
     p.add_argument("--device", default="auto", metavar="NAME")
