@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from inpaint_gui.core.compose import mask_bbox
+from inpaint_gui.core.compose import grow_box, mask_bbox
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +65,7 @@ def blend(
         np.copyto(out, prediction, where=mask[..., None])
         return out
     # Work in the mask's box grown by the band and the ring: everything else stays the image's.
-    h, w = mask.shape
-    grow = max(band, RING) + 2
-    t, lft, b, r = box
-    t, lft, b, r = max(0, t - grow), max(0, lft - grow), min(h, b + grow), min(w, r + grow)
+    t, lft, b, r = grow_box(box, max(band, RING) + 2, mask.shape)
     sl = (slice(t, b), slice(lft, r))
     msk, img, pred = mask[sl], image[sl], prediction[sl].astype(np.float32)
     pred += membrane(img, pred, msk, max(band, RING))

@@ -45,6 +45,14 @@ def mask_bbox(mask: NDArray[np.bool_]) -> tuple[int, int, int, int] | None:
     return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
+def grow_box(box: tuple[int, int, int, int], by: int, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """box (top, left, bottom, right) grown by `by` pixels on every side, clipped to an image of
+    shape (H, W, ...)."""
+    h, w = shape[:2]
+    top, left, bottom, right = box
+    return max(0, top - by), max(0, left - by), min(h, bottom + by), min(w, right + by)
+
+
 def describe(x: object) -> str:
     """A value's type and, for arrays, dtype and shape: for error messages."""
     if isinstance(x, np.ndarray):

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from inpaint_gui.core.compose import grow_box
 from inpaint_gui.core.haar import EYE_CASCADE, FACE_CASCADE, detect_grid, group_boxes, load_cascade
 
 #: Faces smaller than this (box side, pixels) are left to the photo engines: the network would
@@ -217,7 +218,7 @@ def _search(
     while s <= min(h, w, max_face):
         k = win / s
         m = int(math.ceil(s * grow))
-        t, lft, b, r = max(0, top - m), max(0, left - m), min(h, bottom + m), min(w, right + m)
+        t, lft, b, r = grow_box(box, m, (h, w))
         level = pyramid.crop(k, (t, lft, b, r))
         lh, lw = level.shape
         if lh >= win and lw >= win:

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from inpaint_gui.core.compose import mask_bbox
+from inpaint_gui.core.compose import grow_box, mask_bbox
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def plan_region(
     else:
         t, lft, b, r = box
         m = max(min_margin, int(round(margin * max(b - t, r - lft))))
-        top, left, bottom, right = max(0, t - m), max(0, lft - m), min(h, b + m), min(w, r + m)
+        top, left, bottom, right = grow_box((t, lft, b, r), m, (h, w))
     ch, cw = bottom - top, right - left
     scale = 1.0
     if max_side is not None and max(ch, cw) > max_side:

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from inpaint_gui.core.blend import BLEND_MODES
-from inpaint_gui.core.compose import InputError, check_image_and_mask, mask_bbox
+from inpaint_gui.core.compose import InputError, check_image_and_mask, grow_box, mask_bbox
 from inpaint_gui.core.detail import DetailMap, paste_region
 from inpaint_gui.core.mask_prep import MAX_GROW, close_gaps, grow_mask
 from inpaint_gui.core.metrics import seam_score
@@ -308,10 +308,7 @@ class Engine(abc.ABC):
             changed = mask_bbox(mask)
             assert changed is not None
             if self._paste_blend() == "feather":
-                h, w = mask.shape
-                t, lft, b, r = changed
-                band = self.blend_band
-                changed = (max(0, t - band), max(0, lft - band), min(h, b + band), min(w, r + band))
+                changed = grow_box(changed, self.blend_band, mask.shape)
             for index in range(count):
                 filled = image.copy()
                 weights, scores = [], []

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from inpaint_gui.core.compose import InputError
+from inpaint_gui.core.compose import InputError, grow_box
 from inpaint_gui.engine.base import Cancelled
 from inpaint_gui.engine.checkpoint import (
     CheckpointError,
@@ -127,7 +127,7 @@ class Restorer:
         self, image: NDArray[np.uint8], y0: int, x0: int, y1: int, x1: int, pad: int
     ) -> NDArray[np.uint8]:
         h, w = image.shape[:2]
-        wy0, wx0, wy1, wx1 = max(0, y0 - pad), max(0, x0 - pad), min(h, y1 + pad), min(w, x1 + pad)
+        wy0, wx0, wy1, wx1 = grow_box((y0, x0, y1, x1), pad, (h, w))
         window = image[wy0:wy1, wx0:wx1]
         # Context missing at the image border is mirrored in; then pad up to the stride.
         before_y, before_x = pad - (y0 - wy0), pad - (x0 - wx0)
