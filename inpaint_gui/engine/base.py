@@ -418,7 +418,7 @@ class Engine(abc.ABC):
     ) -> list[Candidate]:
         out = []
         for index, s in enumerate(seeds):
-            candidate = Candidate(image[:0, :0].copy(), s, 0.0, 0.0, near, spread, photo=image)
+            candidate = Candidate.in_box(image, image, (0, 0, 0, 0), s, 0.0, 0.0, near=near, spread=spread)
             out.append(candidate)
             if on_candidate is not None:
                 on_candidate(candidate, index, len(seeds))

@@ -251,10 +251,9 @@ class _FaceRouting(Engine):
         def with_faces(candidate: Candidate, index: int) -> Candidate:
             """The candidate with seed index's faces, over the user's photo (the photo engine's
             candidates are made over the first seed's faces)."""
-            top, left, bottom, right = box
-            if candidate.patch.size:  # the photo engine's box (a feathered fill reaches past the mask)
-                ct, cl, cb, cr = candidate.box
-                top, left, bottom, right = min(top, ct), min(left, cl), max(bottom, cb), max(right, cr)
+            # The mask's box and the candidate's own (a feathered fill reaches past the mask).
+            ct, cl, cb, cr = candidate.box
+            top, left, bottom, right = min(box[0], ct), min(box[1], cl), max(box[2], cb), max(box[3], cr)
             out = candidate.region(top, left, bottom, right)
             for fp, per_seed in zip(parts, fills, strict=True):
                 # The part lies in the mask, so in box; its frame's box may reach past it.
@@ -280,9 +279,7 @@ class _FaceRouting(Engine):
             share = (time.perf_counter() - start_time) / len(seeds)
             for index, s in enumerate(seeds):
                 spread_of = spread if near is not None else 0.0
-                alone = Candidate.in_box(
-                    image, image, (0, 0, 0, 0), s, 0.0, share, near=near, spread=spread_of
-                )
+                alone = Candidate.in_box(image, image, box, s, 0.0, share, near=near, spread=spread_of)
                 candidate = with_faces(alone, index)
                 hole = mask[box[0] : box[2], box[1] : box[3]]
                 candidate = dataclasses.replace(candidate, score=seam_score(candidate.patch, hole))
@@ -293,7 +290,7 @@ class _FaceRouting(Engine):
                     self._check_cancel(should_cancel)
             return out
         # The photo engine sees the faces filled (the first seed's), not what the user masked.
-        start = with_faces(Candidate.in_box(image, image, (0, 0, 0, 0), seeds[0], 0.0, 0.0), 0).image
+        start = with_faces(Candidate.in_box(image, image, box, seeds[0], 0.0, 0.0), 0).image
         done: list[Candidate] = []
 
         def routed(candidate: Candidate, index: int, total: int) -> None:
