@@ -105,6 +105,9 @@ OCC_FREE = 8.0
 #: ... with a radius of at most 1/COARSE_SHARE of the level's short side: a 15 px patch on a 50 px level
 #: left only the far edges of a flat sky gradient as sources, and the fill copied lighter or darker sky.
 COARSE_SHARE = 10
+#: Levels, from the finest, that see a completion's fixed pixels (Completion); the coarser ones fill
+#: them with the rest of the hole.
+FIXED_LEVELS = 2
 #: A coarser level is used only if at least this share of its pixels can be copied from.
 _MIN_SOURCE_SHARE = 0.1
 #: texture_maps spreads the expected level at a quarter of the size on levels of at least this many pixels.
@@ -137,6 +140,10 @@ class Completion:
     coarse_patch: a larger side for the levels above the SMALL_LEVELS finest, where the layout is
     settled (None: patch everywhere); the pyramid then stops a level or two sooner, as it keeps the
     hole a few patch radii thick at its coarsest.
+    fixed: bool [h, w], pixels of the hole already decided (lines drawn across it, core.lines): hole is
+    then what is left to fill. They are kept and never copied from; the FIXED_LEVELS finest levels see
+    them, the coarser ones, where they would be thinner than a pixel, take them as hole (their colours
+    would leak into the coarse averages and their cuts would make the pyramid shallow).
     Raises NoSourceError when no patch (not even a single pixel) can be copied.
     fill only reads the object, so several seeds may be filled in threads at once (the kernels
     release the GIL).
@@ -151,6 +158,7 @@ class Completion:
         final: str = "copy",
         jitter: float = 24.0,
         coarse_patch: int | None = None,
+        fixed: NDArray[np.bool_] | None = None,
     ) -> None:
         for what, side in (("patch", patch), ("coarse patch", coarse_patch)):
             if side is not None and (side < 1 or side % 2 == 0):
@@ -163,6 +171,11 @@ class Completion:
         image = image if image.flags.writeable else image.copy()
         hole = hole if hole.flags.writeable else hole.copy()
         exclude = exclude if exclude is None or exclude.flags.writeable else exclude.copy()
+        if fixed is not None and fixed.any():
+            exclude = fixed if exclude is None else exclude | fixed
+            full = hole | fixed  # the hole as the coarse levels see it
+        else:
+            fixed, full = None, hole
         #: Grey levels of seeded noise added to the coarsest start (more: bolder variety between seeds).
         self.jitter = jitter
         bad = hole if exclude is None else hole | exclude
@@ -183,9 +196,11 @@ class Completion:
         if not finest.has_source:  # pragma: no cover - r = 0 always finds a known pixel
             raise NoSourceError("nothing left to copy from")
         self.levels = [finest]
-        thickness = _thickness(hole)
+        thickness = _thickness(full)
         img: NDArray = finest.image
-        known = (~hole).astype(np.float32)
+        known = (~full).astype(np.float32)
+        # The finer levels that see the fixed pixels pool their own chain (img_f, known_f).
+        img_f, known_f = img, (~hole).astype(np.float32)
         ex = np.zeros_like(hole) if exclude is None else exclude
         while len(self.levels) < MAX_LEVELS:
             r = finest.r
@@ -202,12 +217,18 @@ class Completion:
             img = half
             hl = share < 0.5
             known = (~hl).astype(np.float32)
+            seen, seen_hole = half, hl
+            if fixed is not None and len(self.levels) < FIXED_LEVELS:
+                seen, share = np.zeros((h, w, 3), np.float32), np.empty((h, w), np.float32)
+                pm.half_known(img_f, known_f, seen, share)
+                seen_hole = share < 0.5
+                img_f, known_f = seen, (~seen_hole).astype(np.float32)
             ex = _pool_or(ex)  # never copy from any part of an excluded pixel
             # The coarse levels measure texture with the finest level's map, pooled: at a coarse scale
             # a sharp fine weave averages out flat while blurred shading does not, and a texture term
             # on the coarse level's own map chose out-of-focus sources (and stems) for a linen fill.
             fine_tex = cv2.resize(self.levels[-1].tex_src, (w, h), interpolation=cv2.INTER_AREA)
-            level = _level(img, hl, hl | ex, r, fine_tex if FINE_TEXTURE else None)
+            level = _level(seen, seen_hole, seen_hole | ex, r, fine_tex if FINE_TEXTURE else None)
             if level.valid.mean() < _MIN_SOURCE_SHARE:
                 break
             self.levels.append(level)
@@ -378,7 +399,12 @@ def _level(
     if r:
         valid[:r], valid[h - r :], valid[:, :r], valid[:, w - r :] = False, False, False, False
     is_target = cv2.dilate(hole.astype(np.uint8), kernel).astype(bool) if r else hole.copy()
-    tex_src, tex_tgt, share = texture_maps(image, hole, is_target, r, tex)
+    # The texture expected in the hole is spread from where patches may come from, not from patches
+    # over an exclusion area (lines drawn across the hole by engine.exemplar are one: their steep
+    # profile made the flat facade around them look too plain to copy).
+    excluded = bad & ~hole
+    ignore = cv2.dilate(excluded.astype(np.uint8), kernel).astype(bool) if excluded.any() else None
+    tex_src, tex_tgt, share = texture_maps(image, hole, is_target, r, tex, ignore)
     if TEXTURE != 1.0:
         share *= np.float32(TEXTURE)
     return _Level(
@@ -401,13 +427,15 @@ def texture_maps(
     is_target: NDArray[np.bool_],
     r: int,
     level: NDArray[np.float32] | None = None,
+    ignore: NDArray[np.bool_] | None = None,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
     """(level of each patch, level expected at each pixel, share of each patch in the hole): the
     standard deviation of grey in the (2r+1)^2 patch (3x3 at least; or `level` when given), its
     Gaussian spread from the patches clear of the hole (the mean over those deep inside a large hole),
     and the hole's share, which weighs the texture term: a patch that is mostly known is held by its
     known pixels already (with the full weight on thin holes, b0's LPIPS rose from 0.019 to 0.023).
-    The last two are zero away from the targets (is_target), where nothing reads them."""
+    The last two are zero away from the targets (is_target), where nothing reads them. Patches
+    centred in `ignore` are not spread from."""
     k = max(2 * r + 1, 3)
     if level is None:
         grey = np.empty(image.shape[:2], np.float32)
@@ -435,7 +463,7 @@ def texture_maps(
     share[box] = cv2.blur(
         hole[box].astype(np.float32), (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_CONSTANT
     )
-    known = (~is_target).astype(np.uint8)
+    known = (~is_target if ignore is None else ~(is_target | ignore)).astype(np.uint8)
     if not known.any():
         return level, expected, share
     overall = cv2.mean(level, mask=known)[0]

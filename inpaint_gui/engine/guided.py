@@ -92,13 +92,15 @@ class GuidedEngine(PatchMatchEngine):
         spread: float,
     ) -> Iterator[NDArray[np.uint8]]:
         exclude = self._region_exclude(region)
-        # The network's pass (torch, which lets go of the interpreter lock) runs while patchmatch
-        # sets up its pyramid and texture maps: the first candidate comes that much sooner.
+        # The network's pass (torch, which lets go of the interpreter lock) runs while the lines are
+        # drawn and patchmatch sets up its pyramid and texture maps: the first candidate comes that
+        # much sooner. It sees the whole hole: the coarse levels it guides take the lines as hole.
         with ThreadPoolExecutor(1, "guide") as pool:
             drawn = pool.submit(
                 draw_layouts, self.network, image, mask, seeds, near, spread, self._cancel_requested
             )
-            completion = self._completion(image, mask, exclude)
+            lined, rest, fixed = self._lines(image, mask)
+            completion = self._completion(lined, rest, exclude, fixed)
             layouts = drawn.result()
         scale = min(1.0, self.network_scale(mask) * self.guide_reach)
         level = guide_level(completion, layouts, scale)

@@ -1,0 +1,352 @@
+"""Straight lines that cross a hole: found on two opposite sides of it and drawn across it first.
+
+Patch synthesis settles what continues across a large hole at its coarse levels, where a line one or
+two pixels wide has averaged away; the fine levels then copy pieces of lines that do not meet, and a
+facade's joints, a table's edge or a horizon come back as dashes and steps. Here a straight line seen
+on both sides of the hole, with one direction and offset, is drawn across it before the fill, and
+the patches fill what is left around it (structure first, as in Sun, Yuan, Jia and Shum, "Image
+completion with structure propagation", SIGGRAPH 2005, where the user drew the structure; here it is
+found). A line that ends at the hole on one side only is left to the fill: it may end behind the
+object.
+
+Segments come from OpenCV's line segment detector (LSD, von Gioi et al.). Each crossing line is then
+placed to a fraction of a pixel from the photo itself: its centre on each side is where the grey
+profile across it changes most, and it is drawn with the profile sampled on each side (blended along
+its length), over the part of the profile that is the line itself, not its surroundings.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from inpaint_gui.core.compose import mask_bbox
+
+#: A segment shorter than this (px) outside the hole is no evidence of a line.
+MIN_LENGTH = 24
+#: Largest angle (degrees) between the two sides' segments of one line.
+MAX_ANGLE = 2.0
+#: Largest distance (px) of either side's segment ends from the line fitted through both sides.
+MAX_OFFSET = 1.5
+#: A segment's end must be within this many px of the hole, along its direction, to enter it.
+REACH = 6
+#: Half the width (px) of the band across the line whose profile is sampled.
+HALF_WIDTH = 5
+#: Profile bins per pixel across the line.
+BINS = 4
+#: The search runs on the hole's box grown by this share of its size (and MIN_LENGTH at least),
+#: scaled so that its longer side is at most MAX_WORK px.
+MARGIN = 0.5
+MAX_WORK = 1024
+#: The two sides' grey profiles must correlate at least this well, and their contrasts differ by at
+#: most this factor, to be one line.
+MIN_CORRELATION = 0.7
+MAX_CONTRAST_RATIO = 2.0
+#: A line whose grey contrast across it is under this (grey levels) is not drawn: it is shading.
+MIN_CONTRAST = 12.0
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """A line across the hole, in image pixels: a point on it, its unit direction, the stretch of it
+    (t along the direction from the point) between its two sides' segments, and the colour profile
+    across it on each side ([bins, 3], d from -HALF_WIDTH to +HALF_WIDTH)."""
+
+    point: tuple[float, float]  # (x, y)
+    direction: tuple[float, float]  # (dx, dy), unit
+    t0: float
+    t1: float
+    profile0: NDArray[np.float32]
+    profile1: NDArray[np.float32]
+    core: tuple[float, float]  # the d range the line itself occupies (its flanks are left to the fill)
+
+
+@dataclass(frozen=True)
+class _End:
+    """A segment's end that enters the hole: the end (x, y), the unit direction into the hole and
+    the segment's other end."""
+
+    end: NDArray[np.float64]
+    into: NDArray[np.float64]
+    other: NDArray[np.float64]
+
+
+def continue_lines(
+    image: NDArray[np.uint8], hole: NDArray[np.bool_]
+) -> tuple[NDArray[np.uint8], NDArray[np.bool_], int]:
+    """(image with the crossing lines drawn in the hole, the hole less those pixels, how many lines).
+    Without a crossing line, image and hole are returned as they are."""
+    crossings = find_crossings(image, hole)
+    if not crossings:
+        return image, hole, 0
+    out, fixed = image.copy(), np.zeros_like(hole)
+    for crossing in crossings:
+        draw(out, hole, fixed, crossing)
+    if not fixed.any():
+        return image, hole, 0
+    return out, hole & ~fixed, len(crossings)
+
+
+def find_crossings(image: NDArray[np.uint8], hole: NDArray[np.bool_]) -> list[Crossing]:
+    """The straight lines that cross hole, seen on two opposite sides of it."""
+    found = mask_bbox(hole)
+    if found is None or hole.all():
+        return []
+    h, w = hole.shape
+    top, left, bottom, right = found
+    grow = max(MIN_LENGTH + REACH, int(MARGIN * max(bottom - top, right - left)))
+    top, left = max(top - grow, 0), max(left - grow, 0)
+    bottom, right = min(bottom + grow, h), min(right + grow, w)
+    grey = cv2.cvtColor(image[top:bottom, left:right], cv2.COLOR_RGB2GRAY)
+    box_hole = hole[top:bottom, left:right]
+    scale = min(1.0, MAX_WORK / max(grey.shape))
+    # The hole as one flat grey, so the object's own edges are not taken for lines; the edges of
+    # that flat area run along the hole's outline and are left out by _entering.
+    work = grey.copy()
+    work[box_hole] = round(cv2.mean(grey, mask=(~box_hole).astype(np.uint8))[0])
+    small_hole = box_hole
+    if scale < 1.0:
+        size = (max(1, round(work.shape[1] * scale)), max(1, round(work.shape[0] * scale)))
+        work = cv2.resize(work, size, interpolation=cv2.INTER_AREA)
+        small_hole = cv2.resize(box_hole.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    segments = cv2.createLineSegmentDetector().detect(work)[0]
+    if segments is None:
+        return []
+    near = cv2.dilate(small_hole.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    ends = []
+    for x0, y0, x1, y1 in segments.reshape(-1, 4).astype(np.float64) / scale:
+        ends.extend(_entering(np.array([x0, y0]), np.array([x1, y1]), box_hole, near, scale))
+    crossings = []
+    used: set[int] = set()
+    for i, a in enumerate(ends):
+        if i in used:
+            continue
+        best, best_j = None, -1
+        for j in range(i + 1, len(ends)):
+            if j in used:
+                continue
+            line = _pair(a, ends[j])
+            if line is not None and (best is None or line[2] < best[2]):
+                best, best_j = line, j
+        if best is None:
+            continue
+        crossing = _measure(grey, image[top:bottom, left:right], box_hole, a, ends[best_j], best)
+        if crossing is not None:
+            used.update((i, best_j))
+            (px, py), d = crossing.point, crossing.direction
+            crossings.append(
+                Crossing((px + left, py + top), d, crossing.t0, crossing.t1, crossing.profile0,
+                         crossing.profile1, crossing.core)
+            )  # fmt: skip
+    return crossings
+
+
+def _entering(
+    p: NDArray[np.float64],
+    q: NDArray[np.float64],
+    hole: NDArray[np.bool_],
+    near: NDArray[np.bool_],
+    scale: float,
+) -> list[_End]:
+    """The ends of segment p-q (box pixels) that enter the hole: long enough, lying clear of the
+    hole (a segment along the hole's outline is its edge, not a line), and pointing into it."""
+    length = float(np.hypot(*(q - p)))
+    if length < MIN_LENGTH:
+        return []
+    u = (q - p) / length
+    h, w = hole.shape
+    # The segment's body, short of its last REACH px at each end, must be clear of the hole.
+    ts = np.linspace(REACH, length - REACH, max(2, int(length * scale / 2)))
+    xs, ys = p[0] + ts * u[0], p[1] + ts * u[1]
+    sy = np.clip((ys * scale).astype(int), 0, near.shape[0] - 1)
+    sx = np.clip((xs * scale).astype(int), 0, near.shape[1] - 1)
+    if near[sy, sx].mean() > 0.05:
+        return []
+    out = []
+    steps = np.arange(0.0, REACH + 2 * max(1.0, 1.0 / scale), 0.5)
+    for end, into, other in ((q, u, p), (p, -u, q)):
+        xs = np.rint(end[0] + steps * into[0]).astype(int)
+        ys = np.rint(end[1] + steps * into[1]).astype(int)
+        inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+        # The first step that leaves the picture ends the walk.
+        last = int(np.argmin(inside)) if not inside.all() else len(steps)
+        if hole[ys[:last], xs[:last]].any():
+            out.append(_End(end, into, other))
+    return out
+
+
+def _pair(a: _End, b: _End) -> tuple[NDArray[np.float64], NDArray[np.float64], float] | None:
+    """The line (point, unit direction, worst offset) through a and b if they are two sides of one
+    straight line across the hole, else None."""
+    if float(a.into @ b.into) > -math.cos(math.radians(MAX_ANGLE)):
+        return None
+    gap = b.end - a.end
+    if float(gap @ a.into) <= 0:  # b lies behind a: not across the hole from it
+        return None
+    points = np.stack([a.other, a.end, b.end, b.other])
+    centre = points.mean(axis=0)
+    # Total least squares: the direction of largest spread.
+    _, _, vt = np.linalg.svd(points - centre)
+    u = vt[0]
+    normal = np.array([-u[1], u[0]])
+    worst = float(np.abs((points - centre) @ normal).max())
+    if worst > MAX_OFFSET:
+        return None
+    if float(u @ a.into) < 0:
+        u = -u
+    return centre, u, worst
+
+
+def _measure(
+    grey: NDArray[np.uint8],
+    rgb: NDArray[np.uint8],
+    hole: NDArray[np.bool_],
+    a: _End,
+    b: _End,
+    line: tuple[NDArray[np.float64], NDArray[np.float64], float],
+) -> Crossing | None:
+    """The crossing placed to a fraction of a pixel on each side (where its grey profile changes
+    most) with its colour profiles, or None if the two sides do not look like one line."""
+    centre, u, _ = line
+    n = np.array([-u[1], u[0]])
+    t_a = sorted(((a.other - centre) @ u, (a.end - centre) @ u))
+    t_b = sorted(((b.end - centre) @ u, (b.other - centre) @ u))
+    # Each side's centre line from a wider profile, then the line through both.
+    wide = HALF_WIDTH + 2
+    shifts = []
+    for lo, hi in (t_a, t_b):
+        prof = _profile(grey[..., None], hole, centre, u, n, lo, hi, wide)
+        if prof is None:
+            return None
+        shifts.append(_centre(prof[:, 0], wide))
+    mid_a, mid_b = 0.5 * sum(t_a), 0.5 * sum(t_b)
+    pa = centre + mid_a * u + shifts[0] * n
+    pb = centre + mid_b * u + shifts[1] * n
+    length = float(np.hypot(*(pb - pa)))
+    if length <= 0:
+        return None
+    u = (pb - pa) / length
+    n = np.array([-u[1], u[0]])
+    centre = pa
+    t_a = sorted(((a.other - centre) @ u, (a.end - centre) @ u))
+    t_b = sorted(((b.end - centre) @ u, (b.other - centre) @ u))
+    greys = [_profile(grey[..., None], hole, centre, u, n, lo, hi, HALF_WIDTH) for lo, hi in (t_a, t_b)]
+    if greys[0] is None or greys[1] is None:
+        return None
+    g0, g1 = greys[0][:, 0], greys[1][:, 0]
+    c0, c1 = float(np.ptp(g0)), float(np.ptp(g1))
+    if min(c0, c1) < MIN_CONTRAST or max(c0, c1) > MAX_CONTRAST_RATIO * min(c0, c1):
+        return None
+    d0, d1 = g0 - g0.mean(), g1 - g1.mean()
+    if float(d0 @ d1) < MIN_CORRELATION * float(np.sqrt((d0 @ d0) * (d1 @ d1))):
+        return None
+    colours = [_profile(rgb, hole, centre, u, n, lo, hi, HALF_WIDTH) for lo, hi in (t_a, t_b)]
+    if colours[0] is None or colours[1] is None:
+        return None
+    return Crossing(
+        (float(centre[0]), float(centre[1])), (float(u[0]), float(u[1])), t_a[1], t_b[0],
+        colours[0], colours[1], _core(g0 + g1),
+    )  # fmt: skip
+
+
+def _profile(
+    image: NDArray,
+    hole: NDArray[np.bool_],
+    centre: NDArray[np.float64],
+    u: NDArray[np.float64],
+    n: NDArray[np.float64],
+    lo: float,
+    hi: float,
+    half: float,
+) -> NDArray[np.float32] | None:
+    """Mean of image's known pixels by their distance d across the line, in BINS bins per px from
+    -half to +half ([bins, channels]), over the stretch lo..hi along it; None if bins are empty."""
+    h, w = hole.shape
+    corners = np.array([centre + t * u + s * n for t in (lo, hi) for s in (-half - 1, half + 1)])
+    x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    ys, xs = np.mgrid[y0:y1, x0:x1]
+    rx, ry = xs - centre[0], ys - centre[1]
+    t, d = rx * u[0] + ry * u[1], rx * n[0] + ry * n[1]
+    keep = (t >= lo) & (t <= hi) & (np.abs(d) <= half) & ~hole[y0:y1, x0:x1]
+    count = int(round(2 * half * BINS)) + 1
+    index = np.rint((d[keep] + half) * BINS).astype(int)
+    values = image[y0:y1, x0:x1][keep]
+    weight = np.bincount(index, minlength=count)[:count].astype(np.float32)
+    if (weight == 0).mean() > 0.25:
+        return None
+    out = np.stack(
+        [np.bincount(index, values[:, c], minlength=count)[:count] for c in range(values.shape[1])], axis=1
+    ).astype(np.float32)
+    filled = weight > 0
+    out[filled] /= weight[filled, None]
+    if not filled.all():  # a few empty bins: from their neighbours
+        at = np.flatnonzero(filled)
+        for c in range(out.shape[1]):
+            out[:, c] = np.interp(np.arange(count), at, out[at, c])
+    return out
+
+
+def _centre(profile: NDArray[np.float32], half: float) -> float:
+    """Where across the line (d, px) the profile changes most: the mean of d weighted by the
+    profile's slope, over the slopes above a fifth of the largest."""
+    slope = np.abs(np.gradient(profile))
+    slope = np.where(slope >= 0.2 * slope.max(), slope, 0.0)
+    d = np.linspace(-half, half, len(profile))
+    return float((slope * d).sum() / max(slope.sum(), 1e-6))
+
+
+def _core(profile: NDArray[np.float32]) -> tuple[float, float]:
+    """The d range (px) the line itself takes: where its profile changes (slope above a fifth of
+    the largest), and two px more each side, so the drawn line ends in its surroundings' own level."""
+    slope = np.abs(np.gradient(profile))
+    d = np.linspace(-HALF_WIDTH, HALF_WIDTH, len(profile))
+    steep = d[slope >= 0.2 * slope.max()]
+    return max(-HALF_WIDTH, float(steep.min()) - 2.0), min(HALF_WIDTH, float(steep.max()) + 2.0)
+
+
+def draw(
+    out: NDArray[np.uint8], hole: NDArray[np.bool_], fixed: NDArray[np.bool_], crossing: Crossing
+) -> None:
+    """Draw crossing into out's hole pixels (its core, from the two sides' profiles blended along
+    it) and mark them in fixed."""
+    h, w = hole.shape
+    (cx, cy), (ux, uy) = crossing.point, crossing.direction
+    nx, ny = -uy, ux
+    lo, hi = crossing.core
+    reach = max(abs(lo), abs(hi)) + 1
+    corners = np.array(
+        [
+            (cx + t * ux + s * nx, cy + t * uy + s * ny)
+            for t in (crossing.t0, crossing.t1)
+            for s in (-reach, reach)
+        ]
+    )
+    x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 <= x0 or y1 <= y0:
+        return
+    ys, xs = np.mgrid[y0:y1, x0:x1]
+    rx, ry = xs - cx, ys - cy
+    t, d = rx * ux + ry * uy, rx * nx + ry * ny
+    inside = (t >= crossing.t0) & (t <= crossing.t1) & (d >= lo) & (d <= hi) & hole[y0:y1, x0:x1]
+    if not inside.any():
+        return
+    bins = np.linspace(-HALF_WIDTH, HALF_WIDTH, len(crossing.profile0))
+    s = np.clip((t[inside] - crossing.t0) / max(crossing.t1 - crossing.t0, 1e-6), 0.0, 1.0)
+    colour = np.empty((int(inside.sum()), 3), np.float32)
+    for c in range(3):
+        colour[:, c] = (1 - s) * np.interp(d[inside], bins, crossing.profile0[:, c]) + s * np.interp(
+            d[inside], bins, crossing.profile1[:, c]
+        )
+    region = out[y0:y1, x0:x1]
+    region[inside] = np.clip(colour + 0.5, 0, 255).astype(np.uint8)
+    fixed[y0:y1, x0:x1] |= inside
