@@ -2,6 +2,7 @@
 
     python bench/object_removal.py --photos DIR [--photos DIR ...] [--scale 2mp|native]
         [--engines guided,patchmatch,navier-stokes,pypatchmatch] [-n 6] [--n-pypatchmatch 1]
+        (guided-nolines, patchmatch-nolines: without straight lines drawn first)
         [--every K] [--limit N] [--seed 0] [--out DIR]
     python bench/object_removal.py --summarize RUN_DIR [RUN_DIR ...]   # cases all engines finished
 
@@ -187,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             engines[name] = pypatchmatch_fill(args.pypatchmatch_python, context=args.pypatchmatch_context)
             counts[name] = 1
+        elif name.endswith("-nolines"):  # the same engine without straight lines drawn first
+            base = name.removesuffix("-nolines")
+            engines[name] = ob.registry_fill(base, device="cpu", continue_lines=False)
+            counts[name] = args.n
         else:
             engines[name], counts[name] = ob.registry_fill(name, device="cpu"), args.n
     report = ob.run_object_bench(

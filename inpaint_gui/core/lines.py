@@ -26,16 +26,25 @@ from numpy.typing import NDArray
 
 from inpaint_gui.core.compose import mask_bbox
 
-#: A segment shorter than this (px) outside the hole is no evidence of a line.
+#: A segment shorter than this (px of the search, see MAX_WORK) outside the hole is no evidence of a
+#: line.
 MIN_LENGTH = 24
 #: Largest angle (degrees) between the two sides' segments of one line.
-MAX_ANGLE = 2.0
-#: Largest distance (px) of either side's segment ends from the line fitted through both sides.
+MAX_ANGLE = 4.0
+#: Largest distance (px of the search) of either side's segment ends from the line fitted through
+#: both sides.
 MAX_OFFSET = 1.5
+#: The stretch drawn across the hole is at most this many times as long as the two sides' segments
+#: together: two short tangents of curved rims can line up across a wide hole (cups, 58 photos at
+#: 2 MP: 3.7, where the true lines of two facades reached 3.3).
+MAX_GAP_RATIO = 3.5
 #: A segment's end must be within this many px of the hole, along its direction, to enter it.
 REACH = 6
-#: Half the width (px) of the band across the line whose profile is sampled.
+#: Half the width (px of the search, 5 px of the photo at least, MAX_HALF_WIDTH at most) of the band
+#: across the line whose profile is sampled: a line a pixel or two wide in the search is wider in a
+#: large photo's own pixels.
 HALF_WIDTH = 5
+MAX_HALF_WIDTH = 16
 #: Profile bins per pixel across the line.
 BINS = 4
 #: The search runs on the hole's box grown by this share of its size (and MIN_LENGTH at least),
@@ -54,7 +63,7 @@ MIN_CONTRAST = 12.0
 class Crossing:
     """A line across the hole, in image pixels: a point on it, its unit direction, the stretch of it
     (t along the direction from the point) between its two sides' segments, and the colour profile
-    across it on each side ([bins, 3], d from -HALF_WIDTH to +HALF_WIDTH)."""
+    across it on each side ([bins, 3], d from -half to +half)."""
 
     point: tuple[float, float]  # (x, y)
     direction: tuple[float, float]  # (dx, dy), unit
@@ -63,6 +72,7 @@ class Crossing:
     profile0: NDArray[np.float32]
     profile1: NDArray[np.float32]
     core: tuple[float, float]  # the d range the line itself occupies (its flanks are left to the fill)
+    half: float
 
 
 @dataclass(frozen=True)
@@ -129,18 +139,19 @@ def find_crossings(image: NDArray[np.uint8], hole: NDArray[np.bool_]) -> list[Cr
         for j in range(i + 1, len(ends)):
             if j in used:
                 continue
-            line = _pair(a, ends[j])
+            line = _pair(a, ends[j], MAX_OFFSET / scale)
             if line is not None and (best is None or line[2] < best[2]):
                 best, best_j = line, j
         if best is None:
             continue
-        crossing = _measure(grey, image[top:bottom, left:right], box_hole, a, ends[best_j], best)
+        half = min(MAX_HALF_WIDTH, HALF_WIDTH / scale)
+        crossing = _measure(grey, image[top:bottom, left:right], box_hole, a, ends[best_j], best, half)
         if crossing is not None:
             used.update((i, best_j))
             (px, py), d = crossing.point, crossing.direction
             crossings.append(
                 Crossing((px + left, py + top), d, crossing.t0, crossing.t1, crossing.profile0,
-                         crossing.profile1, crossing.core)
+                         crossing.profile1, crossing.core, crossing.half)
             )  # fmt: skip
     return crossings
 
@@ -155,7 +166,7 @@ def _entering(
     """The ends of segment p-q (box pixels) that enter the hole: long enough, lying clear of the
     hole (a segment along the hole's outline is its edge, not a line), and pointing into it."""
     length = float(np.hypot(*(q - p)))
-    if length < MIN_LENGTH:
+    if length * scale < MIN_LENGTH:
         return []
     u = (q - p) / length
     h, w = hole.shape
@@ -179,13 +190,18 @@ def _entering(
     return out
 
 
-def _pair(a: _End, b: _End) -> tuple[NDArray[np.float64], NDArray[np.float64], float] | None:
+def _pair(
+    a: _End, b: _End, tolerance: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float] | None:
     """The line (point, unit direction, worst offset) through a and b if they are two sides of one
-    straight line across the hole, else None."""
+    straight line across the hole (every segment end within tolerance px of it), else None."""
     if float(a.into @ b.into) > -math.cos(math.radians(MAX_ANGLE)):
         return None
     gap = b.end - a.end
     if float(gap @ a.into) <= 0:  # b lies behind a: not across the hole from it
+        return None
+    seen = float(np.hypot(*(a.end - a.other)) + np.hypot(*(b.end - b.other)))
+    if float(np.hypot(*gap)) > MAX_GAP_RATIO * seen:
         return None
     points = np.stack([a.other, a.end, b.end, b.other])
     centre = points.mean(axis=0)
@@ -194,7 +210,7 @@ def _pair(a: _End, b: _End) -> tuple[NDArray[np.float64], NDArray[np.float64], f
     u = vt[0]
     normal = np.array([-u[1], u[0]])
     worst = float(np.abs((points - centre) @ normal).max())
-    if worst > MAX_OFFSET:
+    if worst > tolerance:
         return None
     if float(u @ a.into) < 0:
         u = -u
@@ -208,15 +224,17 @@ def _measure(
     a: _End,
     b: _End,
     line: tuple[NDArray[np.float64], NDArray[np.float64], float],
+    half: float,
 ) -> Crossing | None:
     """The crossing placed to a fraction of a pixel on each side (where its grey profile changes
-    most) with its colour profiles, or None if the two sides do not look like one line."""
+    most) with its colour profiles over half px either side, or None if the two sides do not look
+    like one line."""
     centre, u, _ = line
     n = np.array([-u[1], u[0]])
     t_a = sorted(((a.other - centre) @ u, (a.end - centre) @ u))
     t_b = sorted(((b.end - centre) @ u, (b.other - centre) @ u))
     # Each side's centre line from a wider profile, then the line through both.
-    wide = HALF_WIDTH + 2
+    wide = half + 2
     shifts = []
     for lo, hi in (t_a, t_b):
         prof = _profile(grey[..., None], hole, centre, u, n, lo, hi, wide)
@@ -234,7 +252,7 @@ def _measure(
     centre = pa
     t_a = sorted(((a.other - centre) @ u, (a.end - centre) @ u))
     t_b = sorted(((b.end - centre) @ u, (b.other - centre) @ u))
-    greys = [_profile(grey[..., None], hole, centre, u, n, lo, hi, HALF_WIDTH) for lo, hi in (t_a, t_b)]
+    greys = [_profile(grey[..., None], hole, centre, u, n, lo, hi, half) for lo, hi in (t_a, t_b)]
     if greys[0] is None or greys[1] is None:
         return None
     g0, g1 = greys[0][:, 0], greys[1][:, 0]
@@ -244,12 +262,12 @@ def _measure(
     d0, d1 = g0 - g0.mean(), g1 - g1.mean()
     if float(d0 @ d1) < MIN_CORRELATION * float(np.sqrt((d0 @ d0) * (d1 @ d1))):
         return None
-    colours = [_profile(rgb, hole, centre, u, n, lo, hi, HALF_WIDTH) for lo, hi in (t_a, t_b)]
+    colours = [_profile(rgb, hole, centre, u, n, lo, hi, half) for lo, hi in (t_a, t_b)]
     if colours[0] is None or colours[1] is None:
         return None
     return Crossing(
         (float(centre[0]), float(centre[1])), (float(u[0]), float(u[1])), t_a[1], t_b[0],
-        colours[0], colours[1], _core(g0 + g1),
+        colours[0], colours[1], _core(g0 + g1, half), half,
     )  # fmt: skip
 
 
@@ -303,13 +321,13 @@ def _centre(profile: NDArray[np.float32], half: float) -> float:
     return float((slope * d).sum() / max(slope.sum(), 1e-6))
 
 
-def _core(profile: NDArray[np.float32]) -> tuple[float, float]:
+def _core(profile: NDArray[np.float32], half: float) -> tuple[float, float]:
     """The d range (px) the line itself takes: where its profile changes (slope above a fifth of
     the largest), and two px more each side, so the drawn line ends in its surroundings' own level."""
     slope = np.abs(np.gradient(profile))
-    d = np.linspace(-HALF_WIDTH, HALF_WIDTH, len(profile))
+    d = np.linspace(-half, half, len(profile))
     steep = d[slope >= 0.2 * slope.max()]
-    return max(-HALF_WIDTH, float(steep.min()) - 2.0), min(HALF_WIDTH, float(steep.max()) + 2.0)
+    return max(-half, float(steep.min()) - 2.0), min(half, float(steep.max()) + 2.0)
 
 
 def draw(
@@ -340,7 +358,7 @@ def draw(
     inside = (t >= crossing.t0) & (t <= crossing.t1) & (d >= lo) & (d <= hi) & hole[y0:y1, x0:x1]
     if not inside.any():
         return
-    bins = np.linspace(-HALF_WIDTH, HALF_WIDTH, len(crossing.profile0))
+    bins = np.linspace(-crossing.half, crossing.half, len(crossing.profile0))
     s = np.clip((t[inside] - crossing.t0) / max(crossing.t1 - crossing.t0, 1e-6), 0.0, 1.0)
     colour = np.empty((int(inside.sum()), 3), np.float32)
     for c in range(3):

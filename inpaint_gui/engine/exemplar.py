@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from inpaint_gui.core import lines
 from inpaint_gui.core.compose import InputError, describe
 from inpaint_gui.core.exemplar import Completion
-from inpaint_gui.core.lines import continue_lines
 from inpaint_gui.core.region import Region
 from inpaint_gui.engine.base import Cancelled, Engine
 
@@ -49,7 +49,7 @@ class PatchMatchEngine(Engine):
     #: The sampling area: this multiple of the hole's size on every side (and at least min_context px).
     context = 0.75
     min_context = 24
-    options = (*Engine.options, "patch_size", "exclude")
+    options = (*Engine.options, "patch_size", "exclude", "continue_lines")
     request_options = ("exclude",)  # inpaint(..., exclude=mask): where not to copy from, this request
     #: Copied patches keep their source's colour; the membrane shifts each fill's colour smoothly to
     #: meet the photo at the hole's edge (fills come with the ring their matches continue into).
@@ -71,7 +71,8 @@ class PatchMatchEngine(Engine):
     #: candidate; docs/object-removal.md).
     coarse_patch: int | None = None
     #: Straight lines seen on two opposite sides of a hole are drawn across it before the fill
-    #: (core.lines), so a facade's joints or a horizon come back whole rather than as dashes.
+    #: (core.lines), so a facade's joints or a horizon come back whole rather than as dashes
+    #: (an option).
     continue_lines = True
 
     def __init__(self, patch_size: int = DEFAULT_PATCH, final: str = "meld", jitter: float = 24.0) -> None:
@@ -90,6 +91,10 @@ class PatchMatchEngine(Engine):
             self.exclude = value
         elif key == "patch_size":
             self.patch_size = _check_patch(value)
+        elif key == "continue_lines":
+            if not isinstance(value, bool):
+                raise InputError(f"continue_lines must be true or false, got {describe(value)}")
+            self.continue_lines = value
         else:
             super()._set_option(key, value)
 
@@ -145,7 +150,7 @@ class PatchMatchEngine(Engine):
         pixels stay in the user's mask, so they are pasted with the fill."""
         if not self.continue_lines:
             return image, mask, None
-        drawn, rest, count = continue_lines(image, mask)
+        drawn, rest, count = lines.continue_lines(image, mask)
         if not count:
             return image, mask, None
         log.debug("%d straight lines drawn across the hole", count)

@@ -282,11 +282,16 @@ def _check_fills(name: str, fills: Sequence[NDArray[np.uint8]], case: Case) -> N
             )
 
 
-def registry_fill(name: str, device: str = "auto", checkpoint: str | Path | None = None) -> Fill:
-    """A Fill for a registered engine, loaded once (its load time is not counted)."""
+def registry_fill(
+    name: str, device: str = "auto", checkpoint: str | Path | None = None, **options: Any
+) -> Fill:
+    """A Fill for a registered engine, loaded once (its load time is not counted) and configured
+    with options."""
     from inpaint_gui.engine import load_engine
 
     engine = load_engine(name, checkpoint=checkpoint, device=device)
+    if options:
+        engine.configure(options)
 
     def fill(image: NDArray[np.uint8], mask: NDArray[np.bool_], n: int, seed: int) -> list[NDArray[np.uint8]]:
         return [c.image for c in engine.inpaint(image, mask, n=n, seed=seed)]

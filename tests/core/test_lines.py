@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from inpaint_gui.core import lines
 from inpaint_gui.engine.exemplar import PatchMatchEngine
@@ -112,3 +113,14 @@ def test_the_fill_continues_the_lines_and_keeps_its_seed():
             assert abs(xi - 5 + int(np.argmin(row)) - x) <= 1.0, (x0, y)
             checked += 1
     assert checked > 10
+
+
+def test_the_lines_option_turns_it_off_and_checks_its_value():
+    image, hole = facade(), blob()
+    engine = PatchMatchEngine(patch_size=5)
+    engine.configure(continue_lines=False)
+    assert engine.continue_lines is False
+    drawn, rest, fixed = engine._lines(image, hole)
+    assert drawn is image and rest is hole and fixed is None
+    with pytest.raises(ValueError):
+        engine.configure(continue_lines="yes")
