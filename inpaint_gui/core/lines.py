@@ -18,6 +18,7 @@ its length), over the part of the profile that is the line itself, not its surro
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -55,6 +56,8 @@ MAX_WORK = 1024
 #: most this factor, to be one line.
 MIN_CORRELATION = 0.7
 MAX_CONTRAST_RATIO = 2.0
+#: Length (px) of the stretches of a line measured or drawn at a time.
+CHUNK = 64
 #: A line whose grey contrast across it is under this (grey levels) is not drawn: it is shading.
 MIN_CONTRAST = 12.0
 
@@ -271,6 +274,36 @@ def _measure(
     )  # fmt: skip
 
 
+def _band(
+    shape: tuple[int, int],
+    centre: NDArray[np.float64],
+    u: NDArray[np.float64],
+    lo: float,
+    hi: float,
+    dlo: float,
+    dhi: float,
+) -> Iterator[tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]]:
+    """The pixels (ys, xs, t along the line, d across it) with lo <= t <= hi and dlo <= d <= dhi,
+    a stretch of CHUNK px at a time, so a long diagonal line never builds arrays the size of its
+    bounding box."""
+    h, w = shape
+    n = np.array([-u[1], u[0]])
+    for a in np.arange(lo, hi, CHUNK):
+        b = min(a + CHUNK, hi)
+        corners = np.array([centre + t * u + s * n for t in (a, b) for s in (dlo - 1, dhi + 1)])
+        x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        ys, xs = np.mgrid[y0:y1, x0:x1]
+        rx, ry = xs - centre[0], ys - centre[1]
+        t, d = rx * u[0] + ry * u[1], rx * n[0] + ry * n[1]
+        # Each pixel in one stretch only: [a, b), the last one closed.
+        keep = (t >= a) & ((t < b) | ((b == hi) & (t <= b))) & (d >= dlo) & (d <= dhi)
+        yield ys[keep], xs[keep], t[keep], d[keep]
+
+
 def _profile(
     image: NDArray,
     hole: NDArray[np.bool_],
@@ -283,31 +316,25 @@ def _profile(
 ) -> NDArray[np.float32] | None:
     """Mean of image's known pixels by their distance d across the line, in BINS bins per px from
     -half to +half ([bins, channels]), over the stretch lo..hi along it; None if bins are empty."""
-    h, w = hole.shape
-    corners = np.array([centre + t * u + s * n for t in (lo, hi) for s in (-half - 1, half + 1)])
-    x0, y0 = np.floor(corners.min(axis=0)).astype(int)
-    x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    if x1 <= x0 or y1 <= y0:
-        return None
-    ys, xs = np.mgrid[y0:y1, x0:x1]
-    rx, ry = xs - centre[0], ys - centre[1]
-    t, d = rx * u[0] + ry * u[1], rx * n[0] + ry * n[1]
-    keep = (t >= lo) & (t <= hi) & (np.abs(d) <= half) & ~hole[y0:y1, x0:x1]
     count = int(round(2 * half * BINS)) + 1
-    index = np.rint((d[keep] + half) * BINS).astype(int)
-    values = image[y0:y1, x0:x1][keep]
-    weight = np.bincount(index, minlength=count)[:count].astype(np.float32)
+    channels = image.shape[2]
+    weight = np.zeros(count)
+    sums = np.zeros((count, channels))
+    for ys, xs, _, d in _band(hole.shape, centre, u, lo, hi, -half, half):
+        known = ~hole[ys, xs]
+        index = np.rint((d[known] + half) * BINS).astype(int)
+        values = image[ys[known], xs[known]]
+        weight += np.bincount(index, minlength=count)[:count]
+        for c in range(channels):
+            sums[:, c] += np.bincount(index, values[:, c], minlength=count)[:count]
     if (weight == 0).mean() > 0.25:
         return None
-    out = np.stack(
-        [np.bincount(index, values[:, c], minlength=count)[:count] for c in range(values.shape[1])], axis=1
-    ).astype(np.float32)
     filled = weight > 0
-    out[filled] /= weight[filled, None]
+    out = np.zeros((count, channels), np.float32)
+    out[filled] = sums[filled] / weight[filled, None]
     if not filled.all():  # a few empty bins: from their neighbours
         at = np.flatnonzero(filled)
-        for c in range(out.shape[1]):
+        for c in range(channels):
             out[:, c] = np.interp(np.arange(count), at, out[at, c])
     return out
 
@@ -335,36 +362,18 @@ def draw(
 ) -> None:
     """Draw crossing into out's hole pixels (its core, from the two sides' profiles blended along
     it) and mark them in fixed."""
-    h, w = hole.shape
-    (cx, cy), (ux, uy) = crossing.point, crossing.direction
-    nx, ny = -uy, ux
+    centre, u = np.array(crossing.point), np.array(crossing.direction)
     lo, hi = crossing.core
-    reach = max(abs(lo), abs(hi)) + 1
-    corners = np.array(
-        [
-            (cx + t * ux + s * nx, cy + t * uy + s * ny)
-            for t in (crossing.t0, crossing.t1)
-            for s in (-reach, reach)
-        ]
-    )
-    x0, y0 = np.floor(corners.min(axis=0)).astype(int)
-    x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    if x1 <= x0 or y1 <= y0:
-        return
-    ys, xs = np.mgrid[y0:y1, x0:x1]
-    rx, ry = xs - cx, ys - cy
-    t, d = rx * ux + ry * uy, rx * nx + ry * ny
-    inside = (t >= crossing.t0) & (t <= crossing.t1) & (d >= lo) & (d <= hi) & hole[y0:y1, x0:x1]
-    if not inside.any():
-        return
     bins = np.linspace(-crossing.half, crossing.half, len(crossing.profile0))
-    s = np.clip((t[inside] - crossing.t0) / max(crossing.t1 - crossing.t0, 1e-6), 0.0, 1.0)
-    colour = np.empty((int(inside.sum()), 3), np.float32)
-    for c in range(3):
-        colour[:, c] = (1 - s) * np.interp(d[inside], bins, crossing.profile0[:, c]) + s * np.interp(
-            d[inside], bins, crossing.profile1[:, c]
-        )
-    region = out[y0:y1, x0:x1]
-    region[inside] = np.clip(colour + 0.5, 0, 255).astype(np.uint8)
-    fixed[y0:y1, x0:x1] |= inside
+    span = max(crossing.t1 - crossing.t0, 1e-6)
+    for ys, xs, t, d in _band(hole.shape, centre, u, crossing.t0, crossing.t1, lo, hi):
+        inside = hole[ys, xs]
+        ys, xs, t, d = ys[inside], xs[inside], t[inside], d[inside]
+        s = np.clip((t - crossing.t0) / span, 0.0, 1.0)
+        colour = np.empty((len(ys), 3), np.float32)
+        for c in range(3):
+            near = np.interp(d, bins, crossing.profile0[:, c])
+            far = np.interp(d, bins, crossing.profile1[:, c])
+            colour[:, c] = (1 - s) * near + s * far
+        out[ys, xs] = np.clip(colour + 0.5, 0, 255).astype(np.uint8)
+        fixed[ys, xs] = True

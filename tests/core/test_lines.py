@@ -124,3 +124,13 @@ def test_the_lines_option_turns_it_off_and_checks_its_value():
     assert drawn is image and rest is hole and fixed is None
     with pytest.raises(ValueError):
         engine.configure(continue_lines="yes")
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (40, 7)])
+def test_tiny_pictures_and_odd_holes_pass_through(shape):
+    image = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    corner = np.zeros(shape, bool)
+    corner[0, 0] = True
+    for hole in (np.ones(shape, bool), np.zeros(shape, bool), corner):
+        drawn, rest, count = lines.continue_lines(image, hole)
+        assert count == 0 and drawn is image and rest is hole
