@@ -31,16 +31,20 @@ log = logging.getLogger(__name__)
 #: LPIPS fell from 0.166 to 0.157 (most of the time goes to the finest level: four times the pixels).
 _SCHEDULE = {"coarsest": (5, 3, 0), "middle": (3, 2, 4), "second": (3, 2, 4), "finest": (3, 2, 2)}
 #: At most this many patch searches (targets x rounds x iterations) at each of the two finest levels:
-#: a large photo's region gets fewer rounds there (down to one of one iteration), so a 2% hole in a
-#: 6000x4000 photo costs about what it did with the single round, and a 640x480 photo gets all three.
-FINE_BUDGET = 600_000
+#: a large photo's region gets fewer rounds there (down to one of one iteration), and a 640x480 photo
+#: gets all three. 300 000 rather than 600 000: the object-removal benchmark (2 MP, guided, six
+#: candidates, two sets of 10) gave LPIPS 0.1510 -> 0.1514 and 0.1538 -> 0.1523, diversity 0.110 ->
+#: 0.110 and 0.118 -> 0.116, and one fill of a 6000x4000 photo's 2% hole about a tenth less CPU (its
+#: level below the finest searched in one round instead of two). 4 000 000, with finest levels carried
+#: only above 2 000 000 targets, gave 0.1516 on the first set at 1.5 times the time (before lines).
+FINE_BUDGET = 300_000
 #: A finest level with more targets than this keeps the matches carried up from the level below (each
 #: target takes twice its parent's source plus its own offset) and searches only where that source was
 #: not usable; the meld then rebuilds the copy. Even one search there was a fifth of a large hole's
 #: time: a 10% hole in a 6000x4000 photo has 2.3 million targets (docs/speed.md). The object-removal
 #: benchmark (10 photos at 2 MP, guided, 6 candidates) with every finest level carried: LPIPS 0.1587 ->
 #: 0.1586, seam 1.24 -> 1.20.
-FINE_CARRY_ABOVE = FINE_BUDGET // 2
+FINE_CARRY_ABOVE = 300_000
 #: The finest level's last step: "copy" (each hole pixel copies its own match's centre pixel: full
 #: grain, but a hard seam wherever neighbouring pixels copy from different places), "vote" (the mean
 #: of all the votes: no seams, blurred) or "meld" (the copy's gradients voted and the hole rebuilt by a
