@@ -17,6 +17,7 @@ its length), over the part of the profile that is the line itself, not its surro
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -151,11 +152,8 @@ def find_crossings(image: NDArray[np.uint8], hole: NDArray[np.bool_]) -> list[Cr
         crossing = _measure(grey, image[top:bottom, left:right], box_hole, a, ends[best_j], best, half)
         if crossing is not None:
             used.update((i, best_j))
-            (px, py), d = crossing.point, crossing.direction
-            crossings.append(
-                Crossing((px + left, py + top), d, crossing.t0, crossing.t1, crossing.profile0,
-                         crossing.profile1, crossing.core, crossing.half)
-            )  # fmt: skip
+            px, py = crossing.point
+            crossings.append(dataclasses.replace(crossing, point=(px + left, py + top)))
     return crossings
 
 
