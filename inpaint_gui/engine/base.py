@@ -112,9 +112,10 @@ class Cancelled(Exception):
 
 CandidateCallback = Callable[[Candidate, int, int], None]  # (candidate, index, total)
 
-#: Every setting some engine takes (each engine class adds its own `options` here as it is defined):
-#: configure() skips those another engine takes, and refuses a name no engine knows.
-KNOWN_OPTIONS: set[str] = {"context", "blend", "detail", "variety", "patch_size", "exclude"}
+#: Every setting some engine takes (each engine class adds its own `options` here as it is defined,
+#: and those of engines whose modules load lazily are named here, so the app's settings reach any
+#: engine): configure() skips those another engine takes, and refuses a name no engine knows.
+KNOWN_OPTIONS: set[str] = {"context", "blend", "detail", "variety", "patch_size", "exclude", "continue_lines"}
 
 
 class Engine(abc.ABC):

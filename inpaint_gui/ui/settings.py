@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings, Qt, Slot
 from PySide6.QtGui import QColor, QStandardItemModel
 from PySide6.QtWidgets import (
+    QCheckBox,
     QColorDialog,
     QComboBox,
     QDialog,
@@ -122,6 +123,16 @@ class Settings:
         self._s.setValue("engine/name", str(value))
 
     @property
+    def continue_lines(self) -> bool:
+        """Whether straight lines seen on both sides of a hole are drawn across it before the fill
+        (patchmatch and guided)."""
+        return self._int("engine/continue_lines", 1, 0, 1) == 1
+
+    @continue_lines.setter
+    def continue_lines(self, value: bool) -> None:
+        self._s.setValue("engine/continue_lines", int(bool(value)))
+
+    @property
     def patch_size(self) -> int:
         """PatchMatch's patch side in pixels (odd): small follows fine grain, large keeps structures."""
         value = self._int("engine/patch_size", 7, *PATCH_SIZES)
@@ -202,6 +213,8 @@ class Settings:
         for key, value in (("blend", self.blend), ("detail", self.detail)):
             if value != "auto":
                 out[key] = value
+        if not self.continue_lines:
+            out["continue_lines"] = False
         return out
 
     def startup_engine(self, engines: Sequence[EngineInfo]) -> tuple[str, str | None]:
@@ -422,6 +435,13 @@ class SettingsDialog(QDialog):
             "large keeps longer structures (planks, tiles, edges) together"
         )
 
+        self._lines = QCheckBox("Continue straight lines across the hole", self)
+        self._lines.setObjectName("continueLines")
+        self._lines.setChecked(settings.continue_lines)
+        self._lines.setToolTip(
+            "PatchMatch and Guided: a straight line seen on both sides of the hole (a joint, an edge,\n"
+            "a horizon) is drawn across it before the fill, so it comes back whole"
+        )
         self._context = self._engine_default_spin("context", MAX_CONTEXT, settings.context, " × hole size")
         self._context.setToolTip(
             "Photo kept around each hole for the engine to look at. Learned engines scale it to their\n"
@@ -481,6 +501,7 @@ class SettingsDialog(QDialog):
         form.addRow("Checkpoint", ckpt_row)
         form.addRow("Device", self._device)
         form.addRow("PatchMatch detail (patch size)", self._patch)
+        form.addRow("", self._lines)
         form.addRow("Context around holes", self._context)
         form.addRow("Variety of candidates", self._variety)
         form.addRow("Blend", self._blend)
@@ -516,6 +537,7 @@ class SettingsDialog(QDialog):
         s.checkpoint = self._checkpoint.text().strip() or None
         s.device = str(self._device.currentData())
         s.patch_size = self._patch.value()
+        s.continue_lines = self._lines.isChecked()
         s.context = self._context.value()
         s.variety = self._variety.value()
         s.blend = str(self._blend.currentData())

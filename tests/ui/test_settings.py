@@ -218,3 +218,33 @@ def test_variety_defaults_to_the_engines_and_matches_its_range(qtbot, ini) -> No
     assert _settings(ini).engine_options() == {"variety": 2.0}
     s.variety = 0.1  # below the engine's range: back to its default
     assert s.variety == 0.0
+
+
+def test_straight_lines_are_on_by_default_and_turned_off_in_the_dialog(qtbot, ini) -> None:
+    s = _settings(ini)
+    assert s.continue_lines is True and "continue_lines" not in s.engine_options()
+    dialog = SettingsDialog(s, engines=ENGINES)
+    qtbot.addWidget(dialog)
+    from PySide6.QtWidgets import QCheckBox
+
+    box = dialog.findChild(QCheckBox, "continueLines")
+    assert box.isChecked()
+    box.setChecked(False)
+    dialog.accept()
+    again = _settings(ini)
+    assert again.continue_lines is False
+    assert again.engine_options() == {"continue_lines": False}
+
+
+def test_every_engine_takes_the_app_settings_without_loading_the_others() -> None:
+    """The app sends every engine's settings to whichever engine is loaded; a classical engine
+    (whose module does not load patchmatch's) must skip the patchmatch settings, not refuse them."""
+    import subprocess
+    import sys
+
+    code = (
+        "from inpaint_gui.engine import load_engine\n"
+        "e = load_engine('telea', device='cpu')\n"
+        "e.configure(patch_size=9, continue_lines=False, context=0.5)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
