@@ -3,7 +3,7 @@
     python bench/object_removal.py --photos DIR [--photos DIR ...] [--scale 2mp|native]
         [--engines guided,patchmatch,navier-stokes,pypatchmatch] [-n 6] [--n-pypatchmatch 1]
         (guided-nolines, patchmatch-nolines: without straight lines drawn first)
-        [--every K] [--limit N] [--seed 0] [--out DIR]
+        [--every K] [--start I] [--limit N] [--seed 0] [--out DIR]
     python bench/object_removal.py --summarize RUN_DIR [RUN_DIR ...]   # cases all engines finished
 
 Writes OUT/report.json, OUT/report.md (training/object_bench.py's table) and OUT/sheets/: per case
@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engines", default=",".join(DEFAULT_ENGINES))
     ap.add_argument("-n", type=int, default=6, help="candidates per engine (default 6)")
     ap.add_argument("--every", type=int, default=1)
+    ap.add_argument("--start", type=int, default=0, help="with --every: begin at this photo (0-based)")
     ap.add_argument("--limit", type=int)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--sheet-side", type=int, default=1200)
@@ -178,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    photos = sorted(p for d in args.photos for p in ob.list_photos(d))[:: args.every][: args.limit]
+    photos = sorted(p for d in args.photos for p in ob.list_photos(d))[args.start :: args.every][: args.limit]
     engines: dict[str, ob.Fill] = {}
     counts: dict[str, int] = {}
     for name in args.engines.split(","):
