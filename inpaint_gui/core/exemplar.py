@@ -204,7 +204,7 @@ class Completion:
         img: NDArray = finest.image
         known = (~full).astype(np.float32)
         # The finer levels that see the fixed pixels pool their own chain (img_f, known_f).
-        img_f, known_f = img, (~hole).astype(np.float32)
+        img_f, known_f = img, None if fixed is None else (~hole).astype(np.float32)
         ex = np.zeros_like(hole) if exclude is None else exclude
         while len(self.levels) < MAX_LEVELS:
             r = finest.r
@@ -222,7 +222,7 @@ class Completion:
             hl = share < 0.5
             known = (~hl).astype(np.float32)
             seen, seen_hole = half, hl
-            if fixed is not None and len(self.levels) < FIXED_LEVELS:
+            if known_f is not None and len(self.levels) < FIXED_LEVELS:
                 seen, share = np.zeros((h, w, 3), np.float32), np.empty((h, w), np.float32)
                 pm.half_known(img_f, known_f, seen, share)
                 seen_hole = share < 0.5

@@ -134,6 +134,8 @@ def find_crossings(image: NDArray[np.uint8], hole: NDArray[np.bool_]) -> list[Cr
     ends = []
     for x0, y0, x1, y1 in segments.reshape(-1, 4).astype(np.float64) / scale:
         ends.extend(_entering(np.array([x0, y0]), np.array([x1, y1]), box_hole, near, scale))
+    rgb = image[top:bottom, left:right]
+    half = min(MAX_HALF_WIDTH, HALF_WIDTH / scale)
     crossings = []
     used: set[int] = set()
     for i, a in enumerate(ends):
@@ -148,8 +150,7 @@ def find_crossings(image: NDArray[np.uint8], hole: NDArray[np.bool_]) -> list[Cr
                 best, best_j = line, j
         if best is None:
             continue
-        half = min(MAX_HALF_WIDTH, HALF_WIDTH / scale)
-        crossing = _measure(grey, image[top:bottom, left:right], box_hole, a, ends[best_j], best, half)
+        crossing = _measure(grey, rgb, box_hole, a, ends[best_j], best, half)
         if crossing is not None:
             used.update((i, best_j))
             px, py = crossing.point
@@ -238,7 +239,7 @@ def _measure(
     wide = half + 2
     shifts = []
     for lo, hi in (t_a, t_b):
-        prof = _profile(grey[..., None], hole, centre, u, n, lo, hi, wide)
+        prof = _profile(grey[..., None], hole, centre, u, lo, hi, wide)
         if prof is None:
             return None
         shifts.append(_centre(prof[:, 0], wide))
@@ -249,11 +250,10 @@ def _measure(
     if length <= 0:
         return None
     u = (pb - pa) / length
-    n = np.array([-u[1], u[0]])
     centre = pa
     t_a = sorted(((a.other - centre) @ u, (a.end - centre) @ u))
     t_b = sorted(((b.end - centre) @ u, (b.other - centre) @ u))
-    greys = [_profile(grey[..., None], hole, centre, u, n, lo, hi, half) for lo, hi in (t_a, t_b)]
+    greys = [_profile(grey[..., None], hole, centre, u, lo, hi, half) for lo, hi in (t_a, t_b)]
     if greys[0] is None or greys[1] is None:
         return None
     g0, g1 = greys[0][:, 0], greys[1][:, 0]
@@ -263,7 +263,7 @@ def _measure(
     d0, d1 = g0 - g0.mean(), g1 - g1.mean()
     if float(d0 @ d1) < MIN_CORRELATION * float(np.sqrt((d0 @ d0) * (d1 @ d1))):
         return None
-    colours = [_profile(rgb, hole, centre, u, n, lo, hi, half) for lo, hi in (t_a, t_b)]
+    colours = [_profile(rgb, hole, centre, u, lo, hi, half) for lo, hi in (t_a, t_b)]
     if colours[0] is None or colours[1] is None:
         return None
     return Crossing(
@@ -307,7 +307,6 @@ def _profile(
     hole: NDArray[np.bool_],
     centre: NDArray[np.float64],
     u: NDArray[np.float64],
-    n: NDArray[np.float64],
     lo: float,
     hi: float,
     half: float,

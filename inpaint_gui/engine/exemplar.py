@@ -137,9 +137,7 @@ class PatchMatchEngine(Engine):
         near: int | None,
         spread: float,
     ) -> Iterator[NDArray[np.uint8]]:
-        image, mask, fixed = self._lines(image, mask)
-        completion = self._completion(image, mask, self._region_exclude(region), fixed)
-        return self._fills(completion, seeds, near, spread)
+        return self._complete(image, mask, self._region_exclude(region), seeds, near, spread)
 
     def _lines(
         self, image: NDArray[np.uint8], mask: NDArray[np.bool_]
@@ -181,8 +179,9 @@ class PatchMatchEngine(Engine):
         near: int | None,
         spread: float,
     ) -> Iterator[NDArray[np.uint8]]:
-        """The fills of one region."""
-        return self._fills(self._completion(image, mask, exclude), seeds, near, spread)
+        """The fills of one region, the straight lines across its hole drawn first."""
+        image, mask, fixed = self._lines(image, mask)
+        return self._fills(self._completion(image, mask, exclude, fixed), seeds, near, spread)
 
     def _completion(
         self,
