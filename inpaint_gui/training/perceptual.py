@@ -279,8 +279,7 @@ class Perceptual:
     @torch.inference_mode()
     def lpips_features(self, images: Sequence[NDArray[np.uint8]]) -> list[torch.Tensor]:
         assert self.lpips is not None
-        # about 4 megapixels a batch: AlexNet's first maps hold 64 channels at 1/4 scale
-        step = max(1, min(self.batch, 4_000_000 // (images[0].shape[0] * images[0].shape[1])))
+        step = self._lpips_step(images[0])
         parts = [
             self.lpips.features(_to_tensor([_lpips_input(m) for m in images[i : i + step]], self.device))
             for i in range(0, len(images), step)
@@ -296,12 +295,23 @@ class Perceptual:
         assert self.lpips is not None
         ref = self.lpips_features([reference])
         f = self.lpips_features(images)
-        to_ref = self.lpips.distance(f, ref).cpu().numpy().astype(np.float64)
+        # A few images' worth of differences at a time: the features of a 12 MP neighbourhood are
+        # about 0.5 GB an image, and the fifteen pairs of six taken at once ran a 24 GB machine out.
+        step = self._lpips_step(reference)
+        every = torch.arange(len(images))
+        to_ref = torch.cat([self.lpips.distance([t[k] for t in f], ref) for k in every.split(step)])
         if len(images) < 2:
-            return to_ref, None
+            return to_ref.cpu().numpy().astype(np.float64), None
         i, j = (torch.from_numpy(k) for k in np.triu_indices(len(images), 1))
-        pairs = self.lpips.distance([t[i] for t in f], [t[j] for t in f])
-        return to_ref, float(pairs.mean())
+        pairs = torch.cat(
+            [self.lpips.distance([t[a] for t in f], [t[b] for t in f]) for a, b in zip(i.split(step), j.split(step))]
+        )
+        return to_ref.cpu().numpy().astype(np.float64), float(pairs.mean())
+
+    def _lpips_step(self, image: NDArray[np.uint8]) -> int:
+        """Images per batch for LPIPS: about 4 megapixels (AlexNet's first maps hold 64 channels at
+        1/4 scale)."""
+        return max(1, min(self.batch, 4_000_000 // (image.shape[0] * image.shape[1])))
 
     @torch.inference_mode()
     def features(self, images: Sequence[NDArray[np.uint8]]) -> NDArray[np.float64]:
