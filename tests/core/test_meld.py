@@ -1,7 +1,9 @@
 """Gradient-domain melding of exemplar fills: the Poisson solve, and fills without steps or misalignment."""
 
 import numpy as np
+import pytest
 
+from inpaint_gui.core import exemplar
 from inpaint_gui.core.exemplar import Completion
 from inpaint_gui.core.poisson import divergence, screened_poisson
 from inpaint_gui.core.seams import seam_parts
@@ -51,13 +53,26 @@ def _blob(shape, centre, radii):
     return ((ys - centre[0]) / radii[0]) ** 2 + ((xs - centre[1]) / radii[1]) ** 2 <= 1.0
 
 
-def test_no_step_along_the_outline_on_a_smooth_gradient():
+@pytest.fixture(params=["searched", "carried"])
+def finest(request, monkeypatch):
+    """The finest level searched, or carried up from the level below and melded with every vote
+    counted the same (what a large photo's large hole gets)."""
+    if request.param == "carried":
+        monkeypatch.setattr(exemplar, "FINE_CARRY_ABOVE", 0)
+    return request.param
+
+
+def test_no_step_along_the_outline_on_a_smooth_gradient(finest):
     img = _ramp()
     hole = _blob(img.shape[:2], (60, 80), (30, 40))
     for seed in (0, 1):
         fill = Completion(img, hole, patch=7, final="meld").fill(seed)
         parts = seam_parts(img, fill, hole)
-        assert parts.outline < 1.5 and parts.lines < 1.5, parts  # 1.0: the ramp's own level
+        assert parts.outline < 1.5, parts  # 1.0: the ramp's own level
+        if finest == "searched":
+            # A carried level keeps more of the level below's borders inside the hole (lines 0.8-1.8
+            # over six seeds on this ramp, weighted votes or not): not asserted there.
+            assert parts.lines < 1.5, parts
 
 
 def _planks(shape=(128, 160), period=12):
@@ -68,7 +83,7 @@ def _planks(shape=(128, 160), period=12):
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def test_a_hole_in_planks_comes_back_aligned_to_the_planks():
+def test_a_hole_in_planks_comes_back_aligned_to_the_planks(finest):
     img = _planks()
     hole = np.zeros(img.shape[:2], bool)
     hole[40:90, 50:110] = True
@@ -83,7 +98,7 @@ def test_a_hole_in_planks_comes_back_aligned_to_the_planks():
     assert (dark == truth).mean() > 0.95
 
 
-def test_meld_is_deterministic_per_seed():
+def test_meld_is_deterministic_per_seed(finest):
     img = _ramp(seed=3)
     hole = _blob(img.shape[:2], (50, 70), (20, 30))
     done = Completion(img, hole, patch=5, final="meld")
