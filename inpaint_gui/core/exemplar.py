@@ -48,6 +48,12 @@ FINE_BUDGET = 300_000
 #: object-removal benchmark at native size (10 photos) gave LPIPS 0.1455 and seam 0.989 weighted,
 #: 0.1455 and 0.985 not.
 FINE_CARRY_ABOVE = 300_000
+#: At most this many patch searches at each middle level (those above the two finest). Only a large
+#: hole in a large photo reaches it: a 10% hole in a 6000x4000 photo searches its 1000x1500 level in
+#: two rounds instead of three, a fill about 0.4 s less CPU. Object-removal benchmark at native size, 20
+#: photos, six candidates: the three cases it changes went 0.0838 -> 0.0839, 0.0867 -> 0.0868 and
+#: 0.1623 -> 0.1625 (the means 0.1455 and 0.1527 either way).
+MIDDLE_BUDGET = 600_000
 #: The finest level's last step: "copy" (each hole pixel copies its own match's centre pixel: full
 #: grain, but a hard seam wherever neighbouring pixels copy from different places), "vote" (the mean
 #: of all the votes: no seams, blurred) or "meld" (the copy's gradients voted and the hole rebuilt by a
@@ -290,6 +296,8 @@ class Completion:
             rounds, iters, radius = _SCHEDULE[stage]
             if stage in ("second", "finest"):
                 rounds, iters = _within_budget(rounds, iters, len(level.targets))
+            elif stage == "middle":
+                rounds, iters = _within_budget(rounds, iters, len(level.targets), MIDDLE_BUDGET)
             radius = radius or max(level.hole.shape)
             nnf = np.zeros((*level.hole.shape, 2), np.int32)
             search = level.targets
@@ -533,8 +541,11 @@ def _astray(
     return out[: pm.astray(coarse, targets, nnf, out)]
 
 
-def _within_budget(rounds: int, iters: int, targets: int) -> tuple[int, int]:
-    while rounds * iters * targets > FINE_BUDGET and (rounds > 1 or iters > 1):
+def _within_budget(rounds: int, iters: int, targets: int, budget: int | None = None) -> tuple[int, int]:
+    """Fewer rounds, then fewer iterations, until rounds x iters x targets is within the budget
+    (FINE_BUDGET unless given), never below one of one."""
+    budget = FINE_BUDGET if budget is None else budget
+    while rounds * iters * targets > budget and (rounds > 1 or iters > 1):
         if rounds > 1:
             rounds -= 1
         else:

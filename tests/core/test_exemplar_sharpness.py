@@ -61,6 +61,10 @@ def test_fine_levels_keep_within_their_budget():
     rounds, iters = ex._within_budget(3, 2, ex.FINE_BUDGET // 2)
     assert rounds * iters * (ex.FINE_BUDGET // 2) <= ex.FINE_BUDGET and rounds >= 1
     assert ex._within_budget(3, 2, 10 * ex.FINE_BUDGET) == (1, 1)  # never below one of one
+    # A middle level's own budget: a 10% hole in a 6000x4000 photo has about 146 000 targets on its
+    # 1000x1500 level, which keeps two rounds of two iterations.
+    assert ex._within_budget(3, 2, 146_000, ex.MIDDLE_BUDGET) == (2, 2)
+    assert ex._within_budget(3, 2, 90_000, ex.MIDDLE_BUDGET) == (3, 2)  # a 2 MP photo's levels
 
 
 def test_coarse_levels_do_not_take_blurred_shading_for_texture():
