@@ -583,8 +583,7 @@ def _meld(level: _Level, nnf: NDArray, dist: NDArray | None, cur: NDArray[np.uin
     data = image.astype(np.float32)
     pm.copy_centres(level.image, nnf[box], target, data)
     offset = membrane(image, data, hole, RING)
-    np.copyto(data, image, where=(target & ~hole)[..., None])
-    np.add(data, offset, out=data, where=hole[..., None])
+    pm.place_copy(data, image, target, hole, offset)
     del offset
     gx, gy = np.zeros_like(data), np.zeros_like(data)
     wx, wy = np.zeros(hole.shape, np.float32), np.zeros(hole.shape, np.float32)
@@ -596,15 +595,11 @@ def _meld(level: _Level, nnf: NDArray, dist: NDArray | None, cur: NDArray[np.uin
     pm.vote_gradients(
         level.image, level.targets, nnf, dist, level.hole, reach, sigma2, t, lft, gx, gy, wx, wy
     )
-    bh, bw = hole.shape
-    for g, wt, dy, dx in ((gx, wx, 0, 1), (gy, wy, 1, 0)):
-        np.divide(g, np.maximum(wt, 1e-12)[..., None], out=g)
-        # Pairs with a hole pixel that no patch covers (at the image's border) keep the matched
-        # copy's own gradient.
-        pair = hole[: bh - dy, : bw - dx] | hole[dy:, dx:]
-        ys, xs = np.nonzero(pair & (wt[: bh - dy, : bw - dx] <= 0))
-        g[ys, xs] = data[ys + dy, xs + dx] - data[ys, xs]
-    del wx, wy, wt, g
+    # Pairs with a hole pixel that no patch covers (at the image's border) keep the matched copy's
+    # own gradient.
+    pm.mean_gradients(gx, wx, hole, data, 0, 1)
+    pm.mean_gradients(gy, wy, hole, data, 1, 0)
+    del wx, wy
     div = divergence(gx, gy, out=gx)  # in gx's place: the system is built with two box arrays alive
     del gx, gy
     system = hole_system(data, hole, div, LAMBDA)
@@ -612,8 +607,7 @@ def _meld(level: _Level, nnf: NDArray, dist: NDArray | None, cur: NDArray[np.uin
     solved = solve(system)  # [n, 3], in the order of region[hole]
     del system
     np.clip(np.rint(solved, out=solved), 0, 255, out=solved)
-    region = cur[box]
-    region[hole] = solved  # whole numbers in 0..255 by now: the cast to uint8 is exact
+    pm.put_hole(cur[box], hole, solved)  # whole numbers in 0..255 by now: the cast to uint8 is exact
 
 
 def _rounding(out: NDArray) -> float:

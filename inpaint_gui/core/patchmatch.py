@@ -320,3 +320,50 @@ def vote_gradients(src, targets, nnf, dist, hole, r, sigma2, top, left, gx, gy, 
                         e = np.float32(src[sy + dy + 1, sx + dx, c]) - np.float32(src[sy + dy, sx + dx, c])
                         gy[by, bx, c] += wt * e
                     wy[by, bx] += wt
+
+
+@njit(cache=True, nogil=True)
+def mean_gradients(g, wt, hole, data, dy, dx):  # pragma: no cover - compiled
+    """The votes of vote_gradients made means, in place: g[y, x] /= wt[y, x] for the pairs
+    (y, x)-(y + dy, x + dx) that got votes; a pair with a hole pixel that no patch covers (at the
+    image's border) takes data's own difference. Pairs past the box's edge and pairs without votes or
+    hole pixels stay 0."""
+    bh, bw = wt.shape
+    tiny = np.float32(1e-12)
+    for y in range(bh):
+        for x in range(bw):
+            w = wt[y, x]
+            if w > 0:
+                w = max(w, tiny)
+                for c in range(3):
+                    g[y, x, c] = g[y, x, c] / w
+            elif y + dy < bh and x + dx < bw and (hole[y, x] or hole[y + dy, x + dx]):
+                for c in range(3):
+                    g[y, x, c] = data[y + dy, x + dx, c] - data[y, x, c]
+
+
+@njit(cache=True, nogil=True)
+def place_copy(data, image, target, hole, offset):  # pragma: no cover - compiled
+    """The meld's start, in place: data (the copy) plus offset in the hole; the photo on the rest of
+    the targets' ring."""
+    bh, bw = hole.shape
+    for y in range(bh):
+        for x in range(bw):
+            if hole[y, x]:
+                for c in range(3):
+                    data[y, x, c] = data[y, x, c] + offset[y, x, c]
+            elif target[y, x]:
+                for c in range(3):
+                    data[y, x, c] = np.float32(image[y, x, c])
+
+
+@njit(cache=True, nogil=True)
+def put_hole(region, hole, values):  # pragma: no cover - compiled
+    """region[hole] = values (whole numbers in 0..255, one row per hole pixel in row-major order)."""
+    k = 0
+    for y in range(hole.shape[0]):
+        for x in range(hole.shape[1]):
+            if hole[y, x]:
+                for c in range(values.shape[1]):
+                    region[y, x, c] = np.uint8(values[k, c])
+                k += 1
