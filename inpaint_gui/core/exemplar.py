@@ -294,10 +294,9 @@ class Completion:
             state = np.random.SeedSequence([int(s) & (2**63 - 1), n - 1 - i]).generate_state(2)
             stage = "coarsest" if i == 0 else "finest" if i == n - 1 else "second" if i == n - 2 else "middle"
             rounds, iters, radius = _SCHEDULE[stage]
-            if stage in ("second", "finest"):
-                rounds, iters = _within_budget(rounds, iters, len(level.targets))
-            elif stage == "middle":
-                rounds, iters = _within_budget(rounds, iters, len(level.targets), MIDDLE_BUDGET)
+            budget = {"middle": MIDDLE_BUDGET, "second": FINE_BUDGET, "finest": FINE_BUDGET}.get(stage)
+            if budget is not None:
+                rounds, iters = _within_budget(rounds, iters, len(level.targets), budget)
             radius = radius or max(level.hole.shape)
             nnf = np.zeros((*level.hole.shape, 2), np.int32)
             search = level.targets
@@ -328,7 +327,7 @@ class Completion:
                 # The round's distances first, to scale the occurrence cost; a carried finest level
                 # keeps its matches, so it is left out there (a 10% hole in a 6000x4000 photo: one
                 # fill 6.1-7.1 -> 8.5 s and 1.25 -> 1.50 GB with it).
-                if OCCURRENCE > 0 and search is level.targets:
+                if OCCURRENCE > 0 and not carried:
                     pm.match_distances(
                         cur, level.targets, nnf, dist, level.r, level.tex_src, level.tex_tgt, level.tex_w, occ
                     )
@@ -345,7 +344,7 @@ class Completion:
                     )  # fmt: skip
                 last = i == n - 1 and k == rounds - 1
                 if last and self.final == "meld":
-                    _meld(level, nnf, dist if not carried else None, cur)
+                    _meld(level, nnf, dist, cur, weighted=not carried)
                 elif last and self.final == "copy":
                     pm.copy_centres(level.image, nnf, level.is_target if ring else level.hole, cur)
                 else:  # a final "vote" is the mean of all the votes, as documented
@@ -541,10 +540,9 @@ def _astray(
     return out[: pm.astray(coarse, targets, nnf, out)]
 
 
-def _within_budget(rounds: int, iters: int, targets: int, budget: int | None = None) -> tuple[int, int]:
-    """Fewer rounds, then fewer iterations, until rounds x iters x targets is within the budget
-    (FINE_BUDGET unless given), never below one of one."""
-    budget = FINE_BUDGET if budget is None else budget
+def _within_budget(rounds: int, iters: int, targets: int, budget: int) -> tuple[int, int]:
+    """Fewer rounds, then fewer iterations, until rounds x iters x targets is within budget, never
+    below one of one."""
     while rounds * iters * targets > budget and (rounds > 1 or iters > 1):
         if rounds > 1:
             rounds -= 1
@@ -562,13 +560,14 @@ def _vote(level: _Level, nnf: NDArray, dist: NDArray, cur: NDArray, mode: str) -
     pm.vote(level.image, level.targets, nnf, dist, level.hole, level.r, sigma2, cur, _rounding(cur))
 
 
-def _meld(level: _Level, nnf: NDArray, dist: NDArray | None, cur: NDArray[np.uint8]) -> None:
+def _meld(level: _Level, nnf: NDArray, dist: NDArray, cur: NDArray[np.uint8], weighted: bool = True) -> None:
     """The hole of cur (the finest level, changed in place) rebuilt in the gradient domain: each
     patch votes its source's gradients (patchmatch.vote_gradients), and a screened Poisson solve
     (core.poisson) finds the colours whose gradients fit the votes, near the copy far from the border
     and equal to the photo outside the hole. The copy's colour is matched to the photo's along the
     hole's edge first (core.blend.membrane), so the screening pulls towards the matched colours.
-    dist None: every vote counts the same (a carried level, whose carried targets have none)."""
+    weighted False: every vote counts the same, and dist is not read (a carried level, whose carried
+    targets have no distances)."""
     found = mask_bbox(level.is_target)
     if found is None:
         return
@@ -587,10 +586,8 @@ def _meld(level: _Level, nnf: NDArray, dist: NDArray | None, cur: NDArray[np.uin
     del offset
     gx, gy = np.zeros_like(data), np.zeros_like(data)
     wx, wy = np.zeros(hole.shape, np.float32), np.zeros(hole.shape, np.float32)
-    weighted = MELD_WEIGHTED and dist is not None
+    weighted = MELD_WEIGHTED and weighted
     sigma2 = float(np.percentile(dist.ravel()[level.targets], SIGMA_PCT)) + 1e-6 if weighted else 0.0
-    if dist is None:
-        dist = np.zeros((1, 1), np.float32)  # not read: every vote counts the same
     reach = level.r if MELD_RADIUS is None else min(level.r, MELD_RADIUS)
     pm.vote_gradients(
         level.image, level.targets, nnf, dist, level.hole, reach, sigma2, t, lft, gx, gy, wx, wy

@@ -57,10 +57,10 @@ def test_best_vote_copies_the_lowest_distance_patch():
 
 
 def test_fine_levels_keep_within_their_budget():
-    assert ex._within_budget(3, 2, 1000) == (3, 2)
-    rounds, iters = ex._within_budget(3, 2, ex.FINE_BUDGET // 2)
+    assert ex._within_budget(3, 2, 1000, ex.FINE_BUDGET) == (3, 2)
+    rounds, iters = ex._within_budget(3, 2, ex.FINE_BUDGET // 2, ex.FINE_BUDGET)
     assert rounds * iters * (ex.FINE_BUDGET // 2) <= ex.FINE_BUDGET and rounds >= 1
-    assert ex._within_budget(3, 2, 10 * ex.FINE_BUDGET) == (1, 1)  # never below one of one
+    assert ex._within_budget(3, 2, 10 * ex.FINE_BUDGET, ex.FINE_BUDGET) == (1, 1)  # never below 1 of 1
     # A middle level's own budget: a 10% hole in a 6000x4000 photo has about 146 000 targets on its
     # 1000x1500 level, which keeps two rounds of two iterations.
     assert ex._within_budget(3, 2, 146_000, ex.MIDDLE_BUDGET) == (2, 2)
