@@ -198,6 +198,7 @@ def build_within_budget(
     probe: Callable[[nn.Module], object],
     work: str,
     scale: float = 1.0,
+    pixels: int | None = None,
 ) -> nn.Module:
     """The network that build() makes, checked against the parameter and activation budgets first.
 
@@ -207,9 +208,14 @@ def build_within_budget(
     with the pixels, so probe may run at 1/scale of the real pixels and the count is multiplied by
     scale (meta tensors cost no memory, but a chunked layer still loops over its chunks). A
     checkpoint whose metadata asks for too much, or for a network that cannot be built, raises
-    CheckpointError naming the file. Returns
-    the meta-device network (its state_dict gives the names and shapes the weights must have);
-    the caller builds the real one.
+    CheckpointError naming the file.
+    pixels: the most pixels, times the batch, that any layer's output holds at the real size (the
+    input's, for a network that never makes its maps larger than its input). A bound from the
+    layers' widths alone (output_bound) then stands in for the pass when it is within the budget:
+    even a meta pass loads PyTorch's compiler stack for its elementwise operations, 2 s and 75 MB
+    of the engine's load here.
+    Returns the meta-device network (its state_dict gives the names and shapes the weights must
+    have); the caller builds the real one.
     """
     import torch
 
@@ -225,6 +231,26 @@ def build_within_budget(
             f"{path}: its metadata asks for a network of {count:,} parameters "
             f"({count * 4 / 1e9:.1f} GB); the limit is {MAX_PARAMETERS:,}"
         )
+    if pixels is not None and output_bound(network, pixels) <= MAX_ACTIVATION_BYTES:
+        return network
+    try:
+        total = output_bytes(network, probe)
+    except (TypeError, ValueError, RuntimeError, IndexError, OverflowError) as exc:
+        raise CheckpointError(f"{path}: bad architecture settings in metadata ({_short(exc)})") from None
+    total = int(total * scale)
+    if total > MAX_ACTIVATION_BYTES:
+        raise CheckpointError(
+            f"{path}: its metadata asks for a network that needs about {total / 1e9:.1f} GB of working "
+            f"memory {work}; the limit is {MAX_ACTIVATION_BYTES / 1e9:.0f} GB"
+        )
+    return network
+
+
+def output_bytes(network: nn.Module, probe: Callable[[nn.Module], object]) -> int:
+    """Bytes of every leaf layer's float32 output in probe(network), run on the meta device
+    (network must live there)."""
+    import torch
+
     total = 0
 
     def count_output(module: nn.Module, inputs: object, output: object) -> None:
@@ -238,18 +264,35 @@ def build_within_budget(
     try:
         with torch.device("meta"), torch.no_grad():
             probe(network)
-    except (TypeError, ValueError, RuntimeError, IndexError, OverflowError) as exc:
-        raise CheckpointError(f"{path}: bad architecture settings in metadata ({_short(exc)})") from None
     finally:
         for hook in hooks:
             hook.remove()
-    total = int(total * scale)
-    if total > MAX_ACTIVATION_BYTES:
-        raise CheckpointError(
-            f"{path}: its metadata asks for a network that needs about {total / 1e9:.1f} GB of working "
-            f"memory {work}; the limit is {MAX_ACTIVATION_BYTES / 1e9:.0f} GB"
-        )
-    return network
+    return total
+
+
+def output_bound(network: nn.Module, pixels: int) -> int:
+    """Bytes of every leaf layer's float32 output at most (output_bytes), when none holds more
+    than `pixels` pixels (times the batch): each leaf counted at its widest side (channels or
+    features, in or out), and a leaf without one (an activation, a resampling) at the network's
+    widest."""
+    widths, bare = [], 0
+    for module in network.modules():
+        if any(True for _ in module.children()):
+            continue
+        sides = [
+            v
+            for v in (getattr(module, a, None) for a in _WIDTHS)
+            if isinstance(v, int) and not isinstance(v, bool)
+        ]
+        if sides:
+            widths.append(max(sides))
+        else:
+            bare += 1
+    widest = max(widths, default=1)
+    return (sum(widths) + bare * widest) * pixels * 4
+
+
+_WIDTHS = ("in_channels", "out_channels", "in_features", "out_features", "num_features", "num_channels")
 
 
 def check_weights(

@@ -244,6 +244,7 @@ def build_generator(
         fill,
         f"to fill {batch} candidates at {side} x {side} pixels",
         scale=(side / probe) ** 2,
+        pixels=batch * side * side,
     )
     check_weights(path, network.state_dict(), state)
     generator = PluralisticGenerator(config, with_posterior=False)

@@ -303,9 +303,8 @@ class Perceptual:
         if len(images) < 2:
             return to_ref.cpu().numpy().astype(np.float64), None
         i, j = (torch.from_numpy(k) for k in np.triu_indices(len(images), 1))
-        pairs = torch.cat(
-            [self.lpips.distance([t[a] for t in f], [t[b] for t in f]) for a, b in zip(i.split(step), j.split(step))]
-        )
+        chunks = zip(i.split(step), j.split(step), strict=True)
+        pairs = torch.cat([self.lpips.distance([t[a] for t in f], [t[b] for t in f]) for a, b in chunks])
         return to_ref.cpu().numpy().astype(np.float64), float(pairs.mean())
 
     def _lpips_step(self, image: NDArray[np.uint8]) -> int:

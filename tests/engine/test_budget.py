@@ -150,3 +150,46 @@ def test_small_networks_of_every_kind_load(tmp_path, tiny_checkpoint):
     DefectDetector.from_checkpoint(tmp_path / "d.safetensors")
     assert MAX_ACTIVATION_BYTES >= 10**9
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0
+
+
+@pytest.mark.parametrize("name", ["tiny", "pluralistic_scenes.safetensors", "pluralistic_faces.safetensors"])
+def test_the_width_bound_holds_what_a_fill_counts(name):
+    """The bound that spares a meta pass never counts less than the pass itself, at any size."""
+    from inpaint_gui.engine.checkpoint import checkpoint_dir, load_release, output_bound, output_bytes
+    from inpaint_gui.models.pluralistic import PluralisticConfig, PluralisticGenerator
+
+    if name == "tiny":
+        config = TINY_CONFIG
+    else:
+        path = checkpoint_dir() / name
+        if not path.is_file():
+            pytest.skip(f"{name} is not installed")
+        config = PluralisticConfig.from_dict({**load_release(path)[1].model_config, "spectral_norm": False})
+    with torch.device("meta"):
+        network = PluralisticGenerator(config, with_posterior=False)
+    for side, batch in ((64, 1), (128, 2), (256, 2), (320, 6)):
+
+        def fill(generator, side=side, batch=batch):
+            image, mask = torch.zeros(1, 3, side, side), torch.zeros(1, 1, side, side)
+            enc = generator.encode(image, mask)
+            generator.sample(enc, torch.zeros(batch, *enc.prior_mu.shape[1:]), mask)
+
+        counted = output_bytes(network, fill)
+        assert 0 < counted <= output_bound(network, batch * side * side), (side, batch)
+
+
+def test_shipped_networks_load_without_a_meta_pass():
+    """The default engine's networks are within the width bound: loading them runs no pass."""
+    root = Path(__file__).resolve().parents[2]
+    child = (
+        "import sys; from inpaint_gui.engine import load_engine; load_engine('guided', device='cpu');"
+        "print('torch._dynamo' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child], capture_output=True, text=True, cwd=root, timeout=300,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    if "CheckpointError" in done.stderr:
+        pytest.skip("the shipped checkpoints are not installed")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "False"
