@@ -198,7 +198,7 @@ def build_within_budget(
     probe: Callable[[nn.Module], object],
     work: str,
     scale: float = 1.0,
-    pixels: int | None = None,
+    pixels: int | Callable[[nn.Module], int] | None = None,
 ) -> nn.Module:
     """The network that build() makes, checked against the parameter and activation budgets first.
 
@@ -210,7 +210,8 @@ def build_within_budget(
     checkpoint whose metadata asks for too much, or for a network that cannot be built, raises
     CheckpointError naming the file.
     pixels: the most pixels, times the batch, that any layer's output holds at the real size (the
-    input's, for a network that never makes its maps larger than its input). A bound from the
+    input's, for a network that never makes its maps larger than its input), or a function of the
+    meta-device network that gives them. A bound from the
     layers' widths alone (output_bound) then stands in for the pass when it is within the budget:
     even a meta pass loads PyTorch's compiler stack for its elementwise operations, 2 s and 75 MB
     of the engine's load here.
@@ -231,8 +232,10 @@ def build_within_budget(
             f"{path}: its metadata asks for a network of {count:,} parameters "
             f"({count * 4 / 1e9:.1f} GB); the limit is {MAX_PARAMETERS:,}"
         )
-    if pixels is not None and output_bound(network, pixels) <= MAX_ACTIVATION_BYTES:
-        return network
+    if pixels is not None:
+        most = pixels(network) if callable(pixels) else pixels
+        if output_bound(network, most) <= MAX_ACTIVATION_BYTES:
+            return network
     try:
         total = output_bytes(network, probe)
     except (TypeError, ValueError, RuntimeError, IndexError, OverflowError) as exc:

@@ -75,11 +75,14 @@ class DefectDetector:
         def build() -> DefectNet:
             return DefectNet(int(arch["channels"]), [int(d) for d in arch["dilations"]])
 
-        def tile(net: torch.nn.Module) -> None:
-            side = TILE + 2 * net.reach  # type: ignore[operator]
-            net(torch.zeros(1, 3, side, side))
+        def side(net: torch.nn.Module) -> int:
+            return TILE + 2 * net.reach  # type: ignore[operator,no-any-return]
 
-        plan = build_within_budget(path, build, tile, f"for a tile of {TILE} pixels and its context")
+        def tile(net: torch.nn.Module) -> None:
+            net(torch.zeros(1, 3, side(net), side(net)))
+
+        work = f"for a tile of {TILE} pixels and its context"
+        plan = build_within_budget(path, build, tile, work, pixels=lambda net: side(net) ** 2)
         check_weights(path, plan.state_dict(), weights)
         net = build()
         net.load_state_dict(weights)

@@ -66,15 +66,19 @@ class Restorer:
         arch = info.model_config
         side = TILE + 2 * OVERLAP  # the default tile with its context: the largest piece run at once
 
-        def tile(net: torch.nn.Module) -> None:
+        def padded(net: torch.nn.Module) -> int:
             s = net.stride  # type: ignore[union-attr]
-            net(torch.zeros(1, 3, -(-side // s) * s, -(-side // s) * s))
+            return -(-side // s) * s
+
+        def tile(net: torch.nn.Module) -> None:
+            net(torch.zeros(1, 3, padded(net), padded(net)))
 
         plan = build_within_budget(
             path,
             lambda: RestoreNet(arch["channels"], arch["blocks"]),
             tile,
             f"for a tile of {side} x {side} pixels",
+            pixels=lambda net: padded(net) ** 2,
         )
         check_weights(path, plan.state_dict(), weights)
         net = RestoreNet(arch["channels"], arch["blocks"])

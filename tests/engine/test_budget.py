@@ -17,6 +17,8 @@ from inpaint_gui.engine.latent import LatentEngine
 from inpaint_gui.engine.latent import save_random_release as save_random_latent
 from inpaint_gui.engine.pluralistic import TINY_CONFIG, PluralisticEngine
 from inpaint_gui.engine.restore import Restorer
+from inpaint_gui.models.defect_net import DefectNet
+from inpaint_gui.models.restore import RestoreNet
 
 #: Each case: (engine, model_config, resolution, words the refusal must hold).
 HUGE = {
@@ -129,8 +131,6 @@ def test_the_budget_counts_the_size_a_fill_runs_at(tmp_path, tiny_checkpoint):
 
 def test_small_networks_of_every_kind_load(tmp_path, tiny_checkpoint):
     from inpaint_gui.engine.restore import ENGINE as RESTORE
-    from inpaint_gui.models.defect_net import DefectNet
-    from inpaint_gui.models.restore import RestoreNet
 
     PluralisticEngine.from_checkpoint(tiny_checkpoint, device="cpu")
     LatentEngine.from_checkpoint(save_random_latent(tmp_path / "latent.safetensors"), device="cpu")
@@ -193,3 +193,22 @@ def test_shipped_networks_load_without_a_meta_pass():
         pytest.skip("the shipped checkpoints are not installed")
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: RestoreNet((8, 16, 24), 2),
+        lambda: RestoreNet((32,), 1),
+        lambda: DefectNet(24, (1, 2, 4, 8, 1)),
+    ],
+    ids=["restore", "restore-flat", "defects"],
+)
+def test_the_width_bound_holds_for_the_tile_networks(build):
+    from inpaint_gui.engine.checkpoint import output_bound, output_bytes
+
+    with torch.device("meta"):
+        network = build()
+    for side in (32, 96, 288):
+        counted = output_bytes(network, lambda net, side=side: net(torch.zeros(1, 3, side, side)))
+        assert 0 < counted <= output_bound(network, side * side), side
