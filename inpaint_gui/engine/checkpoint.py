@@ -211,10 +211,9 @@ def build_within_budget(
     CheckpointError naming the file.
     pixels: the most pixels, times the batch, that any layer's output holds at the real size (the
     input's, for a network that never makes its maps larger than its input), or a function of the
-    meta-device network that gives them. A bound from the
-    layers' widths alone (output_bound) then stands in for the pass when it is within the budget:
-    even a meta pass loads PyTorch's compiler stack for its elementwise operations, 2 s and 75 MB
-    of the engine's load here.
+    meta-device network that gives them. A bound from the layers' widths alone (output_bound) then
+    stands in for the pass when it is within the budget: even a meta pass loads PyTorch's compiler
+    stack for its elementwise operations, 2 s and 75 MB of the engine's load here.
     Returns the meta-device network (its state_dict gives the names and shapes the weights must
     have); the caller builds the real one.
     """
@@ -276,8 +275,8 @@ def output_bytes(network: nn.Module, probe: Callable[[nn.Module], object]) -> in
 def output_bound(network: nn.Module, pixels: int) -> int:
     """Bytes of every leaf layer's float32 output at most (output_bytes), when none holds more
     than `pixels` pixels (times the batch): each leaf counted at its widest side (channels or
-    features, in or out), and a leaf without one (an activation, a resampling) at the network's
-    widest."""
+    features, in or out, and its weights' first two sides, for a layer of its own making), and a
+    leaf without one (an activation, a resampling) at the network's widest."""
     widths, bare = [], 0
     for module in network.modules():
         if any(True for _ in module.children()):
@@ -287,6 +286,7 @@ def output_bound(network: nn.Module, pixels: int) -> int:
             for v in (getattr(module, a, None) for a in _WIDTHS)
             if isinstance(v, int) and not isinstance(v, bool)
         ]
+        sides += [n for p in module.parameters(recurse=False) for n in p.shape[:2]]
         if sides:
             widths.append(max(sides))
         else:
