@@ -118,7 +118,10 @@ def test_a_photo_larger_than_the_network_guides_the_coarse_levels_only(engine):
 
     engine._fills = spy
     engine.inpaint(img, hole, n=1, seed=0)
-    assert seen == [pytest.approx(scale * engine.guide_reach)]
+    (region,) = engine._plan_regions(hole)  # the network plans within patchmatch's region
+    own = engine.network_scale(hole[region.top : region.bottom, region.left : region.right])
+    assert own == pytest.approx(scale, rel=0.25)
+    assert seen == [pytest.approx(own * engine.guide_reach)]
 
 
 def test_registry_loads_it_from_a_checkpoint_and_records_the_file(checkpoint):
