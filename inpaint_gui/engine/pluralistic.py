@@ -213,6 +213,15 @@ def latent_noise(
 PROBE_SIDE = 256
 
 
+def probe_fill(generator: nn.Module, side: int, batch: int) -> None:
+    """One fill of `batch` candidates at side x side pixels, as the engine runs it: what the budget
+    counts (checkpoint.build_within_budget)."""
+    assert isinstance(generator, PluralisticGenerator)
+    image, mask = torch.zeros(1, 3, side, side), torch.zeros(1, 1, side, side)
+    enc = generator.encode(image, mask)
+    generator.sample(enc, torch.zeros(batch, *enc.prior_mu.shape[1:]), mask)
+
+
 def build_generator(
     path: Path, info: ReleaseInfo, state: dict[str, torch.Tensor], side: int | None = None, batch: int = 2
 ) -> PluralisticGenerator:
@@ -232,16 +241,10 @@ def build_generator(
     side = -(-(side or 2 * info.resolution) // s) * s  # the largest region a fill works on, padded
     probe = min(side, -(-PROBE_SIDE // s) * s)  # outputs grow with the pixels: counted here, scaled
 
-    def fill(generator: nn.Module) -> None:
-        assert isinstance(generator, PluralisticGenerator)
-        image, mask = torch.zeros(1, 3, probe, probe), torch.zeros(1, 1, probe, probe)
-        enc = generator.encode(image, mask)
-        generator.sample(enc, torch.zeros(batch, *enc.prior_mu.shape[1:]), mask)
-
     network = build_within_budget(
         path,
         lambda: PluralisticGenerator(config, with_posterior=False),
-        fill,
+        lambda generator: probe_fill(generator, probe, batch),
         f"to fill {batch} candidates at {side} x {side} pixels",
         scale=(side / probe) ** 2,
         pixels=batch * side * side,

@@ -15,7 +15,7 @@ from inpaint_gui.engine.checkpoint import MAX_ACTIVATION_BYTES, CheckpointError,
 from inpaint_gui.engine.defects import DefectDetector
 from inpaint_gui.engine.latent import LatentEngine
 from inpaint_gui.engine.latent import save_random_release as save_random_latent
-from inpaint_gui.engine.pluralistic import TINY_CONFIG, PluralisticEngine
+from inpaint_gui.engine.pluralistic import TINY_CONFIG, PluralisticEngine, probe_fill
 from inpaint_gui.engine.restore import Restorer
 from inpaint_gui.models.defect_net import DefectNet
 from inpaint_gui.models.restore import RestoreNet
@@ -168,13 +168,7 @@ def test_the_width_bound_holds_what_a_fill_counts(name):
     with torch.device("meta"):
         network = PluralisticGenerator(config, with_posterior=False)
     for side, batch in ((64, 1), (128, 2), (256, 2), (320, 6)):
-
-        def fill(generator, side=side, batch=batch):
-            image, mask = torch.zeros(1, 3, side, side), torch.zeros(1, 1, side, side)
-            enc = generator.encode(image, mask)
-            generator.sample(enc, torch.zeros(batch, *enc.prior_mu.shape[1:]), mask)
-
-        counted = output_bytes(network, fill)
+        counted = output_bytes(network, lambda g, side=side, batch=batch: probe_fill(g, side, batch))
         assert 0 < counted <= output_bound(network, batch * side * side), (side, batch)
 
 
