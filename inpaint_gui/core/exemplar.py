@@ -327,15 +327,13 @@ class Completion:
                 # The round's distances first, to scale the occurrence cost; a carried finest level
                 # keeps its matches, so it is left out there (a 10% hole in a 6000x4000 photo: one
                 # fill 6.1-7.1 -> 8.5 s and 1.25 -> 1.50 GB with it).
-                if OCCURRENCE > 0 and not carried:
-                    pm.match_distances(
-                        cur, level.targets, nnf, dist, level.r, level.tex_src, level.tex_tgt, level.tex_w, occ
-                    )
-                    occ = _occurrence(level, nnf, dist)
                 pm.match_distances(
                     cur, search if carried else level.targets, nnf, dist, level.r,
                     level.tex_src, level.tex_tgt, level.tex_w, occ,
                 )  # fmt: skip
+                if OCCURRENCE > 0 and not carried:  # the cost is additive: no second pass over patches
+                    occ = _occurrence(level, nnf, dist)
+                    pm.add_source_costs(level.targets, nnf, dist, occ)
                 if search.size:
                     pm.improve(
                         cur, search, level.is_target, level.valid, nnf, dist,

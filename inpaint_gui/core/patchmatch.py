@@ -123,6 +123,16 @@ def match_distances(img, targets, nnf, dist, r, tex_src, tex_tgt, tex_w, occ):  
 
 
 @njit(cache=True, nogil=True)
+def add_source_costs(targets, nnf, dist, occ):  # pragma: no cover - compiled
+    """dist of every target plus occ at its match's source: match_distances with occ from distances
+    taken without it, in one read per target instead of a patch's."""
+    w = nnf.shape[1]
+    for k in range(targets.shape[0]):
+        y, x = targets[k] // w, targets[k] % w
+        dist[y, x] += occ[nnf[y, x, 0], nnf[y, x, 1]]
+
+
+@njit(cache=True, nogil=True)
 def improve(
     img,
     targets,
