@@ -268,7 +268,7 @@ def _measure(
         return None
     return Crossing(
         (float(centre[0]), float(centre[1])), (float(u[0]), float(u[1])), t_a[1], t_b[0],
-        colours[0], colours[1], _core(g0 + g1, half), half,
+        colours[0], colours[1], profile_core(g0 + g1, half), half,
     )  # fmt: skip
 
 
@@ -345,7 +345,7 @@ def _centre(profile: NDArray[np.float32], half: float) -> float:
     return float((slope * d).sum() / max(slope.sum(), 1e-6))
 
 
-def _core(profile: NDArray[np.float32], half: float) -> tuple[float, float]:
+def profile_core(profile: NDArray[np.float32], half: float) -> tuple[float, float]:
     """The d range (px) the line itself takes: where its profile changes (slope above a fifth of
     the largest), and two px more each side, so the drawn line ends in its surroundings' own level."""
     slope = np.abs(np.gradient(profile))

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from inpaint_gui.core import lines
+from inpaint_gui.core import arcs, lines
 from inpaint_gui.core.compose import InputError, describe
 from inpaint_gui.core.exemplar import Completion
 from inpaint_gui.core.region import Region
@@ -149,9 +149,10 @@ class PatchMatchEngine(Engine):
         if not self.continue_lines:
             return image, mask, None
         drawn, rest, count = lines.continue_lines(image, mask)
-        if not count:
+        drawn, rest, curves = arcs.continue_arcs(drawn, rest)
+        if not count and not curves:
             return image, mask, None
-        log.debug("%d straight lines drawn across the hole", count)
+        log.debug("%d straight lines and %d ellipse arcs drawn across the hole", count, curves)
         return drawn, rest, mask & ~rest
 
     def _region_exclude(self, region: Region) -> NDArray[np.bool_] | None:

@@ -61,7 +61,7 @@ DETAIL_CHOICES = (
 MAX_CONTEXT = 4.0
 #: The pluralistic engine's variety range (engine.pluralistic: MIN_VARIETY, MAX_VARIETY; not imported,
 #: so the dialog opens without torch); 0 here = the engine's default.
-MIN_VARIETY, MAX_VARIETY = 0.25, 3.0
+MIN_VARIETY, MAX_VARIETY = 0.25, 5.0
 MAX_UI_SEED = 2**31 - 1  # QSpinBox holds a C int
 MAX_CANDIDATES = 32
 MAX_FEATHER = 32  # soft edge, pixels
@@ -124,8 +124,8 @@ class Settings:
 
     @property
     def continue_lines(self) -> bool:
-        """Whether straight lines seen on both sides of a hole are drawn across it before the fill
-        (patchmatch and guided)."""
+        """Whether straight lines and ellipse rims seen on both sides of a hole are drawn across it
+        before the fill (patchmatch and guided)."""
         return self._int("engine/continue_lines", 1, 0, 1) == 1
 
     @continue_lines.setter
@@ -435,12 +435,13 @@ class SettingsDialog(QDialog):
             "large keeps longer structures (planks, tiles, edges) together"
         )
 
-        self._lines = QCheckBox("Continue straight lines across the hole", self)
+        self._lines = QCheckBox("Continue lines and rims across the hole", self)
         self._lines.setObjectName("continueLines")
         self._lines.setChecked(settings.continue_lines)
         self._lines.setToolTip(
             "PatchMatch and Guided: a straight line seen on both sides of the hole (a joint, an edge,\n"
-            "a horizon) is drawn across it before the fill, so it comes back whole"
+            "a horizon), or the rim of a cup, plate or wheel, is drawn across it before the fill, so\n"
+            "it comes back whole"
         )
         self._context = self._engine_default_spin("context", MAX_CONTEXT, settings.context, " × hole size")
         self._context.setToolTip(
@@ -451,7 +452,7 @@ class SettingsDialog(QDialog):
         self._variety.setToolTip(
             "How different the network's candidates are from each other, for the pluralistic and\n"
             "guided engines (1: as the network learnt; 2: eyes, mouths and shapes vary more, with\n"
-            "more smears in large holes)"
+            "more smears in large holes; the guided engine keeps only the layout and defaults to 4)"
         )
         self._blend = self._choices("blend", BLEND_CHOICES, settings.blend)
         self._blend.setToolTip("How a fill meets the photo at the mask's edge")
