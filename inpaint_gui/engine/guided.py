@@ -43,8 +43,11 @@ class GuidedEngine(PatchMatchEngine):
     guide_reach = 0.5
     #: The network's default variety here (PluralisticEngine.variety): patchmatch keeps only the
     #: layout of each draw, so a bolder one pays. Object holes, reach 0.5: variety 2 / 2.5 / 3 give
-    #: LPIPS diversity 0.068 / 0.071 / 0.074 at LPIPS 0.147 / 0.147 / 0.149.
-    default_variety = 3.0
+    #: LPIPS diversity 0.068 / 0.071 / 0.074 at LPIPS 0.147 / 0.147 / 0.149. Object-removal benchmark
+    #: (three sets of 10 photos at 2 MP, six candidates), variety 3 / 4 / 5: LPIPS 0.1422 / 0.1417 /
+    #: 0.1430, 0.1458 / 0.1463 / 0.1470, 0.1200 / 0.1200 / 0.1218; diversity 0.110 / 0.113 / 0.116,
+    #: 0.106 / 0.108 / 0.114, 0.081 / 0.084 / 0.087 (docs/object-removal.md).
+    default_variety = 4.0
     #: The sampling area, the hole's box grown by this share of its size on every side (patchmatch
     #: alone keeps 0.75): sources near the hole continue what surrounds it; far ones brought other
     #: material. Object-removal benchmark, guided, six candidates, three sets of 10 photos at 2 MP,

@@ -50,8 +50,9 @@ TINY_CONFIG = PluralisticConfig(
 
 
 #: The range of PluralisticEngine.variety: at 0 every candidate would be the prior's mean; at 2.5 the
-#: shipped faces network's fills of large holes already carry smears and creases.
-MIN_VARIETY, MAX_VARIETY = 0.25, 3.0
+#: shipped faces network's fills of large holes already carry smears and creases. The guided engine
+#: keeps only each draw's layout and takes bolder draws (its default is 4).
+MIN_VARIETY, MAX_VARIETY = 0.25, 5.0
 
 
 class PluralisticEngine(Engine):
