@@ -52,7 +52,9 @@ MAX_P90 = 1.5
 MIN_SPAN = 90.0
 #: The ellipse's smaller axis (px of the search) at least, its larger at most this many times the
 #: search's longer side (flatter or larger is a straight line's business).
-MIN_AXIS = 8.0
+MIN_AXIS = 16.0
+#: The smaller axis at least this share of the larger (a rim seen nearly edge-on is left alone).
+MIN_ASPECT = 0.2
 MAX_AXIS_RATIO = 2.0
 #: Px of the ellipse next to the hole on each side that are checked for an edge, and the share of
 #: them that must lie within EDGE_NEAR px of an edge pixel.
@@ -186,6 +188,8 @@ def _fit(
         a, b = da / 2.0, db / 2.0
         if not (math.isfinite(a) and math.isfinite(b)) or min(a, b) < MIN_AXIS / 2:
             return None
+        if min(a, b) < MIN_ASPECT * max(a, b):  # a stroke or a thin loop, not a rim
+            return None
         if max(a, b) > MAX_AXIS_RATIO * side:
             return None
         ellipse = (cx, cy, a, b, math.radians(deg))
@@ -222,6 +226,12 @@ def _hidden(
     inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
     x, y = np.clip(xy[:, 0], 0, w - 1), np.clip(xy[:, 1], 0, h - 1)
     in_hole = inside & hole[y, x]
+    # A sliver of photo the curve grazes between two parts of the hole (up to REACH px) is part of
+    # the stretch to draw, not a side of it.
+    short = 2 * REACH
+    wrapped = np.concatenate([in_hole[-short:], in_hole, in_hole[:short]]).astype(np.uint8)
+    closed = cv2.morphologyEx(wrapped[None], cv2.MORPH_CLOSE, np.ones((1, short + 1), np.uint8))[0]
+    in_hole = closed[short:-short].astype(bool) & inside
     # A sample is on the edge where a fitted point within EDGE_NEAR px of the curve projects within
     # EDGE_NEAR px of arc length of it (samples are half a px apart).
     pt, d = _project(ellipse, on[:, 0], on[:, 1])
