@@ -27,17 +27,17 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from inpaint_gui.core.compose import mask_bbox
 from inpaint_gui.core.lines import (
     BINS,
     HALF_WIDTH,
     MAX_CONTRAST_RATIO,
     MAX_HALF_WIDTH,
-    MAX_WORK,
     MIN_CONTRAST,
     MIN_CORRELATION,
     REACH,
+    draw_all,
     profile_core,
+    search_area,
 )
 
 #: The search runs on the hole's box grown by this share of its size on every side (scaled as for
@@ -104,37 +104,16 @@ def continue_arcs(
 ) -> tuple[NDArray[np.uint8], NDArray[np.bool_], int]:
     """(image with the crossing ellipse arcs drawn in the hole, the hole less those pixels, how many
     arcs). Without one, image and hole are returned as they are."""
-    arcs = find_arcs(image, hole)
-    if not arcs:
-        return image, hole, 0
-    out, fixed = image.copy(), np.zeros_like(hole)
-    for arc in arcs:
-        draw(out, hole, fixed, arc)
-    if not fixed.any():
-        return image, hole, 0
-    return out, hole & ~fixed, len(arcs)
+    return draw_all(image, hole, find_arcs(image, hole), draw)
 
 
 def find_arcs(image: NDArray[np.uint8], hole: NDArray[np.bool_]) -> list[Arc]:
     """The ellipse arcs that cross hole, seen on both sides of it."""
-    found = mask_bbox(hole)
-    if found is None or hole.all():
+    area = search_area(image, hole, SEARCH_MARGIN, MIN_POINTS + REACH)
+    if area is None:
         return []
-    h, w = hole.shape
-    top, left, bottom, right = found
-    grow = max(MIN_POINTS + REACH, int(SEARCH_MARGIN * max(bottom - top, right - left)))
-    top, left = max(top - grow, 0), max(left - grow, 0)
-    bottom, right = min(bottom + grow, h), min(right + grow, w)
-    grey = cv2.cvtColor(image[top:bottom, left:right], cv2.COLOR_RGB2GRAY)
-    box_hole = hole[top:bottom, left:right]
-    scale = min(1.0, MAX_WORK / max(grey.shape))
-    work = grey.copy()
-    work[box_hole] = round(cv2.mean(grey, mask=(~box_hole).astype(np.uint8))[0])
-    small_hole = box_hole
-    if scale < 1.0:
-        size = (max(1, round(work.shape[1] * scale)), max(1, round(work.shape[0] * scale)))
-        work = cv2.resize(work, size, interpolation=cv2.INTER_AREA)
-        small_hole = cv2.resize(box_hole.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    top, left, grey, box_hole, scale = area.top, area.left, area.grey, area.hole, area.scale
+    work, small_hole = area.work, area.small_hole
     edges = cv2.Canny(cv2.GaussianBlur(work, (0, 0), BLUR), CANNY_LOW, CANNY_HIGH) > 0
     # The hole's outline is the flat grey's own edge, not the photo's.
     near = cv2.dilate(small_hole.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
@@ -150,7 +129,7 @@ def find_arcs(image: NDArray[np.uint8], hole: NDArray[np.bool_]) -> list[Arc]:
     of = labels[ys, xs]
     points = {i: np.column_stack([xs[of == i], ys[of == i]]).astype(np.float64) for i in chains}
     groups = [(i,) for i in chains] + [(i, j) for n, i in enumerate(chains) for j in chains[n + 1 :]]
-    rgb = image[top:bottom, left:right]
+    rgb = image[top : top + grey.shape[0], left : left + grey.shape[1]]
     half = min(MAX_HALF_WIDTH, HALF_WIDTH / scale)
     arcs: list[Arc] = []
     used: set[int] = set()

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -94,32 +95,59 @@ def continue_lines(
 ) -> tuple[NDArray[np.uint8], NDArray[np.bool_], int]:
     """(image with the crossing lines drawn in the hole, the hole less those pixels, how many lines).
     Without a crossing line, image and hole are returned as they are."""
-    crossings = find_crossings(image, hole)
-    if not crossings:
+    return draw_all(image, hole, find_crossings(image, hole), draw)
+
+
+def draw_all(
+    image: NDArray[np.uint8],
+    hole: NDArray[np.bool_],
+    found: list,
+    draw_one: Callable[[NDArray[np.uint8], NDArray[np.bool_], NDArray[np.bool_], Any], None],
+) -> tuple[NDArray[np.uint8], NDArray[np.bool_], int]:
+    """(image with each of found drawn into the hole by draw_one(out, hole, fixed, item), the hole
+    less the drawn pixels, how many were found); image and hole as they are when nothing is drawn."""
+    if not found:
         return image, hole, 0
     out, fixed = image.copy(), np.zeros_like(hole)
-    for crossing in crossings:
-        draw(out, hole, fixed, crossing)
+    for item in found:
+        draw_one(out, hole, fixed, item)
     if not fixed.any():
         return image, hole, 0
-    return out, hole & ~fixed, len(crossings)
+    return out, hole & ~fixed, len(found)
 
 
-def find_crossings(image: NDArray[np.uint8], hole: NDArray[np.bool_]) -> list[Crossing]:
-    """The straight lines that cross hole, seen on two opposite sides of it."""
+@dataclass(frozen=True)
+class Search:
+    """The hole's neighbourhood as the line and rim searches see it: its box in the image (top,
+    left), the box's grey and hole at full size, and the grey with the hole flattened to the mean of
+    the rest (so the object's own edges do not count) and the hole, both scaled by `scale` to at
+    most MAX_WORK px."""
+
+    top: int
+    left: int
+    grey: NDArray[np.uint8]
+    hole: NDArray[np.bool_]
+    scale: float
+    work: NDArray[np.uint8]
+    small_hole: NDArray[np.bool_]
+
+
+def search_area(
+    image: NDArray[np.uint8], hole: NDArray[np.bool_], margin: float, least: int
+) -> Search | None:
+    """The Search of hole's box grown by margin times its size (and least px at least) on every
+    side, or None without a hole or with nothing but hole."""
     found = mask_bbox(hole)
     if found is None or hole.all():
-        return []
+        return None
     h, w = hole.shape
     top, left, bottom, right = found
-    grow = max(MIN_LENGTH + REACH, int(MARGIN * max(bottom - top, right - left)))
+    grow = max(least, int(margin * max(bottom - top, right - left)))
     top, left = max(top - grow, 0), max(left - grow, 0)
     bottom, right = min(bottom + grow, h), min(right + grow, w)
     grey = cv2.cvtColor(image[top:bottom, left:right], cv2.COLOR_RGB2GRAY)
     box_hole = hole[top:bottom, left:right]
     scale = min(1.0, MAX_WORK / max(grey.shape))
-    # The hole as one flat grey, so the object's own edges are not taken for lines; the edges of
-    # that flat area run along the hole's outline and are left out by _entering.
     work = grey.copy()
     work[box_hole] = round(cv2.mean(grey, mask=(~box_hole).astype(np.uint8))[0])
     small_hole = box_hole
@@ -127,6 +155,18 @@ def find_crossings(image: NDArray[np.uint8], hole: NDArray[np.bool_]) -> list[Cr
         size = (max(1, round(work.shape[1] * scale)), max(1, round(work.shape[0] * scale)))
         work = cv2.resize(work, size, interpolation=cv2.INTER_AREA)
         small_hole = cv2.resize(box_hole.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    return Search(top, left, grey, box_hole, scale, work, small_hole)
+
+
+def find_crossings(image: NDArray[np.uint8], hole: NDArray[np.bool_]) -> list[Crossing]:
+    """The straight lines that cross hole, seen on two opposite sides of it."""
+    area = search_area(image, hole, MARGIN, MIN_LENGTH + REACH)
+    if area is None:
+        return []
+    # The edges of the flattened hole run along its outline and are left out by _entering.
+    top, left, grey, box_hole, scale = area.top, area.left, area.grey, area.hole, area.scale
+    work, small_hole = area.work, area.small_hole
+    rgb = image[top : top + grey.shape[0], left : left + grey.shape[1]]
     segments = cv2.createLineSegmentDetector().detect(work)[0]
     if segments is None:
         return []
@@ -134,7 +174,6 @@ def find_crossings(image: NDArray[np.uint8], hole: NDArray[np.bool_]) -> list[Cr
     ends = []
     for x0, y0, x1, y1 in segments.reshape(-1, 4).astype(np.float64) / scale:
         ends.extend(_entering(np.array([x0, y0]), np.array([x1, y1]), box_hole, near, scale))
-    rgb = image[top:bottom, left:right]
     half = min(MAX_HALF_WIDTH, HALF_WIDTH / scale)
     crossings = []
     used: set[int] = set()
