@@ -30,13 +30,11 @@ from numpy.typing import NDArray
 from inpaint_gui.core.lines import (
     BINS,
     HALF_WIDTH,
-    MAX_CONTRAST_RATIO,
     MAX_HALF_WIDTH,
-    MIN_CONTRAST,
-    MIN_CORRELATION,
     REACH,
     draw_all,
     profile_core,
+    profiles_match,
     search_area,
 )
 
@@ -273,11 +271,7 @@ def _measure(
     if greys[0] is None or greys[1] is None:
         return None
     g0, g1 = greys[0][:, 0], greys[1][:, 0]
-    c0, c1 = float(np.ptp(g0)), float(np.ptp(g1))
-    if min(c0, c1) < MIN_CONTRAST or max(c0, c1) > MAX_CONTRAST_RATIO * min(c0, c1):
-        return None
-    d0, d1 = g0 - g0.mean(), g1 - g1.mean()
-    if float(d0 @ d1) < MIN_CORRELATION * float(np.sqrt((d0 @ d0) * (d1 @ d1))):
+    if not profiles_match(g0, g1):
         return None
     colours = [_profile(rgb, hole, ellipse, lo, hi, half) for lo, hi in sides]
     if colours[0] is None or colours[1] is None:

@@ -296,11 +296,7 @@ def _measure(
     if greys[0] is None or greys[1] is None:
         return None
     g0, g1 = greys[0][:, 0], greys[1][:, 0]
-    c0, c1 = float(np.ptp(g0)), float(np.ptp(g1))
-    if min(c0, c1) < MIN_CONTRAST or max(c0, c1) > MAX_CONTRAST_RATIO * min(c0, c1):
-        return None
-    d0, d1 = g0 - g0.mean(), g1 - g1.mean()
-    if float(d0 @ d1) < MIN_CORRELATION * float(np.sqrt((d0 @ d0) * (d1 @ d1))):
+    if not profiles_match(g0, g1):
         return None
     colours = [_profile(rgb, hole, centre, u, lo, hi, half) for lo, hi in (t_a, t_b)]
     if colours[0] is None or colours[1] is None:
@@ -382,6 +378,16 @@ def _centre(profile: NDArray[np.float32], half: float) -> float:
     slope = np.where(slope >= 0.2 * slope.max(), slope, 0.0)
     d = np.linspace(-half, half, len(profile))
     return float((slope * d).sum() / max(slope.sum(), 1e-6))
+
+
+def profiles_match(g0: NDArray[np.float32], g1: NDArray[np.float32]) -> bool:
+    """Whether two grey profiles across an edge, one from each side of the hole, are one edge: both
+    of MIN_CONTRAST at least, within MAX_CONTRAST_RATIO of each other, correlated MIN_CORRELATION."""
+    c0, c1 = float(np.ptp(g0)), float(np.ptp(g1))
+    if min(c0, c1) < MIN_CONTRAST or max(c0, c1) > MAX_CONTRAST_RATIO * min(c0, c1):
+        return False
+    d0, d1 = g0 - g0.mean(), g1 - g1.mean()
+    return float(d0 @ d1) >= MIN_CORRELATION * float(np.sqrt((d0 @ d0) * (d1 @ d1)))
 
 
 def profile_core(profile: NDArray[np.float32], half: float) -> tuple[float, float]:
