@@ -28,11 +28,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from inpaint_gui.core.lines import (
-    BINS,
     HALF_WIDTH,
     MAX_HALF_WIDTH,
     REACH,
+    binned_profile,
     draw_all,
+    paint_band,
     profile_core,
     profiles_match,
     search_area,
@@ -110,14 +111,13 @@ def find_arcs(image: NDArray[np.uint8], hole: NDArray[np.bool_]) -> list[Arc]:
     area = search_area(image, hole, SEARCH_MARGIN, MIN_POINTS + REACH)
     if area is None:
         return []
-    top, left, grey, box_hole, scale = area.top, area.left, area.grey, area.hole, area.scale
-    work, small_hole = area.work, area.small_hole
-    edges = cv2.Canny(cv2.GaussianBlur(work, (0, 0), BLUR), CANNY_LOW, CANNY_HIGH) > 0
+    scale, small_hole = area.scale, area.small_hole
+    edges = cv2.Canny(cv2.GaussianBlur(area.work, (0, 0), BLUR), CANNY_LOW, CANNY_HIGH) > 0
     # The hole's outline is the flat grey's own edge, not the photo's.
     near = cv2.dilate(small_hole.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     edges &= ~near
     reach = cv2.dilate(small_hole.astype(np.uint8), np.ones((2 * REACH + 1,) * 2, np.uint8)) > 0
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(edges.astype(np.uint8), connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(edges.astype(np.uint8), connectivity=8)
     touching = np.unique(labels[reach & edges])
     chains = sorted(
         (i for i in touching if i and stats[i, cv2.CC_STAT_AREA] >= MIN_POINTS // 2),
@@ -127,7 +127,6 @@ def find_arcs(image: NDArray[np.uint8], hole: NDArray[np.bool_]) -> list[Arc]:
     of = labels[ys, xs]
     points = {i: np.column_stack([xs[of == i], ys[of == i]]).astype(np.float64) for i in chains}
     groups = [(i,) for i in chains] + [(i, j) for n, i in enumerate(chains) for j in chains[n + 1 :]]
-    rgb = image[top : top + grey.shape[0], left : left + grey.shape[1]]
     half = min(MAX_HALF_WIDTH, HALF_WIDTH / scale)
     arcs: list[Arc] = []
     used: set[int] = set()
@@ -137,15 +136,15 @@ def find_arcs(image: NDArray[np.uint8], hole: NDArray[np.bool_]) -> list[Arc]:
         pts = np.concatenate([points[i] for i in group])
         if len(pts) < MIN_POINTS:
             continue
-        fitted = _fit(pts, max(work.shape))
+        fitted = _fit(pts, max(area.work.shape))
         if fitted is None:
             continue
         ellipse, seen, on = fitted
         for t0, t1 in _hidden(ellipse, small_hole, on, seen):
-            arc = _measure(grey, rgb, box_hole, _scaled(ellipse, 1.0 / scale), t0, t1, half)
+            arc = _measure(area.grey, area.rgb, area.hole, _scaled(ellipse, 1.0 / scale), t0, t1, half)
             if arc is not None:
                 cx, cy = arc.centre
-                arcs.append(_moved(arc, cx + left, cy + top))
+                arcs.append(replace(arc, centre=(cx + area.left, cy + area.top)))
                 used.update(group)
     return arcs
 
@@ -209,6 +208,8 @@ def _hidden(
     wrapped = np.concatenate([in_hole[-short:], in_hole, in_hole[:short]]).astype(np.uint8)
     closed = cv2.morphologyEx(wrapped[None], cv2.MORPH_CLOSE, np.ones((1, short + 1), np.uint8))[0]
     in_hole = closed[short:-short].astype(bool) & inside
+    if in_hole.all() or not in_hole.any() or in_hole.mean() > MAX_HIDDEN:
+        return []
     # A sample is on the edge where a fitted point within EDGE_NEAR px of the curve projects within
     # EDGE_NEAR px of arc length of it (samples are half a px apart).
     pt, d = _project(ellipse, on[:, 0], on[:, 1])
@@ -218,8 +219,6 @@ def _hidden(
     wrapped = np.concatenate([hit[-spread:], hit, hit[:spread]])
     hit = np.convolve(wrapped, np.ones(2 * spread + 1), "valid") > 0
     on_edge = inside & ~hole[y, x] & hit
-    if in_hole.all() or not in_hole.any() or in_hole.mean() > MAX_HIDDEN:
-        return []
     # Runs of samples in the hole, starting the walk at a sample outside it.
     start = int(np.argmin(in_hole))
     order = np.roll(np.arange(n), -start)
@@ -347,42 +346,14 @@ def _profile(
 ) -> NDArray[np.float32] | None:
     """Mean of image's known pixels by their signed distance d across the ellipse, in BINS bins per
     px from -half to +half ([bins, channels]), over parameters lo..hi; None if bins are empty."""
-    count = int(round(2 * half * BINS)) + 1
-    ys, xs, _, d = _band(hole.shape, ellipse, lo, hi, -half, half)
-    known = ~hole[ys, xs]
-    index = np.rint((d[known] + half) * BINS).astype(int)
-    values = image[ys[known], xs[known]]
-    weight = np.bincount(index, minlength=count)[:count].astype(np.float64)
-    if (weight == 0).mean() > 0.25:
-        return None
-    filled = weight > 0
-    out = np.zeros((count, image.shape[2]), np.float32)
-    for c in range(image.shape[2]):
-        sums = np.bincount(index, values[:, c], minlength=count)[:count]
-        out[filled, c] = sums[filled] / weight[filled]
-        if not filled.all():
-            at = np.flatnonzero(filled)
-            out[:, c] = np.interp(np.arange(count), at, out[at, c])
-    return out
+    return binned_profile(image, hole, [_band(hole.shape, ellipse, lo, hi, -half, half)], half)
 
 
 def draw(out: NDArray[np.uint8], hole: NDArray[np.bool_], fixed: NDArray[np.bool_], arc: Arc) -> None:
     """Draw arc into out's hole pixels (its core, from the two sides' profiles blended along it) and
     mark them in fixed."""
-    ellipse = (*arc.centre, *arc.axes, arc.angle)
-    lo, hi = arc.core
-    ys, xs, t, d = _band(hole.shape, ellipse, arc.t0, arc.t1, lo, hi)
-    inside = hole[ys, xs]
-    ys, xs, t, d = ys[inside], xs[inside], t[inside], d[inside]
-    bins = np.linspace(-arc.half, arc.half, len(arc.profile0))
-    s = np.clip((t - arc.t0) / max(arc.t1 - arc.t0, 1e-9), 0.0, 1.0)
-    colour = np.empty((len(ys), 3), np.float32)
-    for c in range(3):
-        near = np.interp(d, bins, arc.profile0[:, c])
-        far = np.interp(d, bins, arc.profile1[:, c])
-        colour[:, c] = (1 - s) * near + s * far
-    out[ys, xs] = np.clip(colour + 0.5, 0, 255).astype(np.uint8)
-    fixed[ys, xs] = True
+    band = _band(hole.shape, (*arc.centre, *arc.axes, arc.angle), arc.t0, arc.t1, *arc.core)
+    paint_band(out, hole, fixed, [band], arc.t0, arc.t1, arc.profile0, arc.profile1, arc.half)
 
 
 def _points(ellipse: tuple[float, float, float, float, float], t: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -398,7 +369,3 @@ def _scaled(
     """The ellipse in pixels `factor` times as large (a search pixel's centre at (x + 0.5) / scale - 0.5)."""
     cx, cy, a, b, angle = ellipse
     return ((cx + 0.5) * factor - 0.5, (cy + 0.5) * factor - 0.5, a * factor, b * factor, angle)
-
-
-def _moved(arc: Arc, cx: float, cy: float) -> Arc:
-    return replace(arc, centre=(cx, cy))

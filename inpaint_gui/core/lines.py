@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,12 +119,13 @@ def draw_all(
 @dataclass(frozen=True)
 class Search:
     """The hole's neighbourhood as the line and rim searches see it: its box in the image (top,
-    left), the box's grey and hole at full size, and the grey with the hole flattened to the mean of
+    left), the box's colours, grey and hole at full size, and the grey with the hole flattened to the mean of
     the rest (so the object's own edges do not count) and the hole, both scaled by `scale` to at
     most MAX_WORK px."""
 
     top: int
     left: int
+    rgb: NDArray[np.uint8]
     grey: NDArray[np.uint8]
     hole: NDArray[np.bool_]
     scale: float
@@ -145,7 +146,8 @@ def search_area(
     grow = max(least, int(margin * max(bottom - top, right - left)))
     top, left = max(top - grow, 0), max(left - grow, 0)
     bottom, right = min(bottom + grow, h), min(right + grow, w)
-    grey = cv2.cvtColor(image[top:bottom, left:right], cv2.COLOR_RGB2GRAY)
+    rgb = image[top:bottom, left:right]
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     box_hole = hole[top:bottom, left:right]
     scale = min(1.0, MAX_WORK / max(grey.shape))
     work = grey.copy()
@@ -155,7 +157,7 @@ def search_area(
         size = (max(1, round(work.shape[1] * scale)), max(1, round(work.shape[0] * scale)))
         work = cv2.resize(work, size, interpolation=cv2.INTER_AREA)
         small_hole = cv2.resize(box_hole.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
-    return Search(top, left, grey, box_hole, scale, work, small_hole)
+    return Search(top, left, rgb, grey, box_hole, scale, work, small_hole)
 
 
 def find_crossings(image: NDArray[np.uint8], hole: NDArray[np.bool_]) -> list[Crossing]:
@@ -164,16 +166,14 @@ def find_crossings(image: NDArray[np.uint8], hole: NDArray[np.bool_]) -> list[Cr
     if area is None:
         return []
     # The edges of the flattened hole run along its outline and are left out by _entering.
-    top, left, grey, box_hole, scale = area.top, area.left, area.grey, area.hole, area.scale
-    work, small_hole = area.work, area.small_hole
-    rgb = image[top : top + grey.shape[0], left : left + grey.shape[1]]
-    segments = cv2.createLineSegmentDetector().detect(work)[0]
+    scale = area.scale
+    segments = cv2.createLineSegmentDetector().detect(area.work)[0]
     if segments is None:
         return []
-    near = cv2.dilate(small_hole.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    near = cv2.dilate(area.small_hole.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     ends = []
     for x0, y0, x1, y1 in segments.reshape(-1, 4).astype(np.float64) / scale:
-        ends.extend(_entering(np.array([x0, y0]), np.array([x1, y1]), box_hole, near, scale))
+        ends.extend(_entering(np.array([x0, y0]), np.array([x1, y1]), area.hole, near, scale))
     half = min(MAX_HALF_WIDTH, HALF_WIDTH / scale)
     crossings = []
     used: set[int] = set()
@@ -189,11 +189,11 @@ def find_crossings(image: NDArray[np.uint8], hole: NDArray[np.bool_]) -> list[Cr
                 best, best_j = line, j
         if best is None:
             continue
-        crossing = _measure(grey, rgb, box_hole, a, ends[best_j], best, half)
+        crossing = _measure(area.grey, area.rgb, area.hole, a, ends[best_j], best, half)
         if crossing is not None:
             used.update((i, best_j))
             px, py = crossing.point
-            crossings.append(dataclasses.replace(crossing, point=(px + left, py + top)))
+            crossings.append(dataclasses.replace(crossing, point=(px + area.left, py + area.top)))
     return crossings
 
 
@@ -348,11 +348,23 @@ def _profile(
 ) -> NDArray[np.float32] | None:
     """Mean of image's known pixels by their distance d across the line, in BINS bins per px from
     -half to +half ([bins, channels]), over the stretch lo..hi along it; None if bins are empty."""
+    return binned_profile(image, hole, _band(hole.shape, centre, u, lo, hi, -half, half), half)
+
+
+def binned_profile(
+    image: NDArray,
+    hole: NDArray[np.bool_],
+    band: Iterable[tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]],
+    half: float,
+) -> NDArray[np.float32] | None:
+    """Mean of image's known pixels in band (chunks of (ys, xs, t, d)) by their distance d across an
+    edge, in BINS bins per px from -half to +half ([bins, channels]); None if more than a quarter of
+    the bins are empty (the others are filled from their neighbours)."""
     count = int(round(2 * half * BINS)) + 1
     channels = image.shape[2]
     weight = np.zeros(count)
     sums = np.zeros((count, channels))
-    for ys, xs, _, d in _band(hole.shape, centre, u, lo, hi, -half, half):
+    for ys, xs, _, d in band:
         known = ~hole[ys, xs]
         index = np.rint((d[known] + half) * BINS).astype(int)
         values = image[ys[known], xs[known]]
@@ -406,16 +418,36 @@ def draw(
     it) and mark them in fixed."""
     centre, u = np.array(crossing.point), np.array(crossing.direction)
     lo, hi = crossing.core
-    bins = np.linspace(-crossing.half, crossing.half, len(crossing.profile0))
-    span = max(crossing.t1 - crossing.t0, 1e-6)
-    for ys, xs, t, d in _band(hole.shape, centre, u, crossing.t0, crossing.t1, lo, hi):
+    band = _band(hole.shape, centre, u, crossing.t0, crossing.t1, lo, hi)
+    paint_band(
+        out, hole, fixed, band, crossing.t0, crossing.t1, crossing.profile0, crossing.profile1, crossing.half
+    )
+
+
+def paint_band(
+    out: NDArray[np.uint8],
+    hole: NDArray[np.bool_],
+    fixed: NDArray[np.bool_],
+    band: Iterable[tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]],
+    t0: float,
+    t1: float,
+    profile0: NDArray[np.float32],
+    profile1: NDArray[np.float32],
+    half: float,
+) -> None:
+    """Paint band's hole pixels (chunks of (ys, xs, t along the edge, d across it)) with the colour
+    profiles (d from -half to +half), blended from profile0 at t0 to profile1 at t1, and mark them
+    in fixed."""
+    bins = np.linspace(-half, half, len(profile0))
+    span = max(t1 - t0, 1e-6)
+    for ys, xs, t, d in band:
         inside = hole[ys, xs]
         ys, xs, t, d = ys[inside], xs[inside], t[inside], d[inside]
-        s = np.clip((t - crossing.t0) / span, 0.0, 1.0)
+        s = np.clip((t - t0) / span, 0.0, 1.0)
         colour = np.empty((len(ys), 3), np.float32)
         for c in range(3):
-            near = np.interp(d, bins, crossing.profile0[:, c])
-            far = np.interp(d, bins, crossing.profile1[:, c])
+            near = np.interp(d, bins, profile0[:, c])
+            far = np.interp(d, bins, profile1[:, c])
             colour[:, c] = (1 - s) * near + s * far
         out[ys, xs] = np.clip(colour + 0.5, 0, 255).astype(np.uint8)
         fixed[ys, xs] = True
